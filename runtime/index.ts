@@ -5,3 +5,4 @@ export type { Rng } from './rng.ts';
 export { assert, unreachable, AssertionError } from './assert.ts';
 export { silentLogger, MemoryLogger, LOG_LEVELS } from './logger.ts';
 export type { Logger, LogLevel, LogFields } from './logger.ts';
+export { newServerId, newToken } from './ids.ts';

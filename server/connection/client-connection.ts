@@ -1,0 +1,344 @@
+// One client connection: owns a parser (and implements its sink), the CONNECT handshake, the
+// outbound buffer with its slow-consumer policy, and the keepalive timer. Routing is the
+// router's job; bytes on the wire are the transport's.
+
+import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { ServerParser } from '../../protocol/parser.ts';
+import {
+  OutboundBuffer,
+  writeErr,
+  writeInfo,
+  writeMsg,
+  writeOk,
+  writePing,
+  writePong,
+} from '../../protocol/encoder.ts';
+import { encodeStatusBlock } from '../../protocol/headers.ts';
+import { isValidQueueName, isValidSubject } from '../../protocol/subject.ts';
+import { ClientErr, CloseReason } from '../../protocol/errors.ts';
+import { OUTBOUND_FLUSH_HIGH_WATER_BYTES } from '../../protocol/limits.ts';
+import type { ParserLimits, ProtocolError, ServerOpSink } from '../../protocol/sink.ts';
+import type { ServerOptions } from '../options-types.ts';
+import type { Router } from '../router/router.ts';
+import { Subscription, type MessageTarget } from '../router/subscription.ts';
+import type { ServerStats } from '../stats.ts';
+import type { ClientTransport } from '../transport/types.ts';
+import { parseConnectJson, type ConnectOptions } from './connect-options.ts';
+import type { Flushable, Flusher } from './flusher.ts';
+
+/** What a connection needs from the server that owns it. */
+export interface ConnectionContext {
+  readonly router: Router;
+  readonly flusher: Flusher;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly stats: ServerStats;
+  readonly options: ServerOptions;
+  /** The INFO object sent to this connection on accept. */
+  infoFor(conn: ClientConnection): Record<string, unknown>;
+  connectionClosed(conn: ClientConnection, reason: CloseReason): void;
+}
+
+const NO_RESPONDERS_BLOCK = encodeStatusBlock(503, '');
+
+export class ClientConnection implements ServerOpSink, MessageTarget, Flushable {
+  readonly id: number;
+  readonly transport: ClientTransport;
+  readonly startMs: number;
+  queuedForFlush = false;
+  closed = false;
+  closeReason: CloseReason | undefined;
+
+  // Options from CONNECT; before it arrives, nats-server's defaults apply.
+  connectReceived = false;
+  verbose = true;
+  pedantic = true;
+  echo = true;
+  headers = false;
+  noResponders = false;
+  protocol = 0;
+  name = '';
+  lang = '';
+  version = '';
+
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  lastActivityMs: number;
+
+  private readonly ctx: ConnectionContext;
+  private readonly parser: ServerParser;
+  private readonly limits: ParserLimits;
+  private readonly out = new OutboundBuffer();
+  private readonly subs = new Map<string, Subscription>();
+  private readonly log: Logger;
+  private pingsOutstanding = 0;
+  private pingTimer: TimerHandle | undefined;
+  private firstBytesSeen = false;
+  private startedWithHttp = false;
+
+  constructor(id: number, transport: ClientTransport, ctx: ConnectionContext) {
+    this.id = id;
+    this.transport = transport;
+    this.ctx = ctx;
+    this.startMs = ctx.clock.nowMs();
+    this.lastActivityMs = this.startMs;
+    this.limits = {
+      maxControlLineBytes: ctx.options.maxControlLineBytes,
+      maxPayloadBytes: ctx.options.maxPayloadBytes,
+    };
+    this.parser = new ServerParser(this, this.limits);
+    this.log = ctx.logger.child({ cid: id, remote: `${transport.remoteAddress}:${transport.remotePort}` });
+  }
+
+  get subscriptionCount(): number {
+    return this.subs.size;
+  }
+
+  get pendingBytes(): number {
+    return this.out.length + this.transport.pendingWriteBytes();
+  }
+
+  /** Sends INFO and starts reading. */
+  start(): void {
+    writeInfo(this.out, this.ctx.infoFor(this));
+    this.flush();
+    this.transport.start({
+      data: (chunk) => this.onData(chunk),
+      close: (err) => this.onTransportClosed(err),
+    });
+    const interval = this.ctx.options.pingIntervalMs;
+    if (interval > 0) this.pingTimer = this.ctx.clock.setInterval(() => this.onPingTimer(), interval);
+  }
+
+  // ---- ServerOpSink -------------------------------------------------------------------------
+
+  connect(json: string): void {
+    const parsed = parseConnectJson(json);
+    if (!parsed.ok) {
+      this.log.info({ reason: parsed.reason }, 'bad CONNECT');
+      this.closeWithError(ClientErr.UnknownProtocolOperation, CloseReason.ProtocolViolation);
+      return;
+    }
+    const o: ConnectOptions = parsed.options;
+    if (o.protocol !== 0 && o.protocol !== 1) {
+      this.closeWithError(ClientErr.InvalidClientProtocol, CloseReason.ProtocolViolation);
+      return;
+    }
+    if (o.noResponders && !o.headers) {
+      this.closeWithError(ClientErr.NoRespondersRequiresHeaders, CloseReason.ProtocolViolation);
+      return;
+    }
+    this.connectReceived = true;
+    this.verbose = o.verbose;
+    this.pedantic = o.pedantic;
+    this.echo = o.echo;
+    this.headers = o.headers;
+    this.noResponders = o.noResponders;
+    this.protocol = o.protocol;
+    this.name = o.name;
+    this.lang = o.lang;
+    this.version = o.version;
+    this.ok();
+  }
+
+  pub(subject: string, _subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void {
+    this.inMsgs++;
+    this.inBytes += msg.length;
+    const stats = this.ctx.stats;
+    stats.inMsgs++;
+    stats.inBytes += msg.length;
+    const delivered = this.ctx.router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id);
+    if (delivered < 0) {
+      // A subject with wildcard tokens or empty tokens is not publishable; pedantic clients hear
+      // about it, others are ignored as nats-server recommends.
+      if (this.pedantic) this.sendErr(ClientErr.InvalidPublishSubject);
+      return;
+    }
+    if (delivered === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
+    if (this.verbose) this.ok();
+  }
+
+  sub(subject: string, queue: string, sid: string): void {
+    if (!isValidSubject(subject) || (queue !== '' && !isValidQueueName(queue))) {
+      this.sendErr(ClientErr.InvalidSubject);
+      return;
+    }
+    if (this.subs.has(sid)) {
+      // nats-server keeps the existing subscription when a live sid is reused.
+      this.ok();
+      return;
+    }
+    const max = this.ctx.options.maxSubscriptionsPerConnection;
+    if (max > 0 && this.subs.size >= max) {
+      this.sendErr(ClientErr.MaximumSubscriptionsExceeded);
+      return;
+    }
+    const sub = new Subscription(this, subject, queue, sid);
+    this.subs.set(sid, sub);
+    this.ctx.router.subscribe(sub);
+    this.ok();
+  }
+
+  unsub(sid: string, max: number): void {
+    const sub = this.subs.get(sid);
+    if (sub !== undefined) {
+      if (max > 0 && sub.delivered < max) {
+        sub.max = max;
+      } else {
+        this.subs.delete(sid);
+        this.ctx.router.unsubscribe(sub);
+      }
+    }
+    this.ok();
+  }
+
+  ping(): void {
+    writePong(this.out);
+    this.ctx.flusher.markDirty(this);
+  }
+
+  pong(): void {
+    this.pingsOutstanding = 0;
+  }
+
+  error(err: ProtocolError): void {
+    if (this.startedWithHttp) {
+      this.log.warn({}, 'an HTTP request arrived on the client port: point WebSocket/HTTP clients at the websocket or monitoring port');
+    }
+    this.log.info({ kind: err.kind, detail: err.detail }, 'client protocol error');
+    switch (err.kind) {
+      case 'control_line_too_long':
+        this.closeWithError(ClientErr.MaximumControlLineExceeded, CloseReason.MaxControlLineExceeded);
+        break;
+      case 'payload_too_large':
+        this.closeWithError(ClientErr.MaximumPayloadViolation, CloseReason.MaxPayloadExceeded);
+        break;
+      default:
+        this.closeWithError(ClientErr.UnknownProtocolOperation, CloseReason.ProtocolViolation);
+    }
+  }
+
+  // ---- MessageTarget ------------------------------------------------------------------------
+
+  deliverMsg(sub: Subscription, subjectBytes: Buffer, _subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    if (this.closed) return;
+    writeMsg(this.out, subjectBytes, sub.sidBytes, reply, hdrLen, msg, this.headers);
+    this.outMsgs++;
+    this.outBytes += msg.length;
+    const stats = this.ctx.stats;
+    stats.outMsgs++;
+    stats.outBytes += msg.length;
+    if (!this.queuedForFlush) this.ctx.flusher.markDirty(this);
+    else if (this.out.length > OUTBOUND_FLUSH_HIGH_WATER_BYTES) this.flush();
+  }
+
+  subscriptionExpired(sub: Subscription): void {
+    if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
+  }
+
+  // ---- Flushable ----------------------------------------------------------------------------
+
+  flush(): void {
+    if (this.closed) return;
+    const n = this.out.length;
+    if (n === 0) return;
+    if (this.transport.pendingWriteBytes() + n > this.ctx.options.maxPendingBytes) {
+      this.slowConsumer();
+      return;
+    }
+    this.transport.write(this.out.take());
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /** Closes the connection from the server side (shutdown, admin). */
+  close(reason: CloseReason): void {
+    if (this.closed) return;
+    this.flush();
+    this.finish(reason);
+    this.transport.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (!this.firstBytesSeen) {
+      this.firstBytesSeen = true;
+      // "GET " — someone pointed an HTTP/WebSocket client at the client port.
+      this.startedWithHttp = chunk.length >= 4 && chunk[0] === 0x47 && chunk[1] === 0x45 && chunk[2] === 0x54 && chunk[3] === 0x20;
+    }
+    this.lastActivityMs = this.ctx.clock.nowMs();
+    this.parser.parse(chunk);
+  }
+
+  private onTransportClosed(err?: Error): void {
+    if (this.closed) return;
+    this.finish(err ? CloseReason.ReadError : CloseReason.ClientClosed);
+  }
+
+  private onPingTimer(): void {
+    if (this.closed) return;
+    const now = this.ctx.clock.nowMs();
+    if (now - this.lastActivityMs < this.ctx.options.pingIntervalMs) {
+      // The client spoke recently: it is alive, no need to ask.
+      this.pingsOutstanding = 0;
+      return;
+    }
+    if (this.pingsOutstanding + 1 > this.ctx.options.maxPingsOutstanding) {
+      this.closeWithError(ClientErr.StaleConnection, CloseReason.StaleConnection);
+      return;
+    }
+    this.pingsOutstanding++;
+    writePing(this.out);
+    this.flush();
+  }
+
+  private ok(): void {
+    if (!this.verbose) return;
+    writeOk(this.out);
+    this.ctx.flusher.markDirty(this);
+  }
+
+  private sendErr(text: string): void {
+    writeErr(this.out, text);
+    this.ctx.flusher.markDirty(this);
+  }
+
+  private sendNoResponders(reply: string): void {
+    const sub = this.ctx.router.findSubscriptionOf(this.id, reply);
+    if (sub === undefined) return;
+    const subjectBytes = Buffer.from(reply, 'utf8');
+    this.deliverMsg(sub, subjectBytes, reply, '', NO_RESPONDERS_BLOCK.length, NO_RESPONDERS_BLOCK);
+  }
+
+  private closeWithError(text: string, reason: CloseReason): void {
+    if (this.closed) return;
+    writeErr(this.out, text);
+    this.close(reason);
+  }
+
+  private slowConsumer(): void {
+    this.ctx.stats.slowConsumers++;
+    this.log.warn({ pendingBytes: this.pendingBytes, name: this.name }, 'slow consumer detected, closing connection');
+    // What is queued cannot reach the client in time; drop it so the -ERR goes out first.
+    this.out.clear();
+    writeErr(this.out, ClientErr.SlowConsumer);
+    this.transport.write(this.out.take());
+    this.finish(CloseReason.SlowConsumerPendingBytes);
+    // end() bounds how long the already-queued bytes may linger (see the transport).
+    this.transport.end();
+  }
+
+  /** Releases everything the connection holds in the server. Idempotent. */
+  private finish(reason: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.pingTimer?.cancel();
+    for (const sub of this.subs.values()) this.ctx.router.unsubscribe(sub);
+    this.subs.clear();
+    this.ctx.connectionClosed(this, reason);
+  }
+}

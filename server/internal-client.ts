@@ -1,0 +1,66 @@
+// The server's own pseudo-connection: internal handlers (the JetStream API, stream capture,
+// consumers' ack subjects) subscribe through it and it publishes on the server's behalf.
+
+import type { BusHandler, BusSubscription, MessageBus } from '../streams/bus.ts';
+import type { Router } from './router/router.ts';
+import { Subscription, type MessageTarget } from './router/subscription.ts';
+
+class HandlerSubscription extends Subscription {
+  readonly handler: BusHandler;
+  constructor(target: MessageTarget, subject: string, queue: string, sid: string, handler: BusHandler) {
+    super(target, subject, queue, sid);
+    this.handler = handler;
+  }
+}
+
+export class InternalClient implements MessageTarget, MessageBus {
+  readonly id: number;
+  private readonly router: Router;
+  private readonly onHandlerError: (err: unknown, subject: string) => void;
+  private nextSid = 1;
+
+  constructor(id: number, router: Router, onHandlerError: (err: unknown, subject: string) => void) {
+    this.id = id;
+    this.router = router;
+    this.onHandlerError = onHandlerError;
+  }
+
+  subscribe(subject: string, handler: BusHandler, queue = ''): BusSubscription {
+    const sub = new HandlerSubscription(this, subject, queue, String(this.nextSid++), handler);
+    this.router.subscribe(sub);
+    return { unsubscribe: () => this.router.unsubscribe(sub) };
+  }
+
+  publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number {
+    let msg: Buffer;
+    let hdrLen = 0;
+    if (hdr !== null && hdr.length > 0) {
+      hdrLen = hdr.length;
+      msg = Buffer.allocUnsafe(hdrLen + data.length);
+      msg.set(hdr, 0);
+      msg.set(data, hdrLen);
+    } else {
+      msg = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }
+    return this.router.publish(subject, reply, hdrLen, msg, -1);
+  }
+
+  hasInterest(subject: string): boolean {
+    const m = this.router.match(subject);
+    return m.plain.length > 0 || m.queues.length > 0;
+  }
+
+  deliverMsg(sub: Subscription, _subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    const hdr = hdrLen > 0 ? msg.subarray(0, hdrLen) : null;
+    try {
+      (sub as HandlerSubscription).handler(subject, reply, hdr, hdrLen > 0 ? msg.subarray(hdrLen) : msg);
+    } catch (err) {
+      // A bug in one internal handler must not take the publisher's connection (or the process) down.
+      this.onHandlerError(err, subject);
+    }
+  }
+
+  subscriptionExpired(): void {
+    // Internal subscriptions never set a max.
+  }
+}

@@ -1,0 +1,96 @@
+// Monitoring over HTTP, shaped like nats-server's endpoints so existing dashboards and scripts
+// keep working: /healthz and /varz for now.
+
+import http from 'node:http';
+import type net from 'node:net';
+import type { Clock } from '../../runtime/clock.ts';
+import type { Logger } from '../../runtime/logger.ts';
+
+export type EndpointHandler = (query: URLSearchParams) => unknown;
+
+export interface MonitorServer {
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+export function startMonitor(
+  host: string,
+  port: number,
+  endpoints: ReadonlyMap<string, EndpointHandler>,
+  logger: Logger,
+): Promise<MonitorServer> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handler = endpoints.get(url.pathname.replace(/\/+$/, '') || '/');
+    if (handler === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not found' }));
+      return;
+    }
+    let body: string;
+    try {
+      body = JSON.stringify(handler(url.searchParams), null, 2);
+    } catch (err) {
+      logger.error({ err: String(err), path: url.pathname }, 'monitoring endpoint failed');
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address() as net.AddressInfo;
+      resolve({
+        port: addr.port,
+        host,
+        close: () =>
+          new Promise<void>((res) => {
+            server.closeAllConnections();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}
+
+/** nats-server's uptime format: 1d2h3m4s, leading zero units omitted. */
+export function formatUptime(ms: number): string {
+  let s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  let out = '';
+  if (d) out += `${d}d`;
+  if (d || h) out += `${h}h`;
+  if (d || h || m) out += `${m}m`;
+  return `${out}${s}s`;
+}
+
+/** CPU use in percent of one core since the previous sample, like nats-server's varz.cpu. */
+export class CpuSampler {
+  private lastUsage = process.cpuUsage();
+  private lastMs: number;
+  private readonly clock: Clock;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+    this.lastMs = clock.nowMs();
+  }
+
+  sample(): number {
+    const now = this.clock.nowMs();
+    const usage = process.cpuUsage(this.lastUsage);
+    const elapsedMs = Math.max(1, now - this.lastMs);
+    this.lastUsage = process.cpuUsage();
+    this.lastMs = now;
+    return Math.round(((usage.user + usage.system) / 1000 / elapsedMs) * 1000) / 10;
+  }
+}

@@ -1,0 +1,286 @@
+// Server options: the defaults and the validation, in one place. Flags (cli/), config files
+// (server/config/) and embedding callers (startServer) all funnel through resolveOptions, so a
+// value is judged by the same rule wherever it came from. Every error is ONE line naming the
+// field, because the CLI prints it as-is and exits.
+
+import { LOG_LEVELS, type LogLevel } from '../runtime/logger.ts';
+import {
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONTROL_LINE_BYTES,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_MAX_PINGS_OUTSTANDING,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  DEFAULT_PING_INTERVAL_MS,
+  DEFAULT_PORT,
+  DEFAULT_WRITE_DEADLINE_MS,
+  RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES,
+} from '../protocol/limits.ts';
+import type { ServerOptions } from './options-types.ts';
+
+export type { ServerOptions } from './options-types.ts';
+
+/**
+ * Refused outright above this: a message is buffered whole on both ends, and nats-server's own
+ * hard ceiling is 64 MiB as well.
+ */
+export const MAX_PAYLOAD_HARD_CAP_BYTES = 64 * 1024 * 1024;
+/** nats-server stores max_control_line in an int32; so do the clients that read it from INFO. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/** An invalid option value. `message` is a single line that names the field. */
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+export function defaultOptions(): ServerOptions {
+  return {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    // '' means "use the generated server id" (the server decides, it owns the id).
+    serverName: '',
+    httpPort: undefined,
+    httpHost: DEFAULT_HOST,
+    storeDir: undefined,
+    maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+    maxControlLineBytes: DEFAULT_MAX_CONTROL_LINE_BYTES,
+    maxPendingBytes: DEFAULT_MAX_PENDING_BYTES,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    maxSubscriptionsPerConnection: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    pingIntervalMs: DEFAULT_PING_INTERVAL_MS,
+    maxPingsOutstanding: DEFAULT_MAX_PINGS_OUTSTANDING,
+    authTimeoutMs: DEFAULT_AUTH_TIMEOUT_MS,
+    writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,
+    logLevel: 'info',
+    portsFileDir: undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-field rules. Each returns undefined when the value is acceptable, or what was expected
+// ("an integer 0..65535"), so callers can phrase the error with their own name for the field
+// (`"port"` for options and config keys, `--port` for flags).
+
+type Check = (value: unknown) => string | undefined;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+const portRule: Check = (v) => (isInt(v) && v >= 0 && v <= 65535 ? undefined : 'an integer 0..65535');
+const optionalPortRule: Check = (v) => (v === undefined ? undefined : portRule(v));
+const positiveIntRule =
+  (max = Number.MAX_SAFE_INTEGER, what = 'a positive integer'): Check =>
+  (v) =>
+    isInt(v) && v > 0 && v <= max ? undefined : max === Number.MAX_SAFE_INTEGER ? what : `${what} up to ${max}`;
+const nonNegativeIntRule: Check = (v) => (isInt(v) && v >= 0 ? undefined : 'an integer >= 0 (0 = unlimited)');
+const nonEmptyStringRule: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string');
+const optionalPathRule: Check = (v) =>
+  v === undefined ? undefined : typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty path';
+
+const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
+  host: nonEmptyStringRule,
+  port: portRule,
+  // nats-server refuses spaces in server_name: it appears unquoted in routes and monitoring.
+  serverName: (v) => (typeof v === 'string' && !/\s/.test(v) ? undefined : 'a name without whitespace'),
+  httpPort: optionalPortRule,
+  httpHost: nonEmptyStringRule,
+  storeDir: optionalPathRule,
+  maxPayloadBytes: positiveIntRule(MAX_PAYLOAD_HARD_CAP_BYTES, 'a positive size in bytes'),
+  maxControlLineBytes: positiveIntRule(INT32_MAX, 'a positive size in bytes'),
+  maxPendingBytes: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive size in bytes'),
+  maxConnections: positiveIntRule(),
+  maxSubscriptionsPerConnection: nonNegativeIntRule,
+  pingIntervalMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
+  maxPingsOutstanding: positiveIntRule(),
+  authTimeoutMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
+  writeDeadlineMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
+  logLevel: (v) => ((LOG_LEVELS as readonly unknown[]).includes(v) ? undefined : `one of ${LOG_LEVELS.join(', ')}`),
+  portsFileDir: optionalPathRule,
+};
+
+export const OPTION_FIELDS = Object.keys(RULES) as readonly (keyof ServerOptions)[];
+
+export function isOptionField(name: string): name is keyof ServerOptions {
+  return Object.prototype.hasOwnProperty.call(RULES, name);
+}
+
+/** undefined when `value` is valid for `field`; otherwise what was expected, e.g. "an integer 0..65535". */
+export function checkOption(field: keyof ServerOptions, value: unknown): string | undefined {
+  return RULES[field](value);
+}
+
+/** Renders a value for an error message: strings quoted, everything else as JSON would show it. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+/** The one error line format every source uses. `name` is already decorated: `"port"` or `--port`. */
+export function invalidValueMessage(name: string, expected: string, got: unknown): string {
+  return `invalid value for ${name}: expected ${expected}, got ${showValue(got)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ResolvedOptions {
+  options: ServerOptions;
+  /** Acceptable but unwise settings, one line each, for the caller to log. */
+  warnings: string[];
+}
+
+/**
+ * Defaults overlaid with `partial`, every field validated. `undefined` in `partial` means "not
+ * given" (the optional fields default to undefined anyway). Unknown keys are refused, so a typo
+ * from an embedding caller in plain JS is not silently ignored.
+ */
+export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): ResolvedOptions {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
+    throw new OptionsError('', `invalid server options: expected an object, got ${showValue(partial)}`);
+  }
+  for (const key of Object.keys(partial)) {
+    if (!isOptionField(key)) throw new OptionsError(key, `unknown option ${JSON.stringify(key)}`);
+  }
+  const given = partial as Record<string, unknown>;
+  const resolved = defaultOptions() as unknown as Record<string, unknown>;
+  for (const field of OPTION_FIELDS) {
+    const value = given[field];
+    if (value !== undefined) resolved[field] = value;
+  }
+  // The monitoring listener follows the client interface unless told otherwise.
+  if (given.httpHost === undefined) resolved.httpHost = resolved.host;
+
+  for (const field of OPTION_FIELDS) {
+    const expected = RULES[field](resolved[field]);
+    if (expected !== undefined) {
+      throw new OptionsError(field, invalidValueMessage(JSON.stringify(field), expected, resolved[field]));
+    }
+  }
+  const options = resolved as unknown as ServerOptions;
+
+  // Cross-field rules. A message larger than what one connection may have pending could never be
+  // delivered to anyone, so nats-server refuses the combination; so do we.
+  if (options.maxPayloadBytes > options.maxPendingBytes) {
+    throw new OptionsError(
+      'maxPayloadBytes',
+      `invalid value for "maxPayloadBytes": ${options.maxPayloadBytes} is larger than "maxPendingBytes" (${options.maxPendingBytes})`,
+    );
+  }
+
+  const warnings: string[] = [];
+  if (options.maxPayloadBytes > RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES) {
+    warnings.push(
+      `"maxPayloadBytes" is ${options.maxPayloadBytes} bytes, above the recommended ${RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES} (8 MiB): every message is buffered whole by the server and the clients`,
+    );
+  }
+  return { options, warnings };
+}
+
+export function resolveOptions(partial: Partial<ServerOptions>): ServerOptions {
+  return resolveOptionsWithWarnings(partial).options;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units shared by flags and config files.
+
+const SIZE_SUFFIXES: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1024,
+  ki: 1024,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1024 ** 2,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1024 ** 3,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1000 ** 4,
+  tb: 1024 ** 4,
+  ti: 1024 ** 4,
+  tib: 1024 ** 4,
+  p: 1000 ** 5,
+  pb: 1024 ** 5,
+  pi: 1024 ** 5,
+  pib: 1024 ** 5,
+  // Exa sizes exceed 2^53; they exist so the suffix is recognised and refused as out of range
+  // rather than reported as an unknown unit.
+  e: 1000 ** 6,
+  eb: 1024 ** 6,
+  ei: 1024 ** 6,
+  eib: 1024 ** 6,
+};
+
+/**
+ * The multiplier for a size suffix, nats-server's convention: `k`/`m`/`g`/`t` are powers of
+ * 1000, `kb`/`ki`/`kib` (etc.) powers of 1024; case-insensitive. undefined for an unknown suffix.
+ */
+export function sizeSuffixMultiplier(suffix: string): number | undefined {
+  const key = suffix.toLowerCase();
+  return Object.prototype.hasOwnProperty.call(SIZE_SUFFIXES, key) ? SIZE_SUFFIXES[key] : undefined;
+}
+
+/** "1048576", "1MB", "512KiB", "2M" -> bytes; undefined when not a non-negative whole size. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  const mult = sizeSuffixMultiplier(m[2]!);
+  if (mult === undefined) return undefined;
+  const n = Number(m[1]) * mult;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  'µs': 1e-3,
+  'μs': 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Go's time.ParseDuration syntax, which nats-server configs use: "10s", "2m", "1h30m", "1.5s",
+ * "500ms", "0". Returns whole milliseconds (rounded), or undefined when the text is not a
+ * duration. Negative durations are returned as such; the option rules refuse them.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  let s = text.trim();
+  if (s === '') return undefined;
+  let sign = 1;
+  if (s[0] === '-' || s[0] === '+') {
+    if (s[0] === '-') sign = -1;
+    s = s.slice(1);
+  }
+  if (s === '0') return 0;
+  const part = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  let total = 0;
+  let matched = false;
+  while (s.length > 0) {
+    const m = part.exec(s);
+    if (!m) return undefined;
+    total += Number(m[1]) * DURATION_UNITS_MS[m[2]!]!;
+    s = s.slice(m[0].length);
+    matched = true;
+  }
+  if (!matched) return undefined;
+  const ms = Math.round(total) * sign;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+export function isLogLevel(v: unknown): v is LogLevel {
+  return (LOG_LEVELS as readonly unknown[]).includes(v);
+}

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRng } from '../../runtime/rng.ts';
+import { Router } from './router.ts';
+import { Subscription, type MessageTarget } from './subscription.ts';
+
+class Recorder implements MessageTarget {
+  readonly got: string[] = [];
+  readonly expired: Subscription[] = [];
+  constructor(readonly id: number) {}
+  deliverMsg(sub: Subscription, _sb: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    this.got.push(`${sub.sid}:${subject}:${reply}:${hdrLen}:${msg.toString()}`);
+  }
+  subscriptionExpired(sub: Subscription): void {
+    this.expired.push(sub);
+  }
+}
+
+test('plain subscribers each get a copy; queue groups get exactly one', () => {
+  const router = new Router(seededRng(1));
+  const a = new Recorder(1);
+  const b = new Recorder(2);
+  const q1 = new Recorder(3);
+  const q2 = new Recorder(4);
+  router.subscribe(new Subscription(a, 'x.*', '', '1'));
+  router.subscribe(new Subscription(b, 'x.>', '', '1'));
+  router.subscribe(new Subscription(q1, 'x.y', 'g', '1'));
+  router.subscribe(new Subscription(q2, 'x.y', 'g', '1'));
+  for (let i = 0; i < 100; i++) assert.equal(router.publish('x.y', '', 0, Buffer.from('m'), -1), 3);
+  assert.equal(a.got.length, 100);
+  assert.equal(b.got.length, 100);
+  assert.equal(q1.got.length + q2.got.length, 100);
+  assert.ok(q1.got.length > 0 && q2.got.length > 0);
+});
+
+test('echo suppression skips only the publisher, also inside queue groups', () => {
+  const router = new Router(seededRng(2));
+  const self = new Recorder(7);
+  const other = new Recorder(8);
+  router.subscribe(new Subscription(self, 'e', '', '1'));
+  router.subscribe(new Subscription(self, 'e', 'g', '2'));
+  router.subscribe(new Subscription(other, 'e', 'g', '1'));
+  for (let i = 0; i < 20; i++) router.publish('e', '', 0, Buffer.from('m'), 7);
+  assert.equal(self.got.length, 0);
+  assert.equal(other.got.length, 20);
+});
+
+test('max deliveries removes the subscription and tells the target', () => {
+  const router = new Router(seededRng(3));
+  const t = new Recorder(1);
+  const sub = new Subscription(t, 'm', '', '9');
+  sub.max = 2;
+  router.subscribe(sub);
+  for (let i = 0; i < 5; i++) router.publish('m', 'r', 0, Buffer.from(String(i)), -1);
+  assert.deepEqual(t.got, ['9:m:r:0:0', '9:m:r:0:1']);
+  assert.deepEqual(t.expired, [sub]);
+  assert.equal(router.subscriptionCount, 0);
+});
+
+test('unpublishable subjects are refused and the cache follows (un)subscribes', () => {
+  const router = new Router(seededRng(4));
+  const t = new Recorder(1);
+  assert.equal(router.publish('a.*', '', 0, Buffer.alloc(0), -1), -1);
+  assert.equal(router.publish('a..b', '', 0, Buffer.alloc(0), -1), -1);
+  assert.equal(router.publish('a.b', '', 0, Buffer.alloc(0), -1), 0);
+  const sub = new Subscription(t, 'a.b', '', '1');
+  router.subscribe(sub);
+  assert.equal(router.publish('a.b', '', 0, Buffer.alloc(0), -1), 1);
+  router.unsubscribe(sub);
+  assert.equal(router.publish('a.b', '', 0, Buffer.alloc(0), -1), 0);
+});
+
+test('findSubscriptionOf finds the publisher own reply subscription', () => {
+  const router = new Router(seededRng(5));
+  const me = new Recorder(1);
+  const other = new Recorder(2);
+  router.subscribe(new Subscription(other, '_INBOX.>', '', '1'));
+  const mine = new Subscription(me, '_INBOX.abc.*', '', '4');
+  router.subscribe(mine);
+  assert.equal(router.findSubscriptionOf(1, '_INBOX.abc.1'), mine);
+  assert.equal(router.findSubscriptionOf(3, '_INBOX.abc.1'), undefined);
+});

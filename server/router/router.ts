@@ -1,0 +1,100 @@
+// Routing: subject trie + match cache -> fan-out to plain subscribers and one member of each
+// queue group. Knows nothing about sockets; delivery goes through MessageTarget.
+
+import { SubjectTrie } from '../../protocol/subject-trie.ts';
+import { isValidPublishSubject } from '../../protocol/subject.ts';
+import type { Rng } from '../../runtime/rng.ts';
+import { MatchCache, splitMatches, type MatchResult } from './match-cache.ts';
+import type { Subscription } from './subscription.ts';
+
+export class Router {
+  private readonly trie = new SubjectTrie<Subscription>();
+  private readonly cache = new MatchCache();
+  private readonly rng: Rng;
+  /** Messages handed to targets since start (for monitoring). */
+  deliveredMsgs = 0;
+  deliveredBytes = 0;
+
+  constructor(rng: Rng) {
+    this.rng = rng;
+  }
+
+  get subscriptionCount(): number {
+    return this.trie.size;
+  }
+
+  subscribe(sub: Subscription): void {
+    this.trie.insert(sub.subject, sub);
+  }
+
+  unsubscribe(sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.trie.remove(sub.subject, sub);
+  }
+
+  match(subject: string): MatchResult {
+    let result = this.cache.get(subject, this.trie.generation);
+    if (result === undefined) {
+      const publishable = isValidPublishSubject(subject);
+      const matches = publishable ? this.trie.match(subject) : [];
+      result = splitMatches(matches, Buffer.from(subject, 'utf8'), publishable);
+      this.cache.set(subject, result);
+    }
+    return result;
+  }
+
+  /**
+   * Delivers a published message to every plain subscriber and one member of each queue group.
+   * `noEchoId` is the publisher's connection id when it asked for echo:false, else -1.
+   * Returns how many subscriptions received it, or -1 when the subject is not publishable.
+   */
+  publish(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number): number {
+    const result = this.match(subject);
+    if (!result.publishable) return -1;
+    const { plain, queues, subjectBytes } = result;
+    let delivered = 0;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i]!;
+      if (sub.closed || sub.target.id === noEchoId) continue;
+      this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg);
+      delivered++;
+    }
+    for (let g = 0; g < queues.length; g++) {
+      const sub = this.pickMember(queues[g]!, noEchoId);
+      if (sub === undefined) continue;
+      this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** The first live subscription of `targetId` matching `subject` (for no-responders replies). */
+  findSubscriptionOf(targetId: number, subject: string): Subscription | undefined {
+    const { plain, queues } = this.match(subject);
+    for (const sub of plain) if (!sub.closed && sub.target.id === targetId) return sub;
+    for (const group of queues) for (const sub of group) if (!sub.closed && sub.target.id === targetId) return sub;
+    return undefined;
+  }
+
+  private pickMember(members: readonly Subscription[], noEchoId: number): Subscription | undefined {
+    const n = members.length;
+    const start = n === 1 ? 0 : this.rng.int(n);
+    for (let k = 0; k < n; k++) {
+      const sub = members[(start + k) % n]!;
+      if (!sub.closed && sub.target.id !== noEchoId) return sub;
+    }
+    return undefined;
+  }
+
+  private deliver(sub: Subscription, subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    this.deliveredMsgs++;
+    this.deliveredBytes += msg.length;
+    sub.delivered++;
+    sub.target.deliverMsg(sub, subjectBytes, subject, reply, hdrLen, msg);
+    if (sub.max > 0 && sub.delivered >= sub.max) {
+      this.unsubscribe(sub);
+      sub.target.subscriptionExpired(sub);
+    }
+  }
+}

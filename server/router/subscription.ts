@@ -1,0 +1,39 @@
+// A subscription: one SUB of one connection (or of an internal handler such as $JS.API).
+
+/** Whoever receives the messages of a subscription: a client connection or an internal handler. */
+export interface MessageTarget {
+  /** Connection id; compared with the publisher's id to honour echo:false. */
+  readonly id: number;
+  /**
+   * Delivers one message matched by `sub`. The Buffers are views valid only during the call.
+   * `msg` holds `hdrLen` header bytes followed by the payload.
+   */
+  deliverMsg(sub: Subscription, subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void;
+  /** Called by the router when `sub` reached its UNSUB max and was removed from the router. */
+  subscriptionExpired(sub: Subscription): void;
+}
+
+export class Subscription {
+  readonly target: MessageTarget;
+  readonly subject: string;
+  /** Queue group name, '' for a plain subscription. */
+  readonly queue: string;
+  readonly sid: string;
+  /** The sid as wire bytes, computed once so MSG lines are copied, never formatted. */
+  readonly sidBytes: Buffer;
+  /** Auto-unsubscribe after this many deliveries in total; -1 = unlimited. */
+  max: number;
+  delivered: number;
+  closed: boolean;
+
+  constructor(target: MessageTarget, subject: string, queue: string, sid: string) {
+    this.target = target;
+    this.subject = subject;
+    this.queue = queue;
+    this.sid = sid;
+    this.sidBytes = Buffer.from(sid, 'latin1');
+    this.max = -1;
+    this.delivered = 0;
+    this.closed = false;
+  }
+}

@@ -1,0 +1,203 @@
+// Composition root: builds the parts, wires them, starts and stops them. No protocol logic here.
+
+import { systemClock, type Clock } from '../runtime/clock.ts';
+import { newServerId } from '../runtime/ids.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { systemRng, type Rng } from '../runtime/rng.ts';
+import { writeErr, writeInfo, OutboundBuffer } from '../protocol/encoder.ts';
+import { ClientErr, CloseReason } from '../protocol/errors.ts';
+import { ClientConnection, type ConnectionContext } from './connection/client-connection.ts';
+import { Flusher } from './connection/flusher.ts';
+import { buildClientInfo, type InfoContext } from './info.ts';
+import { createPinoLogger } from './logging.ts';
+import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
+import { buildVarz } from './monitor/varz.ts';
+import type { ServerOptions } from './options-types.ts';
+import { resolveOptions } from './options.ts';
+import { removePortsFile, writePortsFile } from './ports-file.ts';
+import { Router } from './router/router.ts';
+import { ServerStats } from './stats.ts';
+import { listenTcp, type TcpListener } from './transport/tcp.ts';
+import type { ClientTransport } from './transport/types.ts';
+
+export interface ServerDeps {
+  logger?: Logger;
+  clock?: Clock;
+  rng?: Rng;
+}
+
+export interface BoundPorts {
+  client: number;
+  http?: number;
+  ws?: number;
+  cluster?: number;
+}
+
+export interface RunningServer {
+  readonly serverId: string;
+  readonly serverName: string;
+  readonly ports: BoundPorts;
+  /** nats://host:port for clients (loopback when listening on all interfaces). */
+  readonly clientUrl: string;
+  readonly httpUrl?: string;
+  /** Number of open client connections. */
+  connectionCount(): number;
+  close(): Promise<void>;
+}
+
+function connectHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+}
+
+export class SluiceServer implements RunningServer {
+  readonly serverId: string;
+  readonly serverName: string;
+  readonly options: ServerOptions;
+  readonly ports: BoundPorts = { client: 0 };
+  readonly stats = new ServerStats();
+  readonly router: Router;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly flusher: Flusher;
+  private readonly connections = new Map<number, ClientConnection>();
+  private readonly connectionContext: ConnectionContext;
+  private readonly startMs: number;
+  private nextClientId = 1;
+  private tcp: TcpListener | undefined;
+  private monitor: MonitorServer | undefined;
+  private portsFilePath: string | undefined;
+  private closing: Promise<void> | undefined;
+  private infoContext: InfoContext | undefined;
+
+  constructor(options: ServerOptions, deps: ServerDeps = {}) {
+    this.options = options;
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? createPinoLogger(options.logLevel);
+    this.serverId = newServerId();
+    this.serverName = options.serverName || this.serverId;
+    this.router = new Router(deps.rng ?? systemRng());
+    this.flusher = new Flusher(this.clock);
+    this.startMs = this.clock.nowMs();
+    const server = this;
+    this.connectionContext = {
+      router: this.router,
+      flusher: this.flusher,
+      clock: this.clock,
+      logger: this.logger,
+      stats: this.stats,
+      options,
+      infoFor: (conn) => buildClientInfo(server.infoContext!, conn.id, conn.transport.remoteAddress),
+      connectionClosed: (conn, reason) => server.onConnectionClosed(conn, reason),
+    };
+  }
+
+  get clientUrl(): string {
+    return `nats://${connectHost(this.options.host)}:${this.ports.client}`;
+  }
+
+  get httpUrl(): string | undefined {
+    return this.ports.http === undefined ? undefined : `http://${connectHost(this.options.httpHost)}:${this.ports.http}`;
+  }
+
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    this.tcp = await listenTcp(o.host, o.port, this.clock, (t) => this.accept(t));
+    this.ports.client = this.tcp.port;
+    this.infoContext = {
+      identity: { serverId: this.serverId, serverName: this.serverName },
+      options: o,
+      boundPort: this.tcp.port,
+      jetstream: false,
+    };
+    this.logger.info({ url: this.clientUrl, port: this.ports.client }, 'listening for client connections');
+    if (o.httpPort !== undefined) {
+      this.monitor = await startMonitor(o.httpHost, o.httpPort, this.monitorEndpoints(), this.logger);
+      this.ports.http = this.monitor.port;
+      this.logger.info({ url: this.httpUrl, port: this.ports.http }, 'listening for monitoring requests');
+    }
+    if (o.portsFileDir !== undefined) {
+      this.portsFilePath = writePortsFile(o.portsFileDir, o.serverName || 'sluice', process.pid, {
+        nats: [this.clientUrl],
+        monitoring: this.httpUrl ? [this.httpUrl] : [],
+      });
+    }
+    this.logger.info({ server_id: this.serverId, server_name: this.serverName }, 'server is ready');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const listenerClosed = this.tcp?.close();
+    for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
+    await listenerClosed;
+    await this.monitor?.close();
+    if (this.portsFilePath) removePortsFile(this.portsFilePath);
+    this.logger.info({}, 'server stopped');
+  }
+
+  private accept(transport: ClientTransport): void {
+    if (this.closing) {
+      transport.destroy();
+      return;
+    }
+    const id = this.nextClientId++;
+    if (this.connections.size >= this.options.maxConnections) {
+      const out = new OutboundBuffer();
+      writeInfo(out, buildClientInfo(this.infoContext!, id, transport.remoteAddress));
+      writeErr(out, ClientErr.MaximumConnectionsExceeded);
+      transport.start({ data: () => {}, close: () => {} });
+      transport.write(out.take());
+      transport.end();
+      this.logger.warn({ max: this.options.maxConnections }, 'maximum connections exceeded, refusing client');
+      return;
+    }
+    const conn = new ClientConnection(id, transport, this.connectionContext);
+    this.connections.set(id, conn);
+    this.stats.totalConnections++;
+    conn.start();
+  }
+
+  private onConnectionClosed(conn: ClientConnection, reason: CloseReason): void {
+    this.connections.delete(conn.id);
+    this.logger.debug({ cid: conn.id, reason, name: conn.name }, 'client connection closed');
+  }
+
+  private monitorEndpoints(): Map<string, EndpointHandler> {
+    const cpu = new CpuSampler(this.clock);
+    const server = this;
+    const varz = (): unknown =>
+      buildVarz({
+        serverId: server.serverId,
+        serverName: server.serverName,
+        options: server.options,
+        stats: server.stats,
+        startMs: server.startMs,
+        clientPort: server.ports.client,
+        httpPort: server.ports.http ?? 0,
+        cpu,
+        nowMs: () => server.clock.nowMs(),
+        connectionCount: () => server.connections.size,
+        subscriptionCount: () => server.router.subscriptionCount,
+        jetstreamEnabled: () => false,
+      });
+    return new Map<string, EndpointHandler>([
+      ['/', () => ({ endpoints: ['/varz', '/healthz'] })],
+      ['/healthz', () => ({ status: 'ok' })],
+      ['/varz', varz],
+    ]);
+  }
+}
+
+/** Starts a broker in-process. Port 0 picks free ports; read them from `ports`. */
+export async function startServer(opts: Partial<ServerOptions> = {}, deps: ServerDeps = {}): Promise<RunningServer> {
+  const server = new SluiceServer(resolveOptions(opts), deps);
+  await server.start();
+  return server;
+}

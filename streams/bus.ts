@@ -1,0 +1,22 @@
+// How streams/ talks to the message router without importing server/: the server hands the
+// JetStream layer a MessageBus. Internal subscriptions count as interest like any client's, so a
+// message captured by a stream is never answered with no-responders.
+
+/**
+ * Receives one message. `hdr` is the raw NATS/1.0 header block or null; `hdr` and `data` are views
+ * valid only during the call (copy to keep).
+ */
+export type BusHandler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer) => void;
+
+export interface BusSubscription {
+  unsubscribe(): void;
+}
+
+export interface MessageBus {
+  /** Subscribes an internal handler to `subject` (wildcards allowed), optionally as a queue member. */
+  subscribe(subject: string, handler: BusHandler, queue?: string): BusSubscription;
+  /** Publishes as the server itself (echo rules do not apply). Returns the number of receivers. */
+  publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number;
+  /** True when at least one subscription (client or internal) matches `subject`. */
+  hasInterest(subject: string): boolean;
+}

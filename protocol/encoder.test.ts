@@ -56,7 +56,7 @@ test('take hands over or copies; the caller owns the result', () => {
   out.appendAscii('world');
   assert.equal(a.toString(), 'hello');
   assert.equal(out.take().toString(), 'world');
-  const large = 'y'.repeat(50_000);
+  const large = 'y'.repeat(300_000); // above the copy-out threshold: handed over
   out.appendAscii(large);
   const b = out.take();
   out.appendAscii('zzz');

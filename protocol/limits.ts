@@ -18,3 +18,7 @@ export const DEFAULT_WRITE_DEADLINE_MS = 10_000;
 export const OUTBOUND_FLUSH_HIGH_WATER_BYTES = 256 * 1024;
 /** Entries in the router's subject -> matches cache before it is cleared. */
 export const MATCH_CACHE_MAX_ENTRIES = 4096;
+/** A consumer whose queued bytes pass this fraction of max_pending makes its producers pause. */
+export const PRODUCER_STALL_FRACTION = 0.75;
+/** Longest a producer is paused for one congested consumer; a slow consumer cannot hold it longer. */
+export const PRODUCER_MAX_STALL_MS = 20;

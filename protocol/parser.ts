@@ -19,7 +19,8 @@
 // - The control-line limit counts the whole line (verb included) without its CRLF, and is also
 //   enforced on a line that has not ended yet.
 // - The payload is never decoded; the only strings made are subject, reply, sid, queue and the
-//   JSON / -ERR text of the control plane.
+//   JSON / -ERR text of the control plane. The PUB/MSG subject is decoded once per change of
+//   subject (see SubjectCache), since a connection tends to publish to the same one repeatedly.
 
 import { Buffer } from 'node:buffer';
 import type { ClientOpSink, ParserLimits, ProtocolError, ServerOpSink } from './sink.ts';
@@ -431,6 +432,8 @@ function copyInto(dst: Buffer, at: number, src: Buffer, from: number, to: number
 class SubjectCache {
   str = '';
   bytes: Buffer = EMPTY;
+  /** Backing store of `bytes`; rewritten in place when the subject changes. */
+  private store: Buffer = EMPTY;
 
   set(buf: Buffer, start: number, end: number): void {
     const n = end - start;
@@ -441,9 +444,9 @@ class SubjectCache {
       if (k === n) return;
     }
     this.str = decodeArg(buf, start, end);
-    const copy = Buffer.allocUnsafe(n);
-    copyInto(copy, 0, buf, start, end);
-    this.bytes = copy;
+    if (this.store.length < n) this.store = Buffer.allocUnsafeSlow(Math.max(n, 256));
+    copyInto(this.store, 0, buf, start, end);
+    this.bytes = this.store.subarray(0, n);
   }
 }
 

@@ -3,7 +3,8 @@
 //
 // Buffer lifetime: every Buffer handed to a sink method is a view that is valid only for the
 // duration of that call (it may point into the caller's read chunk or into the parser's reused
-// scratch buffer). A sink that keeps bytes must copy them.
+// scratch buffer). A sink that keeps bytes must copy them, and must not write into them (the
+// parser reuses its own buffers, e.g. the PUB subject bytes while the subject repeats).
 
 /** Why a parser stopped. After an error the parser is dead: further parse() calls do nothing. */
 export const ProtocolErrorKind = {

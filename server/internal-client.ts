@@ -15,6 +15,7 @@ class HandlerSubscription extends Subscription {
 
 export class InternalClient implements MessageTarget, MessageBus {
   readonly id: number;
+  readonly congested = false;
   private readonly router: Router;
   private readonly onHandlerError: (err: unknown, subject: string) => void;
   private nextSid = 1;

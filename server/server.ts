@@ -152,7 +152,7 @@ export class SluiceServer implements RunningServer {
       const out = new OutboundBuffer();
       writeInfo(out, buildClientInfo(this.infoContext!, id, transport.remoteAddress));
       writeErr(out, ClientErr.MaximumConnectionsExceeded);
-      transport.start({ data: () => {}, close: () => {} });
+      transport.start({ data: () => {}, close: () => {}, drain: () => {} });
       transport.write(out.take());
       transport.end();
       this.logger.warn({ max: this.options.maxConnections }, 'maximum connections exceeded, refusing client');

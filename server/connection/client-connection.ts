@@ -17,7 +17,11 @@ import {
 import { encodeStatusBlock } from '../../protocol/headers.ts';
 import { isValidQueueName, isValidSubject } from '../../protocol/subject.ts';
 import { ClientErr, CloseReason } from '../../protocol/errors.ts';
-import { OUTBOUND_FLUSH_HIGH_WATER_BYTES } from '../../protocol/limits.ts';
+import {
+  OUTBOUND_FLUSH_HIGH_WATER_BYTES,
+  PRODUCER_MAX_STALL_MS,
+  PRODUCER_STALL_FRACTION,
+} from '../../protocol/limits.ts';
 import type { ParserLimits, ProtocolError, ServerOpSink } from '../../protocol/sink.ts';
 import type { ServerOptions } from '../options-types.ts';
 import type { Router } from '../router/router.ts';
@@ -48,6 +52,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   readonly startMs: number;
   queuedForFlush = false;
   closed = false;
+  congested = false;
   closeReason: CloseReason | undefined;
 
   // Options from CONNECT; before it arrives, nats-server's defaults apply.
@@ -77,6 +82,11 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private pingsOutstanding = 0;
   private pingTimer: TimerHandle | undefined;
   private firstBytesSeen = false;
+  /** Producers paused until this connection drains (see stallOn). */
+  private stalledProducers: ClientConnection[] = [];
+  private stalled = false;
+  private stallTimer: TimerHandle | undefined;
+  private readonly stallThresholdBytes: number;
   private startedWithHttp = false;
 
   constructor(id: number, transport: ClientTransport, ctx: ConnectionContext) {
@@ -90,6 +100,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       maxPayloadBytes: ctx.options.maxPayloadBytes,
     };
     this.parser = new ServerParser(this, this.limits);
+    this.stallThresholdBytes = Math.floor(ctx.options.maxPendingBytes * PRODUCER_STALL_FRACTION);
     this.log = ctx.logger.child({ cid: id, remote: `${transport.remoteAddress}:${transport.remotePort}` });
   }
 
@@ -108,6 +119,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.transport.start({
       data: (chunk) => this.onData(chunk),
       close: (err) => this.onTransportClosed(err),
+      drain: () => this.onDrain(),
     });
     const interval = this.ctx.options.pingIntervalMs;
     if (interval > 0) this.pingTimer = this.ctx.clock.setInterval(() => this.onPingTimer(), interval);
@@ -150,7 +162,10 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     const stats = this.ctx.stats;
     stats.inMsgs++;
     stats.inBytes += msg.length;
-    const delivered = this.ctx.router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id);
+    const router = this.ctx.router;
+    const delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id);
+    const congested = router.lastCongested;
+    if (congested !== undefined && congested !== this && congested instanceof ClientConnection) this.stallOn(congested);
     if (delivered < 0) {
       // A subject with wildcard tokens or empty tokens is not publishable; pedantic clients hear
       // about it, others are ignored as nats-server recommends.
@@ -250,6 +265,42 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       return;
     }
     this.transport.write(this.out.take());
+    if (!this.congested && this.transport.pendingWriteBytes() > this.stallThresholdBytes) this.congested = true;
+  }
+
+  // ---- backpressure -------------------------------------------------------------------------
+
+  /**
+   * Pauses reading from this (producing) connection until `consumer` drains or a short bound
+   * passes: a consumer that is merely behind catches up instead of being cut off as slow, while a
+   * consumer that never reads cannot hold producers for more than PRODUCER_MAX_STALL_MS.
+   */
+  private stallOn(consumer: ClientConnection): void {
+    if (this.stalled || this.closed) return;
+    this.stalled = true;
+    consumer.stalledProducers.push(this);
+    this.transport.pause();
+    this.stallTimer = this.ctx.clock.setTimeout(() => this.unstall(), PRODUCER_MAX_STALL_MS);
+  }
+
+  private unstall(): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    this.stallTimer?.cancel();
+    this.stallTimer = undefined;
+    if (!this.closed) this.transport.resume();
+  }
+
+  private onDrain(): void {
+    this.congested = false;
+    this.releaseStalledProducers();
+  }
+
+  private releaseStalledProducers(): void {
+    if (this.stalledProducers.length === 0) return;
+    const producers = this.stalledProducers;
+    this.stalledProducers = [];
+    for (const p of producers) p.unstall();
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -337,6 +388,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.closed = true;
     this.closeReason = reason;
     this.pingTimer?.cancel();
+    this.stallTimer?.cancel();
+    this.releaseStalledProducers();
     for (const sub of this.subs.values()) this.ctx.router.unsubscribe(sub);
     this.subs.clear();
     this.ctx.connectionClosed(this, reason);

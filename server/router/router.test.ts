@@ -5,6 +5,7 @@ import { Router } from './router.ts';
 import { Subscription, type MessageTarget } from './subscription.ts';
 
 class Recorder implements MessageTarget {
+  readonly congested = false;
   readonly got: string[] = [];
   readonly expired: Subscription[] = [];
   constructor(readonly id: number) {}

@@ -5,7 +5,7 @@ import { SubjectTrie } from '../../protocol/subject-trie.ts';
 import { isValidPublishSubject } from '../../protocol/subject.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { MatchCache, splitMatches, type MatchResult } from './match-cache.ts';
-import type { Subscription } from './subscription.ts';
+import type { MessageTarget, Subscription } from './subscription.ts';
 
 export class Router {
   private readonly trie = new SubjectTrie<Subscription>();
@@ -14,6 +14,8 @@ export class Router {
   /** Messages handed to targets since start (for monitoring). */
   deliveredMsgs = 0;
   deliveredBytes = 0;
+  /** A congested target that the last publish() delivered to, or undefined. */
+  lastCongested: MessageTarget | undefined = undefined;
 
   constructor(rng: Rng) {
     this.rng = rng;
@@ -51,6 +53,7 @@ export class Router {
    */
   publish(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number): number {
     const result = this.match(subject);
+    this.lastCongested = undefined;
     if (!result.publishable) return -1;
     const { plain, queues, subjectBytes } = result;
     let delivered = 0;
@@ -91,7 +94,9 @@ export class Router {
     this.deliveredMsgs++;
     this.deliveredBytes += msg.length;
     sub.delivered++;
-    sub.target.deliverMsg(sub, subjectBytes, subject, reply, hdrLen, msg);
+    const target = sub.target;
+    target.deliverMsg(sub, subjectBytes, subject, reply, hdrLen, msg);
+    if (target.congested) this.lastCongested = target;
     if (sub.max > 0 && sub.delivered >= sub.max) {
       this.unsubscribe(sub);
       sub.target.subscriptionExpired(sub);

@@ -5,6 +5,11 @@ export interface MessageTarget {
   /** Connection id; compared with the publisher's id to honour echo:false. */
   readonly id: number;
   /**
+   * True while the target's queued outbound bytes are past the stall threshold: publishers that
+   * deliver to it pause briefly so it can catch up (see ClientConnection).
+   */
+  readonly congested: boolean;
+  /**
    * Delivers one message matched by `sub`. The Buffers are views valid only during the call.
    * `msg` holds `hdrLen` header bytes followed by the payload.
    */

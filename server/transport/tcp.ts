@@ -29,6 +29,7 @@ export class SocketTransport implements ClientTransport {
   start(handlers: TransportHandlers): void {
     const socket = this.socket;
     socket.on('data', handlers.data);
+    socket.on('drain', handlers.drain);
     socket.on('error', () => {
       // 'close' follows every 'error'; the close handler reports it once.
     });

@@ -6,6 +6,8 @@ export interface TransportHandlers {
   data(chunk: Buffer): void;
   /** The transport is gone (peer closed, error, or after end()/destroy()). Called once. */
   close(err?: Error): void;
+  /** Everything written so far has been handed to the kernel. */
+  drain(): void;
 }
 
 export interface ClientTransport {

@@ -1,0 +1,427 @@
+// Loads a config file into server options. Two formats:
+//   - JSON, with sluice's own keys (the CLI flag names, snake_case or camelCase);
+//   - nats-server's configuration syntax, with nats-server's key names mapped onto sluice's
+//     options, so an existing nats-server.conf works unchanged.
+// Keys sluice does not support (yet) are one warning each, never fatal: a migration should start
+// the broker and say what was ignored. A supported key with an unusable value is fatal, with one
+// line naming the key (and, for nats syntax, file:line:col).
+
+import { readFileSync } from 'node:fs';
+import type { ServerOptions } from '../options-types.ts';
+import { checkOption, invalidValueMessage, isLogLevel, parseDurationMs, parseSize, showValue } from '../options.ts';
+import { LOG_LEVELS } from '../../runtime/logger.ts';
+import { NatsConfError, parseNatsConf, type ConfMap, type ConfValue, type ParsedConf } from './nats-conf.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadedConfig {
+  options: Partial<ServerOptions>;
+  /** One line each, for the caller to log. */
+  warnings: string[];
+  format: 'json' | 'nats';
+}
+
+export interface LoadConfigOptions {
+  /** For `$VAR` in nats syntax. Default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => string;
+}
+
+/** Where nats-server's `jetstream: enabled` (no store_dir) keeps its data, in sluice's terms. */
+export const DEFAULT_JETSTREAM_STORE_DIR = './data';
+
+export function loadConfigFile(path: string, opts: LoadConfigOptions = {}): LoadedConfig {
+  const readFile = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`cannot read config file ${path}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`);
+  }
+  return loadConfigText(text, path, { ...opts, readFile });
+}
+
+/** Format detection: a document starting with '{' that parses as JSON is JSON; anything else is nats syntax. */
+export function loadConfigText(text: string, file: string, opts: LoadConfigOptions = {}): LoadedConfig {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let jsonError: string | undefined;
+  if (body.trimStart().startsWith('{')) {
+    try {
+      return mapJsonConfig(JSON.parse(body) as unknown, file);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      // Not JSON after all: nats syntax may also wrap the file in braces.
+      jsonError = (err as Error).message;
+    }
+  }
+  let parsed: ParsedConf;
+  try {
+    parsed = parseNatsConf(body, { file, env: opts.env, readFile: opts.readFile });
+  } catch (err) {
+    if (!(err instanceof NatsConfError)) throw err;
+    throw new ConfigError(
+      jsonError === undefined ? err.message : `${err.message} (nor is it valid JSON: ${jsonError.split('\n')[0]})`,
+    );
+  }
+  return mapNatsConfig(parsed, file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value conversions. Each returns the converted value, or a Bad carrying what was expected.
+
+class Bad {
+  constructor(readonly expected: string) {}
+}
+type Conv<T> = (v: ConfValue | unknown, raw?: string) => T | Bad;
+
+const PORT_EXPECTED = 'an integer 0..65535 (0 or -1 = a free port)';
+const SIZE_EXPECTED = 'a size in bytes, e.g. 1048576 or "1MB"';
+const DURATION_EXPECTED = 'a duration such as "2m" or "10s", or a number of seconds';
+const POSITIVE_DURATION_EXPECTED = 'a positive duration such as "2m" or "10s", or a number of seconds';
+
+const asPort: Conv<number> = (v) => (v === -1 ? 0 : typeof v === 'number' && Number.isInteger(v) ? v : new Bad(PORT_EXPECTED));
+const asString: Conv<string> = (v) => (typeof v === 'string' ? v : new Bad('a string'));
+const asInt: Conv<number> = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : new Bad('an integer'));
+const asSize: Conv<number> = (v) => {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string') return parseSize(v) ?? new Bad(SIZE_EXPECTED);
+  return new Bad(SIZE_EXPECTED);
+};
+/**
+ * A duration: a Go-style string ("2m", "1h30m"), or a plain number of seconds (nats-server's
+ * older form). `raw` is the unquoted source text in nats syntax: `2m` there lexes as the size
+ * 2,000,000 (nats-server would then wait 23 days); when the key wants a duration we read the
+ * text the user wrote instead.
+ */
+const asDurationMs: Conv<number> = (v, raw) => {
+  if (raw !== undefined && /^\d+[a-zA-Z]+$/.test(raw)) return parseDurationMs(raw) ?? new Bad(DURATION_EXPECTED);
+  if (typeof v === 'string') return parseDurationMs(v) ?? new Bad(DURATION_EXPECTED);
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.round(v * 1000);
+  return new Bad(DURATION_EXPECTED);
+};
+const asLogLevel: Conv<string> = (v) => (isLogLevel(v) ? v : new Bad(`one of ${LOG_LEVELS.join(', ')}`));
+const asBool: Conv<boolean> = (v) => (typeof v === 'boolean' ? v : new Bad('true or false'));
+
+/** "host:port", "[v6]:port", ":port" or a bare port number, as nats-server's `listen`. */
+const asHostPort: Conv<{ host: string | undefined; port: number }> = (v) => {
+  const expected = 'a port or "host:port"';
+  if (typeof v === 'number') {
+    const p = asPort(v);
+    return p instanceof Bad ? new Bad(expected) : { host: undefined, port: p };
+  }
+  if (typeof v !== 'string') return new Bad(expected);
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(-?\d+)$/.exec(v.trim());
+  if (!m) return new Bad(expected);
+  const host = m[1] ?? m[2] ?? '';
+  const port = asPort(Number(m[3]));
+  if (port instanceof Bad) return new Bad(expected);
+  return { host: host === '' ? undefined : host, port };
+};
+
+// ---------------------------------------------------------------------------------------------
+
+/** Collects options and warnings; turns Bad values into one-line ConfigErrors. */
+class Collector {
+  readonly options: Record<string, unknown> = {};
+  readonly warnings: string[] = [];
+  constructor(
+    private readonly file: string,
+    /** file:line:col of a key, when the format knows it. */
+    readonly locate: (keyPath: string, map?: ConfMap) => string | undefined = () => undefined,
+  ) {}
+
+  fail(keyPath: string, expected: string, got: unknown, map?: ConfMap): never {
+    const where = this.locate(keyPath, map) ?? this.file;
+    throw new ConfigError(`${where}: ${invalidValueMessage(JSON.stringify(keyPath), expected, got)}`);
+  }
+
+  convert<T>(conv: Conv<T>, keyPath: string, v: unknown, map?: ConfMap, raw?: string): T {
+    const r = conv(v, raw);
+    if (r instanceof Bad) this.fail(keyPath, r.expected, v, map);
+    return r;
+  }
+
+  /**
+   * Sets an option, judged by the option's own rule so range errors name the config key.
+   * `expected` overrides the rule's wording where the config's unit differs from the option's.
+   */
+  set<K extends keyof ServerOptions>(
+    field: K,
+    value: ServerOptions[K],
+    keyPath: string,
+    got: unknown,
+    map?: ConfMap,
+    expected?: string,
+  ): void {
+    const problem = checkOption(field, value);
+    if (problem !== undefined) this.fail(keyPath, expected ?? problem, got, map);
+    this.options[field] = value;
+  }
+
+  warn(message: string, keyPath: string, map?: ConfMap): void {
+    const loc = this.locate(keyPath, map);
+    this.warnings.push(loc === undefined ? message : `${message} (${loc})`);
+  }
+
+  unsupported(keyPath: string, map?: ConfMap): void {
+    this.warn(`unsupported config key ${JSON.stringify(keyPath)} ignored`, keyPath, map);
+  }
+
+  result(format: 'json' | 'nats'): LoadedConfig {
+    return { options: this.options as Partial<ServerOptions>, warnings: this.warnings, format };
+  }
+}
+
+// --- JSON ------------------------------------------------------------------------------------
+
+interface JsonKey {
+  field: keyof ServerOptions;
+  conv: Conv<unknown>;
+  /** Wording for range errors when the key's unit differs from the option's (seconds vs ms). */
+  expected?: string;
+}
+
+/**
+ * sluice's own keys: the CLI flag names (snake_case and camelCase) plus the option field names.
+ * Sizes may be numbers (bytes) or strings ("1MB"). Durations without a unit in the name
+ * (ping_interval, auth_timeout, write_deadline) take "2m"-style strings or seconds, as in
+ * nats-server; the *Ms field names take milliseconds.
+ */
+const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
+  const m = new Map<string, JsonKey>();
+  const add = (names: string[], field: keyof ServerOptions, conv: Conv<unknown>): void => {
+    const expected = conv === asDurationMs ? POSITIVE_DURATION_EXPECTED : undefined;
+    for (const n of names) m.set(n, { field, conv, expected });
+  };
+  const ms: Conv<number> = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : new Bad('an integer number of milliseconds'));
+  add(['host'], 'host', asString);
+  add(['port'], 'port', asPort);
+  add(['name', 'server_name', 'serverName'], 'serverName', asString);
+  add(['http_port', 'httpPort'], 'httpPort', asPort);
+  add(['http_host', 'httpHost'], 'httpHost', asString);
+  add(['store_dir', 'storeDir'], 'storeDir', asString);
+  add(['max_payload', 'maxPayload', 'maxPayloadBytes'], 'maxPayloadBytes', asSize);
+  add(['max_control_line', 'maxControlLine', 'maxControlLineBytes'], 'maxControlLineBytes', asSize);
+  add(['max_pending', 'maxPending', 'maxPendingBytes'], 'maxPendingBytes', asSize);
+  add(['max_connections', 'maxConnections'], 'maxConnections', asInt);
+  add(['max_subscriptions', 'maxSubscriptions', 'maxSubscriptionsPerConnection'], 'maxSubscriptionsPerConnection', asInt);
+  add(['ping_interval', 'pingInterval'], 'pingIntervalMs', asDurationMs);
+  add(['pingIntervalMs'], 'pingIntervalMs', ms);
+  add(['ping_max', 'pingMax', 'maxPingsOutstanding'], 'maxPingsOutstanding', asInt);
+  add(['auth_timeout', 'authTimeout'], 'authTimeoutMs', asDurationMs);
+  add(['authTimeoutMs'], 'authTimeoutMs', ms);
+  add(['write_deadline', 'writeDeadline'], 'writeDeadlineMs', asDurationMs);
+  add(['writeDeadlineMs'], 'writeDeadlineMs', ms);
+  add(['log_level', 'logLevel'], 'logLevel', asLogLevel);
+  add(['ports_file_dir', 'portsFileDir'], 'portsFileDir', asString);
+  return m;
+})();
+
+export function mapJsonConfig(doc: unknown, file: string): LoadedConfig {
+  const c = new Collector(file);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`${file}: expected a JSON object at the top level, got ${showValue(doc)}`);
+  }
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    const spec = JSON_KEYS.get(key);
+    if (!spec) {
+      c.unsupported(key);
+      continue;
+    }
+    // null means "not set" in JSON configs: leave the default (or a flag) in charge.
+    if (value === null) continue;
+    const converted = c.convert(spec.conv, key, value);
+    c.set(spec.field, converted as never, key, value, undefined, spec.expected);
+  }
+  return c.result('json');
+}
+
+// --- nats-server syntax ----------------------------------------------------------------------
+
+export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
+  const root = parsed.root;
+  const locate = (keyPath: string, map: ConfMap = root): string | undefined => {
+    const last = keyPath.slice(keyPath.lastIndexOf('.') + 1);
+    const loc = parsed.keyInfo(map, last)?.loc;
+    return loc ? `${loc.file}:${loc.line}:${loc.col}` : undefined;
+  };
+  const c = new Collector(file, locate);
+  const raw = (map: ConfMap, key: string): string | undefined => parsed.keyInfo(map, key)?.raw;
+
+  let jetstream: boolean | undefined;
+  let jsStoreDir: StoreDirSetting | undefined;
+  let topStoreDir: StoreDirSetting | undefined;
+  let debug = false;
+  let trace = false;
+
+  for (const [key, v] of Object.entries(root)) {
+    const k = key.toLowerCase();
+    switch (k) {
+      case 'listen': {
+        const hp = c.convert(asHostPort, key, v);
+        if (hp.host !== undefined) c.set('host', hp.host, key, v);
+        c.set('port', hp.port, key, v);
+        break;
+      }
+      case 'port':
+        c.set('port', c.convert(asPort, key, v), key, v);
+        break;
+      case 'host':
+      case 'net':
+        c.set('host', c.convert(asString, key, v), key, v);
+        break;
+      case 'server_name':
+        c.set('serverName', c.convert(asString, key, v), key, v);
+        break;
+      case 'http': {
+        const hp = c.convert(asHostPort, key, v);
+        if (hp.host !== undefined) c.set('httpHost', hp.host, key, v);
+        c.set('httpPort', hp.port, key, v);
+        break;
+      }
+      case 'http_port':
+      case 'monitor_port':
+        c.set('httpPort', c.convert(asPort, key, v), key, v);
+        break;
+      case 'max_payload':
+        c.set('maxPayloadBytes', c.convert(asSize, key, v), key, v);
+        break;
+      case 'max_control_line':
+        c.set('maxControlLineBytes', c.convert(asSize, key, v), key, v);
+        break;
+      case 'max_pending':
+        c.set('maxPendingBytes', c.convert(asSize, key, v), key, v);
+        break;
+      case 'max_connections':
+      case 'max_conn':
+        c.set('maxConnections', c.convert(asInt, key, v), key, v);
+        break;
+      case 'max_subscriptions':
+      case 'max_subs':
+        c.set('maxSubscriptionsPerConnection', c.convert(asInt, key, v), key, v);
+        break;
+      case 'ping_interval':
+      case 'write_deadline': {
+        const ms = c.convert(asDurationMs, key, v, root, raw(root, key));
+        if (typeof v === 'number' && /^-?\d+(\.\d+)?$/.test(raw(root, key) ?? '')) {
+          // nats-server warns the same way: bare numbers are a legacy form.
+          c.warn(`${JSON.stringify(key)} read as ${v} seconds; write a duration such as "${v}s"`, key);
+        }
+        c.set(k === 'ping_interval' ? 'pingIntervalMs' : 'writeDeadlineMs', ms, key, v, root, POSITIVE_DURATION_EXPECTED);
+        break;
+      }
+      case 'ping_max':
+        c.set('maxPingsOutstanding', c.convert(asInt, key, v), key, v);
+        break;
+      case 'authorization':
+        mapAuthorization(c, key, v, raw);
+        break;
+      case 'jetstream': {
+        const js = mapJetStream(c, key, v);
+        jetstream = js.enabled;
+        if (js.storeDir !== undefined) jsStoreDir = js.storeDir;
+        break;
+      }
+      case 'store_dir':
+      case 'storedir':
+        topStoreDir = { dir: c.convert(asString, key, v), key, map: root };
+        break;
+      case 'ports_file_dir':
+        c.set('portsFileDir', c.convert(asString, key, v), key, v);
+        break;
+      case 'debug':
+        debug = c.convert(asBool, key, v);
+        break;
+      case 'trace':
+      case 'trace_verbose':
+        trace = c.convert(asBool, key, v) || trace;
+        break;
+      case 'log_level': // sluice's own key, accepted here too
+        c.set('logLevel', c.convert(asLogLevel, key, v) as ServerOptions['logLevel'], key, v);
+        break;
+      default:
+        // A key referenced as $key is a variable definition, not a setting (nats-server agrees).
+        if (parsed.keyInfo(root, key)?.usedAsVariable) break;
+        c.unsupported(key);
+    }
+  }
+
+  // An explicit log_level wins; otherwise trace implies debug output too, as in nats-server.
+  if (c.options.logLevel === undefined && (trace || debug)) c.options.logLevel = trace ? 'trace' : 'debug';
+
+  // In sluice a store directory is what turns JetStream on; nats-server keeps the two apart, so
+  // translate: enabled -> its dir (or our default), not enabled -> no dir.
+  const dir = jsStoreDir ?? topStoreDir;
+  if (jetstream === true) {
+    if (dir) c.set('storeDir', dir.dir, dir.key, dir.dir, dir.map);
+    else c.options.storeDir = DEFAULT_JETSTREAM_STORE_DIR;
+  } else if (dir) {
+    c.warn(
+      `${JSON.stringify(dir.key)} ignored: JetStream is not enabled (add "jetstream: enabled" or a jetstream block)`,
+      dir.key,
+      dir.map,
+    );
+  }
+  return c.result('nats');
+}
+
+function asMap(c: Collector, keyPath: string, v: unknown): ConfMap {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) c.fail(keyPath, 'a block { ... }', v);
+  return v as ConfMap;
+}
+
+function mapAuthorization(c: Collector, key: string, v: ConfValue, raw: (map: ConfMap, key: string) => string | undefined): void {
+  const block = asMap(c, key, v);
+  for (const [sub, sv] of Object.entries(block)) {
+    const path = `${key}.${sub}`;
+    if (sub.toLowerCase() === 'timeout') {
+      // nats-server: seconds, possibly fractional ("0.5"); a duration string works too.
+      const ms = c.convert(asDurationMs, path, sv, block, raw(block, sub));
+      c.set('authTimeoutMs', ms, path, sv, block, POSITIVE_DURATION_EXPECTED);
+    } else {
+      // users, token, user/password, permissions...: authentication comes in a later release.
+      c.unsupported(path, block);
+    }
+  }
+}
+
+interface StoreDirSetting {
+  dir: string;
+  /** The key path as written, for messages. */
+  key: string;
+  /** The map holding the key, for its location. */
+  map: ConfMap;
+}
+
+function mapJetStream(c: Collector, key: string, v: ConfValue): { enabled: boolean; storeDir: StoreDirSetting | undefined } {
+  if (typeof v === 'boolean') return { enabled: v, storeDir: undefined };
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'enabled' || s === 'enable') return { enabled: true, storeDir: undefined };
+    if (s === 'disabled' || s === 'disable') return { enabled: false, storeDir: undefined };
+    c.fail(key, '"enabled", "disabled", true, false or a block { store_dir: ... }', v);
+  }
+  const block = asMap(c, key, v);
+  let enabled = true;
+  let storeDir: StoreDirSetting | undefined;
+  for (const [sub, sv] of Object.entries(block)) {
+    const path = `${key}.${sub}`;
+    switch (sub.toLowerCase()) {
+      case 'store_dir':
+      case 'storedir':
+      case 'store':
+        storeDir = { dir: c.convert(asString, path, sv, block), key: path, map: block };
+        break;
+      case 'enabled':
+      case 'enable':
+        enabled = c.convert(asBool, path, sv, block);
+        break;
+      default:
+        c.unsupported(path, block);
+    }
+  }
+  return { enabled, storeDir };
+}

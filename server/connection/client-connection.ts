@@ -157,23 +157,30 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   pub(subject: string, _subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void {
+    if (hdrLen > 0 && !this.headers) {
+      // Like nats-server: HPUB from a client that did not declare headers support is a protocol
+      // violation, closed without an -ERR.
+      this.log.info({}, 'HPUB without headers support in CONNECT');
+      this.close(CloseReason.ProtocolViolation);
+      return;
+    }
     this.inMsgs++;
     this.inBytes += msg.length;
     const stats = this.ctx.stats;
     stats.inMsgs++;
     stats.inBytes += msg.length;
     const router = this.ctx.router;
+    if (this.pedantic && !router.match(subject).publishable) {
+      this.sendErr(ClientErr.InvalidPublishSubject);
+      return;
+    }
+    // nats-server acknowledges before it delivers: a verbose client sees +OK ahead of its echo.
+    if (this.verbose) this.ok();
+    // A subject with wildcard or empty tokens is not publishable: dropped (nats-server's advice).
     const delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id);
     const congested = router.lastCongested;
     if (congested !== undefined && congested !== this && congested instanceof ClientConnection) this.stallOn(congested);
-    if (delivered < 0) {
-      // A subject with wildcard tokens or empty tokens is not publishable; pedantic clients hear
-      // about it, others are ignored as nats-server recommends.
-      if (this.pedantic) this.sendErr(ClientErr.InvalidPublishSubject);
-      return;
-    }
     if (delivered === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
-    if (this.verbose) this.ok();
   }
 
   sub(subject: string, queue: string, sid: string): void {
@@ -387,6 +394,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
+    this.parser.stop();
     this.pingTimer?.cancel();
     this.stallTimer?.cancel();
     this.releaseStalledProducers();

@@ -2,3 +2,17 @@
 export { startServer, SluiceServer } from './server.ts';
 export type { RunningServer, BoundPorts, ServerDeps } from './server.ts';
 export type { ServerOptions } from './options-types.ts';
+// For the CLI and other front ends that build options from text.
+export {
+  checkOption,
+  invalidValueMessage,
+  OptionsError,
+  parseSize,
+  resolveOptionsWithWarnings,
+} from './options.ts';
+export { loadConfigFile, ConfigError } from './config/load.ts';
+export { createPinoLogger } from './logging.ts';
+export type { PinoLogger } from './logging.ts';
+export { LOG_LEVELS } from '../runtime/logger.ts';
+export type { Logger, LogLevel } from '../runtime/logger.ts';
+export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_PORT } from '../protocol/limits.ts';

@@ -13,7 +13,7 @@ import { createPinoLogger } from './logging.ts';
 import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
 import { buildVarz } from './monitor/varz.ts';
 import type { ServerOptions } from './options-types.ts';
-import { resolveOptions } from './options.ts';
+import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
 import { Router } from './router/router.ts';
 import { ServerStats } from './stats.ts';
@@ -57,7 +57,7 @@ export class SluiceServer implements RunningServer {
   readonly stats = new ServerStats();
   readonly router: Router;
   private readonly clock: Clock;
-  private readonly logger: Logger;
+  readonly logger: Logger;
   private readonly flusher: Flusher;
   private readonly connections = new Map<number, ClientConnection>();
   private readonly connectionContext: ConnectionContext;
@@ -197,7 +197,9 @@ export class SluiceServer implements RunningServer {
 
 /** Starts a broker in-process. Port 0 picks free ports; read them from `ports`. */
 export async function startServer(opts: Partial<ServerOptions> = {}, deps: ServerDeps = {}): Promise<RunningServer> {
-  const server = new SluiceServer(resolveOptions(opts), deps);
+  const { options, warnings } = resolveOptionsWithWarnings(opts);
+  const server = new SluiceServer(options, deps);
+  for (const w of warnings) server.logger.warn({}, w);
   await server.start();
   return server;
 }

@@ -1,0 +1,169 @@
+// `sluice server`: run a broker in the foreground until SIGTERM/SIGINT.
+//
+// Precedence: defaults < config file (--config) < flags. Every flag value is checked by the same
+// rule as the option it sets, and a bad one is reported naming the flag. The server logs its
+// bound ports itself; this command only starts it, relays config warnings, and shuts it down.
+//
+// Later issues add --ws-port, --user, --pass, --token, --cluster-name, --cluster-port and
+// --routes, with exactly those names.
+
+import { Command } from 'commander';
+import {
+  checkOption,
+  createPinoLogger,
+  DEFAULT_HOST,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_PORT,
+  invalidValueMessage,
+  loadConfigFile,
+  LOG_LEVELS,
+  OptionsError,
+  parseSize,
+  resolveOptionsWithWarnings,
+  startServer,
+  type PinoLogger,
+  type ServerOptions,
+} from '../server/index.ts';
+
+/** The flags as commander hands them over: strings, or undefined when not given. */
+export interface ServerFlags {
+  host?: string;
+  port?: string;
+  name?: string;
+  httpPort?: string;
+  storeDir?: string;
+  maxPayload?: string;
+  config?: string;
+  logLevel?: string;
+  portsFileDir?: string;
+}
+
+export function createServerCommand(): Command {
+  // No commander defaults: an absent flag must stay undefined so the config file can set it.
+  return new Command('server')
+    .description('run a broker in the foreground (SIGTERM/SIGINT stops it)')
+    .option('--host <host>', `interface to listen on for clients (default: ${DEFAULT_HOST})`)
+    .option('-p, --port <port>', `client port; 0 (or -1) picks a free port (default: ${DEFAULT_PORT})`)
+    .option('-n, --name <name>', 'server name announced to clients (default: the generated server id)')
+    .option('-m, --http-port <port>', 'monitoring HTTP port (/healthz, /varz); 0 picks a free port (default: off)')
+    .option('--store-dir <dir>', 'JetStream storage directory (default: JetStream off)')
+    .option('--max-payload <size>', `largest message payload, e.g. 1048576 or 1MB (default: ${DEFAULT_MAX_PAYLOAD_BYTES})`)
+    .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: info)`)
+    .option('--ports-file-dir <dir>', 'write <dir>/<name>_<pid>.ports listing the bound URLs')
+    .action(async (flags: ServerFlags) => {
+      await runServer(flags);
+    });
+}
+
+// --- flags -> options ------------------------------------------------------------------------
+
+function flagError(flag: string, expected: string, got: unknown): OptionsError {
+  return new OptionsError(flag, invalidValueMessage(flag, expected, got));
+}
+
+function portFlag(flag: string, text: string): number {
+  const expected = 'an integer 0..65535 (0 or -1 = a free port)';
+  if (!/^\s*-?\d+\s*$/.test(text)) throw flagError(flag, expected, text);
+  const n = Number(text);
+  const port = n === -1 ? 0 : n;
+  if (checkOption('port', port) !== undefined) throw flagError(flag, expected, text);
+  return port;
+}
+
+function checked<K extends keyof ServerOptions>(field: K, flag: string, value: ServerOptions[K], text: string): ServerOptions[K] {
+  const expected = checkOption(field, value);
+  if (expected !== undefined) throw flagError(flag, expected, text);
+  return value;
+}
+
+/** Only the flags that were given, converted and checked; throws an OptionsError naming the flag. */
+export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
+  const o: Partial<ServerOptions> = {};
+  if (flags.host !== undefined) o.host = checked('host', '--host', flags.host, flags.host);
+  if (flags.port !== undefined) o.port = portFlag('--port', flags.port);
+  if (flags.name !== undefined) o.serverName = checked('serverName', '--name', flags.name, flags.name);
+  if (flags.httpPort !== undefined) o.httpPort = portFlag('--http-port', flags.httpPort);
+  if (flags.storeDir !== undefined) o.storeDir = checked('storeDir', '--store-dir', flags.storeDir, flags.storeDir);
+  if (flags.maxPayload !== undefined) {
+    const bytes = parseSize(flags.maxPayload);
+    if (bytes === undefined || checkOption('maxPayloadBytes', bytes) !== undefined) {
+      throw flagError('--max-payload', 'a positive size up to 64MB, e.g. 1048576 or 1MB', flags.maxPayload);
+    }
+    o.maxPayloadBytes = bytes;
+  }
+  if (flags.logLevel !== undefined) {
+    o.logLevel = checked('logLevel', '--log-level', flags.logLevel as ServerOptions['logLevel'], flags.logLevel);
+  }
+  if (flags.portsFileDir !== undefined) {
+    o.portsFileDir = checked('portsFileDir', '--ports-file-dir', flags.portsFileDir, flags.portsFileDir);
+  }
+  return o;
+}
+
+export interface ServerSettings {
+  options: ServerOptions;
+  /** Config-file warnings, one line each (the server logs option warnings itself). */
+  warnings: string[];
+}
+
+/** Config file (if any) overlaid with flags, then resolved and validated as a whole. */
+export function serverSettingsFromFlags(flags: ServerFlags): ServerSettings {
+  const fromFlags = optionsFromFlags(flags);
+  let fromFile: Partial<ServerOptions> = {};
+  const warnings: string[] = [];
+  if (flags.config !== undefined) {
+    if (flags.config.trim() === '') throw flagError('--config', 'a file name', flags.config);
+    const loaded = loadConfigFile(flags.config);
+    fromFile = loaded.options;
+    warnings.push(...loaded.warnings);
+  }
+  const resolved = resolveOptionsWithWarnings({ ...fromFile, ...fromFlags });
+  return { options: resolved.options, warnings };
+}
+
+// --- running ---------------------------------------------------------------------------------
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  const { options, warnings } = serverSettingsFromFlags(flags);
+  const logger = createPinoLogger(options.logLevel);
+  for (const w of warnings) logger.warn({}, w);
+
+  // Listen for signals before starting, so a SIGTERM during start-up still ends in a clean close.
+  const stop = waitForStopSignal(logger);
+
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(options, { logger });
+  } catch (err) {
+    logger.flush();
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`cannot start server: ${e.message}`);
+  }
+  const signal = await stop;
+  logger.info({ signal }, 'shutting down');
+  await server.close();
+  logger.flush();
+}
+
+/**
+ * Resolves on the first SIGINT/SIGTERM. A second one means the graceful close is taking too long
+ * for the operator's taste: exit at once, non-zero.
+ */
+function waitForStopSignal(logger: PinoLogger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!received) {
+        received = true;
+        resolve(signal);
+        return;
+      }
+      logger.warn({ signal }, 'second signal: exiting without waiting for shutdown');
+      logger.flush();
+      process.exit(1);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

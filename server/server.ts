@@ -8,6 +8,8 @@ import { writeErr, writeInfo, OutboundBuffer } from '../protocol/encoder.ts';
 import { ClientErr, CloseReason } from '../protocol/errors.ts';
 import { ClientConnection, type ConnectionContext } from './connection/client-connection.ts';
 import { Flusher } from './connection/flusher.ts';
+import { InternalClient } from './internal-client.ts';
+import { startJetStream, type JetStreamService } from '../streams/index.ts';
 import { buildClientInfo, type InfoContext } from './info.ts';
 import { createPinoLogger } from './logging.ts';
 import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
@@ -24,6 +26,8 @@ export interface ServerDeps {
   logger?: Logger;
   clock?: Clock;
   rng?: Rng;
+  /** JetStream's clock (timestamps, max_age, dedupe window); defaults to `clock`. */
+  jetstreamClock?: Clock;
 }
 
 export interface BoundPorts {
@@ -42,6 +46,8 @@ export interface RunningServer {
   readonly httpUrl?: string;
   /** Number of open client connections. */
   connectionCount(): number;
+  /** The JetStream service when a store directory is configured. */
+  readonly jetstream: JetStreamService | undefined;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,10 @@ export class SluiceServer implements RunningServer {
   private readonly clock: Clock;
   readonly logger: Logger;
   private readonly flusher: Flusher;
+  /** The server's own pseudo-client: JetStream and other internal handlers subscribe through it. */
+  private readonly internal: InternalClient;
+  private readonly jetstreamClock: Clock;
+  jetstream: JetStreamService | undefined;
   private readonly connections = new Map<number, ClientConnection>();
   private readonly connectionContext: ConnectionContext;
   private readonly startMs: number;
@@ -77,6 +87,10 @@ export class SluiceServer implements RunningServer {
     this.serverName = options.serverName || this.serverId;
     this.router = new Router(deps.rng ?? systemRng());
     this.flusher = new Flusher(this.clock);
+    this.jetstreamClock = deps.jetstreamClock ?? this.clock;
+    this.internal = new InternalClient(0, this.router, (err, subject) =>
+      this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'internal handler failed'),
+    );
     this.startMs = this.clock.nowMs();
     const server = this;
     this.connectionContext = {
@@ -105,13 +119,24 @@ export class SluiceServer implements RunningServer {
 
   async start(): Promise<void> {
     const o = this.options;
+    if (o.storeDir !== undefined) {
+      this.jetstream = await startJetStream({
+        storeDir: o.storeDir,
+        bus: this.internal,
+        clock: this.jetstreamClock,
+        logger: this.logger,
+        serverName: this.serverName,
+        maxPayloadBytes: o.maxPayloadBytes,
+      });
+      this.logger.info({ store_dir: o.storeDir }, 'JetStream enabled');
+    }
     this.tcp = await listenTcp(o.host, o.port, this.clock, (t) => this.accept(t));
     this.ports.client = this.tcp.port;
     this.infoContext = {
       identity: { serverId: this.serverId, serverName: this.serverName },
       options: o,
       boundPort: this.tcp.port,
-      jetstream: false,
+      jetstream: this.jetstream !== undefined,
     };
     this.logger.info({ url: this.clientUrl, port: this.ports.client }, 'listening for client connections');
     if (o.httpPort !== undefined) {
@@ -137,6 +162,7 @@ export class SluiceServer implements RunningServer {
     const listenerClosed = this.tcp?.close();
     for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
     await listenerClosed;
+    await this.jetstream?.close();
     await this.monitor?.close();
     if (this.portsFilePath) removePortsFile(this.portsFilePath);
     this.logger.info({}, 'server stopped');
@@ -185,7 +211,7 @@ export class SluiceServer implements RunningServer {
         nowMs: () => server.clock.nowMs(),
         connectionCount: () => server.connections.size,
         subscriptionCount: () => server.router.subscriptionCount,
-        jetstreamEnabled: () => false,
+        jetstreamEnabled: () => server.jetstream !== undefined,
       });
     return new Map<string, EndpointHandler>([
       ['/', () => ({ endpoints: ['/varz', '/healthz'] })],

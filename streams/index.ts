@@ -1,0 +1,112 @@
+// JetStream's entry point for the server: startJetStream opens the store, brings streams back,
+// binds their subjects and the $JS.API handlers on the MessageBus, and returns the service the
+// server closes on shutdown. streams/ never imports server/: the bus is all it needs.
+
+import type { Clock } from '../runtime/clock.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { DirectGetBinder } from './api-direct.ts';
+import { registerStreamApi } from './api-streams.ts';
+import { ApiRouter } from './api.ts';
+import type { MessageBus } from './bus.ts';
+import { StreamManager, type SyncSetting } from './manager.ts';
+
+export interface JetStreamDeps {
+  /** JetStream data lives in <storeDir>/jetstream (one LMDB environment). */
+  storeDir: string;
+  bus: MessageBus;
+  clock: Clock;
+  logger: Logger;
+  /** Reported as the stream leader in STREAM.INFO. */
+  serverName: string;
+  maxPayloadBytes: number;
+  /**
+   * When PubAcks are sent: 'committed' (default) after the LMDB commit (survives a process
+   * crash); 'durable' after its fdatasync (survives a power loss); 'none' LMDB noSync (never
+   * fsyncs; file streams then report `"sync":"none"` in STREAM.INFO). See docs/jetstream-streams.md.
+   */
+  sync?: SyncSetting;
+}
+
+export interface JetStreamStats {
+  streams: number;
+  consumers: number;
+  messages: number;
+  bytes: number;
+  memory: number;
+  storage: number;
+}
+
+export interface JetStreamService {
+  readonly manager: StreamManager;
+  /** The $JS.API router; the consumer layer registers its CONSUMER.* routes here. */
+  readonly api: ApiRouter;
+  /**
+   * Set by the consumer layer: consumers on one stream / in total (account info, stream info,
+   * stats). Default: none.
+   */
+  consumerCounts: { perStream(stream: string): number; total(): number };
+  stats(): JetStreamStats;
+  close(): Promise<void>;
+}
+
+export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamService> {
+  const logger = deps.logger.child({ component: 'jetstream' });
+  const managerDeps = { storeDir: deps.storeDir, bus: deps.bus, clock: deps.clock, logger, sync: deps.sync ?? 'committed' };
+  const manager = await StreamManager.open(managerDeps);
+  const api = new ApiRouter(deps.bus, logger);
+  const direct = new DirectGetBinder(deps.bus, logger);
+  manager.addLifecycle(direct);
+
+  let closing: Promise<void> | null = null;
+  const service: JetStreamService = {
+    manager,
+    api,
+    consumerCounts: { perStream: () => 0, total: () => 0 },
+    stats() {
+      const s = manager.stats();
+      return {
+        streams: s.streams,
+        consumers: service.consumerCounts.total(),
+        messages: s.messages,
+        bytes: s.bytes,
+        memory: s.memory,
+        storage: s.storage,
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        api.stop();
+        direct.close();
+        await manager.close();
+        logger.info({}, 'JetStream stopped');
+      })();
+      return closing;
+    },
+  };
+
+  registerStreamApi(api, {
+    manager,
+    clock: deps.clock,
+    serverName: deps.serverName,
+    consumerCount: (stream) => service.consumerCounts.perStream(stream),
+    totalConsumers: () => service.consumerCounts.total(),
+    apiStats: () => api.stats,
+  });
+  api.start();
+  const st = manager.stats();
+  logger.info(
+    { store_dir: deps.storeDir, sync: managerDeps.sync, streams: st.streams, messages: st.messages },
+    'JetStream started',
+  );
+  return service;
+}
+
+export { StreamManager, JsApiException } from './manager.ts';
+export type { StreamLifecycle, SyncSetting } from './manager.ts';
+export { ApiRouter, NO_RESPONSE, requestJson, requireEmpty, apiFail, API_PREFIX } from './api.ts';
+export type { ApiRequest, ApiRoute } from './api.ts';
+export { Stream } from './stream.ts';
+export type { StreamObserver } from './stream.ts';
+export { applyOp } from './ops.ts';
+export type { StreamOp, StreamMachine, ApplyResult } from './ops.ts';
+export type { MessageBus, BusHandler, BusSubscription } from './bus.ts';

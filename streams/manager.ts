@@ -1,0 +1,270 @@
+// The registry of streams: one LMDB environment under <storeDir>/jetstream holds every file
+// stream's messages (sub-databases per stream, streams/store/) and the stream configs
+// (`sluice:streams`: name -> {config, created}); memory streams keep only their config there and
+// come back empty after a restart, as in nats-server. Create/update/delete are serialised, so two
+// racing CREATEs of one name cannot both open a store.
+//
+// Lifecycle listeners let the API layer (direct-get subscriptions) and the consumer layer follow
+// streams appearing, changing and going away without the manager knowing them.
+
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Clock } from '../runtime/clock.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { jsApiError, type ApiError } from '../protocol/js-errors.ts';
+import type { StreamConfig } from '../protocol/jetstream-api.ts';
+import type { MessageBus } from './bus.ts';
+import { checkStreamUpdate, findOverlap, sameConfig } from './config.ts';
+import { Stream } from './stream.ts';
+import { MemoryStore } from './store/memory-store.ts';
+import { openLmdbStore } from './store/lmdb-store.ts';
+import { SyncMode, openLmdbEnvironment, type LmdbDb, type LmdbEnvironment } from './store/lmdb-env.ts';
+import type { StreamStore } from './store/types.ts';
+
+/** An API-level failure carrying the exact error object to answer with. */
+export class JsApiException extends Error {
+  override name = 'JsApiException';
+  readonly apiError: ApiError;
+  constructor(apiError: ApiError) {
+    super(apiError.description);
+    this.apiError = apiError;
+  }
+}
+
+/**
+ * When a PubAck is sent (docs/jetstream-streams.md): 'committed' (default, DESIGN principle 12)
+ * after the LMDB commit — survives a process crash; 'durable' after the commit's fdatasync —
+ * survives a power loss; 'none' with LMDB noSync — survives a process crash, never fsyncs.
+ */
+export type SyncSetting = 'committed' | 'durable' | 'none';
+
+export interface ManagerDeps {
+  readonly storeDir: string;
+  readonly bus: MessageBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly sync?: SyncSetting;
+}
+
+export interface StreamLifecycle {
+  added?(stream: Stream): void;
+  updated?(stream: Stream, previous: StreamConfig): void;
+  /** Called before the stream's data is dropped (or, on shutdown, closed). */
+  removed?(stream: Stream): void;
+}
+
+interface StreamRecord {
+  readonly v: 1;
+  readonly config: StreamConfig;
+  /** Creation time, epoch ns as a decimal string (msgpack has no portable int64 for JS). */
+  readonly created: string;
+}
+
+const META_DB = 'sluice:streams';
+
+export class StreamManager {
+  readonly env: LmdbEnvironment;
+  readonly sync: SyncSetting;
+  private readonly meta: LmdbDb;
+  private readonly streams = new Map<string, Stream>();
+  private readonly listeners: StreamLifecycle[] = [];
+  private readonly deps: ManagerDeps;
+  private readonly logger: Logger;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(deps: ManagerDeps, env: LmdbEnvironment) {
+    this.deps = deps;
+    this.logger = deps.logger;
+    this.env = env;
+    this.sync = deps.sync ?? 'committed';
+    this.meta = env.root.openDB(META_DB, {});
+  }
+
+  /** Opens the environment and brings back every stream with its sequences and state. */
+  static async open(deps: ManagerDeps): Promise<StreamManager> {
+    const dir = join(deps.storeDir, 'jetstream');
+    mkdirSync(dir, { recursive: true });
+    const sync = deps.sync === 'none' ? SyncMode.None : deps.sync === 'durable' ? SyncMode.Durable : SyncMode.Committed;
+    const env = openLmdbEnvironment(dir, { sync });
+    const mgr = new StreamManager(deps, env);
+    await mgr.recoverAll();
+    return mgr;
+  }
+
+  private async recoverAll(): Promise<void> {
+    const records: StreamRecord[] = [];
+    for (const { key, value } of this.meta.getRange()) {
+      const rec = value as StreamRecord;
+      if (typeof key !== 'string' || rec?.v !== 1 || rec.config?.name !== key) {
+        this.logger.error({ key: String(key) }, 'ignoring unreadable stream record');
+        continue;
+      }
+      records.push(rec);
+    }
+    for (const rec of records) {
+      try {
+        const store = await this.openStore(rec.config);
+        const stream = new Stream(rec.config, store, BigInt(rec.created), this.deps);
+        stream.recover();
+        this.streams.set(rec.config.name, stream);
+        stream.bindSubjects();
+        const st = store.state();
+        this.logger.info(
+          { stream: rec.config.name, storage: rec.config.storage, messages: st.messages, last_seq: st.lastSeq },
+          'restored stream',
+        );
+      } catch (err) {
+        this.logger.error({ stream: rec.config.name, err: String(err) }, 'failed to restore stream');
+      }
+    }
+  }
+
+  private openStore(cfg: StreamConfig): Promise<StreamStore> {
+    if (cfg.storage === 'memory') return Promise.resolve(new MemoryStore(cfg.name, { clock: this.deps.clock }));
+    return openLmdbStore(this.env, cfg.name, { clock: this.deps.clock });
+  }
+
+  /** Runs mutations one at a time, in arrival order. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  addLifecycle(l: StreamLifecycle): void {
+    this.listeners.push(l);
+    for (const s of this.streams.values()) l.added?.(s);
+  }
+
+  get(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
+  /** Streams sorted by name (the order of NAMES and LIST). */
+  list(): Stream[] {
+    return [...this.streams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * CREATE: `cfg` is normalised and validated. An existing stream with an identical config is
+   * returned as is (nats-server answers success); a different one is 10058.
+   */
+  create(cfg: StreamConfig): Promise<{ stream: Stream; created: boolean }> {
+    return this.serialized(async () => {
+      this.checkOpen();
+      const existing = this.streams.get(cfg.name);
+      if (existing !== undefined) {
+        if (sameConfig(existing.config, cfg)) return { stream: existing, created: false };
+        throw new JsApiException(jsApiError('StreamNameExist'));
+      }
+      if (findOverlap(cfg.subjects ?? [], this.configs()) !== undefined) {
+        throw new JsApiException(jsApiError('StreamSubjectOverlap'));
+      }
+      const store = await this.openStore(cfg);
+      let stream: Stream;
+      try {
+        stream = new Stream(cfg, store, this.deps.clock.epochNs(), this.deps);
+        if (cfg.first_seq !== undefined && cfg.first_seq > 1) stream.apply({ op: 'purge', upToSeq: cfg.first_seq });
+        await this.persist(stream);
+      } catch (err) {
+        await store.drop().catch(() => undefined);
+        throw err;
+      }
+      this.streams.set(cfg.name, stream);
+      stream.bindSubjects();
+      for (const l of this.listeners) l.added?.(stream);
+      this.logger.info({ stream: cfg.name, storage: cfg.storage, subjects: cfg.subjects }, 'created stream');
+      return { stream, created: true };
+    });
+  }
+
+  /** UPDATE: applies the update rules, rebinds subjects, tightens limits at once. */
+  update(next: StreamConfig): Promise<Stream> {
+    return this.serialized(async () => {
+      this.checkOpen();
+      const stream = this.streams.get(next.name);
+      if (stream === undefined) throw new JsApiException(jsApiError('StreamNotFound'));
+      const checked = checkStreamUpdate(stream.config, next);
+      if (!checked.ok) throw new JsApiException(checked.error);
+      const cfg = checked.config;
+      if (findOverlap(cfg.subjects ?? [], this.configs(), cfg.name) !== undefined) {
+        throw new JsApiException(jsApiError('StreamSubjectOverlap'));
+      }
+      const previous = stream.config;
+      stream.apply({ op: 'config', config: cfg });
+      if (JSON.stringify(previous.subjects) !== JSON.stringify(cfg.subjects)) stream.bindSubjects();
+      await this.persist(stream);
+      for (const l of this.listeners) l.updated?.(stream, previous);
+      this.logger.info({ stream: cfg.name }, 'updated stream');
+      return stream;
+    });
+  }
+
+  /** DELETE: stops capture, drops the data and the config. */
+  delete(name: string): Promise<void> {
+    return this.serialized(async () => {
+      this.checkOpen();
+      const stream = this.streams.get(name);
+      if (stream === undefined) throw new JsApiException(jsApiError('StreamNotFound'));
+      this.streams.delete(name);
+      for (const l of this.listeners) l.removed?.(stream);
+      await stream.drop();
+      await this.meta.remove(name);
+      await this.durable();
+      this.logger.info({ stream: name }, 'deleted stream');
+    });
+  }
+
+  private async persist(stream: Stream): Promise<void> {
+    const rec: StreamRecord = { v: 1, config: stream.config, created: stream.createdNs.toString() };
+    await this.meta.put(stream.name, rec);
+    await this.durable();
+  }
+
+  /** Waits for the fdatasync too, unless the server runs without sync. */
+  private durable(): Promise<void> {
+    return this.sync === 'none' ? Promise.resolve() : this.env.flushed();
+  }
+
+  private *configs(): Iterable<StreamConfig> {
+    for (const s of this.streams.values()) yield s.config;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new JsApiException(jsApiError('NotEnabled'));
+  }
+
+  /** Totals for account info and monitoring. */
+  stats(): { streams: number; messages: number; bytes: number; memory: number; storage: number } {
+    let messages = 0;
+    let memory = 0;
+    let storage = 0;
+    for (const s of this.streams.values()) {
+      const st = s.store.state();
+      messages += st.messages;
+      if (s.config.storage === 'memory') memory += st.bytes;
+      else storage += st.bytes;
+    }
+    return { streams: this.streams.size, messages, bytes: memory + storage, memory, storage };
+  }
+
+  /** Stops capture, flushes and closes every store, then the environment. */
+  close(): Promise<void> {
+    return this.serialized(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const s of this.streams.values()) for (const l of this.listeners) l.removed?.(s);
+      const closing = [...this.streams.values()].map((s) =>
+        s.close().catch((err: unknown) => this.logger.error({ stream: s.name, err: String(err) }, 'close failed')),
+      );
+      await Promise.all(closing);
+      this.streams.clear();
+      await this.env.close();
+    });
+  }
+}

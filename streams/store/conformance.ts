@@ -1,0 +1,323 @@
+// The StreamStore conformance suite: every implementation runs exactly these tests (see
+// memory-store.test.ts and lmdb-store.test.ts), so the two cannot drift apart. Expected values
+// follow nats-server's memstore/filestore semantics.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../runtime/clock.ts';
+import { runModelCheck } from './model-check.ts';
+import type { StreamStore } from './types.ts';
+
+export interface StoreHarness {
+  store: StreamStore;
+  /** Ends the current event-loop turn (LMDB: closes the batch without waiting for its commit). */
+  turn(): Promise<void>;
+  /** Persistent stores: close and reopen (as after a restart), replacing `store`. */
+  reopen?(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export type StoreFactory = (clock: ManualClock) => Promise<StoreHarness>;
+
+const enc = (s: string): Uint8Array => Buffer.from(s);
+const HDR = enc('NATS/1.0\r\nA: 1\r\n\r\n');
+
+async function withStore(factory: StoreFactory, fn: (h: StoreHarness, clock: ManualClock) => Promise<void> | void) {
+  const clock = new ManualClock(1_700_000_000_000);
+  const h = await factory(clock);
+  try {
+    await fn(h, clock);
+  } finally {
+    await h.cleanup();
+  }
+}
+
+/** Appends `subjects` in order, one message each, with payload `<subject>#<seq>`. */
+function fill(s: StreamStore, subjects: string[]): void {
+  for (const subj of subjects) s.append(subj, null, enc(`${subj}#${s.state().lastSeq + 1}`));
+}
+
+const seqsOf = (it: Iterable<{ seq: number }>): number[] => [...it].map((m) => m.seq);
+
+export function conformanceSuite(label: string, factory: StoreFactory): void {
+  describe(`StreamStore conformance: ${label}`, () => {
+    it('starts empty with first_seq and last_seq 0', () =>
+      withStore(factory, ({ store }) => {
+        assert.deepEqual(store.state(), {
+          messages: 0, bytes: 0, firstSeq: 0, firstTimeNs: 0n, lastSeq: 0, lastTimeNs: 0n,
+          numSubjects: 0, numDeleted: 0,
+        });
+        assert.equal(store.get(1), undefined);
+        assert.equal(store.nextMatching(0), undefined);
+        assert.equal(store.lastBySubject('>'), undefined);
+      }));
+
+    it('appends with increasing sequences and reads them back exactly', () =>
+      withStore(factory, async ({ store, turn }, clock) => {
+        const t0 = clock.epochNs();
+        assert.equal(store.append('orders.new', HDR, enc('one')), 1);
+        clock.advance(5);
+        assert.equal(store.append('orders.old', null, enc('two')), 2);
+        assert.equal(store.append('orders.new', new Uint8Array(0), new Uint8Array(0), 42n), 3);
+        const check = () => {
+          const m1 = store.get(1)!;
+          assert.equal(m1.subject, 'orders.new');
+          assert.deepEqual(Buffer.from(m1.hdr!), Buffer.from(HDR));
+          assert.equal(Buffer.from(m1.data).toString(), 'one');
+          assert.equal(m1.timeNs, t0);
+          const m2 = store.get(2)!;
+          assert.equal(m2.hdr, null, 'no header reads back as null');
+          assert.equal(m2.timeNs, t0 + 5_000_000n);
+          const m3 = store.get(3)!;
+          assert.equal(m3.hdr, null, 'an empty header block is stored as none');
+          assert.equal(m3.data.length, 0);
+          assert.equal(m3.timeNs, 42n);
+          assert.equal(store.get(4), undefined);
+          assert.equal(store.get(0), undefined);
+        };
+        check(); // before any commit
+        await store.flush();
+        check(); // after commit
+        const st = store.state();
+        assert.equal(st.messages, 3);
+        assert.equal(st.firstSeq, 1);
+        assert.equal(st.lastSeq, 3);
+        assert.equal(st.firstTimeNs, t0);
+        assert.equal(st.lastTimeNs, 42n);
+        assert.equal(st.numSubjects, 2);
+        const expectBytes =
+          store.msgSize('orders.new', HDR, enc('one')) +
+          store.msgSize('orders.old', null, enc('two')) +
+          store.msgSize('orders.new', null, new Uint8Array(0));
+        assert.equal(st.bytes, expectBytes);
+        await turn();
+      }));
+
+    it('copies the caller bytes (the read buffer may be reused)', () =>
+      withStore(factory, ({ store }) => {
+        const buf = Buffer.from('hello');
+        store.append('a', null, buf);
+        buf.fill(0);
+        assert.equal(Buffer.from(store.get(1)!.data).toString(), 'hello');
+      }));
+
+    it('lastBySubject with literal, wildcard and match-all filters', () =>
+      withStore(factory, async ({ store }) => {
+        fill(store, ['a.1', 'b.1', 'a.2', 'a.1', 'c']);
+        assert.equal(store.lastBySubject('a.1')!.seq, 4);
+        assert.equal(store.lastBySubject('a.*')!.seq, 4);
+        assert.equal(store.lastBySubject('b.>')!.seq, 2);
+        assert.equal(store.lastBySubject('>')!.seq, 5);
+        assert.equal(store.lastBySubject('')!.seq, 5);
+        assert.equal(store.lastBySubject('x.*'), undefined);
+        assert.ok(store.delete(4));
+        assert.equal(store.lastBySubject('a.1')!.seq, 1, 'falls back to the previous one');
+        assert.equal(store.lastBySubject('a.*')!.seq, 3);
+        await store.flush();
+        assert.ok(store.delete(5));
+        assert.equal(store.lastBySubject('>')!.seq, 3);
+      }));
+
+    it('delete: interior, first, all; numDeleted and the deleted list', () =>
+      withStore(factory, async ({ store, turn }) => {
+        fill(store, ['a', 'b', 'a', 'b', 'a']);
+        await turn();
+        assert.equal(store.delete(9), false);
+        assert.ok(store.delete(3));
+        assert.equal(store.delete(3), false, 'deleting twice');
+        assert.equal(store.get(3), undefined);
+        let st = store.state({ deleted: true });
+        assert.equal(st.numDeleted, 1);
+        assert.deepEqual(st.deleted, [3]);
+        assert.ok(store.delete(1, { erase: true }));
+        st = store.state({ deleted: true });
+        assert.equal(st.firstSeq, 2);
+        assert.equal(st.messages, 3);
+        assert.equal(st.numDeleted, 1);
+        assert.deepEqual(st.deleted, [3]);
+        assert.ok(store.delete(2));
+        assert.equal(store.state().firstSeq, 4, 'skips the interior gap');
+        await store.flush();
+        assert.ok(store.delete(4));
+        assert.ok(store.delete(5));
+        st = store.state({ deleted: true });
+        assert.deepEqual([st.messages, st.firstSeq, st.lastSeq, st.numDeleted, st.numSubjects], [0, 6, 5, 0, 0]);
+        assert.equal(st.firstTimeNs, 0n);
+        assert.deepEqual(st.deleted, []);
+        assert.equal(st.bytes, 0);
+        assert.equal(store.append('a', null, enc('x')), 6, 'sequences are never reused');
+        assert.equal(store.state().firstSeq, 6);
+      }));
+
+    it('deleting the newest messages leaves trailing gaps', () =>
+      withStore(factory, ({ store }) => {
+        fill(store, ['a', 'b', 'c', 'd']);
+        store.delete(4);
+        store.delete(3);
+        store.delete(1);
+        const st = store.state({ deleted: true });
+        assert.deepEqual([st.firstSeq, st.lastSeq, st.messages, st.numDeleted], [2, 4, 1, 2]);
+        assert.deepEqual(st.deleted, [3, 4]);
+        assert.equal(store.lastBySubject('>')!.seq, 2);
+        assert.equal(store.append('e', null, enc('e')), 5);
+      }));
+
+    it('purge all keeps the sequence going', () =>
+      withStore(factory, async ({ store }) => {
+        fill(store, ['a', 'b', 'c']);
+        await store.flush();
+        fill(store, ['d']);
+        assert.equal(store.purge(), 4);
+        let st = store.state();
+        assert.deepEqual([st.messages, st.bytes, st.firstSeq, st.lastSeq, st.numSubjects], [0, 0, 5, 4, 0]);
+        assert.notEqual(st.lastTimeNs, 0n, 'last time survives a purge (as in nats-server)');
+        assert.equal(store.get(2), undefined);
+        assert.equal(store.nextMatching(0), undefined);
+        assert.equal(store.append('a', null, enc('x')), 5);
+        st = store.state();
+        assert.deepEqual([st.messages, st.firstSeq, st.lastSeq, st.numSubjects], [1, 5, 5, 1]);
+        assert.equal(store.purge({}), 1);
+      }));
+
+    it('purge up to a sequence (exclusive), including past the end', () =>
+      withStore(factory, async ({ store }) => {
+        fill(store, ['a', 'b', 'a', 'b', 'a', 'b']);
+        await store.flush();
+        assert.equal(store.purge({ upToSeq: 4 }), 3);
+        let st = store.state();
+        assert.deepEqual([st.messages, st.firstSeq, st.lastSeq], [3, 4, 6]);
+        assert.deepEqual(store.subjectsState(), { a: 1, b: 2 });
+        assert.equal(store.purge({ upToSeq: 1 }), 0, 'seq 1 purges nothing');
+        assert.equal(store.purge({ upToSeq: 10 }), 3);
+        st = store.state();
+        assert.deepEqual([st.messages, st.firstSeq, st.lastSeq], [0, 10, 9]);
+        assert.equal(store.append('a', null, enc('x')), 10);
+      }));
+
+    it('purge keep N (whole stream counts sequences, nats-style)', () =>
+      withStore(factory, ({ store }) => {
+        fill(store, ['a', 'b', 'a', 'b', 'a', 'b']);
+        assert.equal(store.purge({ keep: 10 }), 0);
+        assert.equal(store.purge({ keep: 2 }), 4);
+        assert.deepEqual(seqsOf(store.iterate(0)), [5, 6]);
+        assert.equal(store.state().firstSeq, 5);
+      }));
+
+    it('purge by subject filter, with keep and with an upper sequence', () =>
+      withStore(factory, async ({ store }) => {
+        fill(store, ['a.1', 'b', 'a.2', 'b', 'a.1', 'b', 'a.2']);
+        await store.flush();
+        assert.equal(store.purge({ subject: 'a.*', keep: 2 }), 2);
+        assert.deepEqual(seqsOf(store.iterate(0, 'a.>')), [5, 7]);
+        assert.equal(store.purge({ subject: 'b', upToSeq: 5 }), 2);
+        assert.deepEqual(seqsOf(store.iterate(0)), [5, 6, 7]);
+        const st = store.state();
+        assert.deepEqual([st.firstSeq, st.messages, st.numDeleted], [5, 3, 0]);
+        assert.equal(store.purge({ subject: 'zzz' }), 0);
+        assert.equal(store.purge({ subject: 'a.1' }), 1);
+        assert.deepEqual(store.subjectsState(), { b: 1, 'a.2': 1 });
+        assert.deepEqual([store.state().firstSeq, store.state().numDeleted], [6, 0]);
+        assert.equal(store.purge({ subject: '>' }), 2, "'>' is a full purge");
+        assert.equal(store.state().firstSeq, 8);
+      }));
+
+    it('nextMatching and iterate with literal, wildcard and no filter', () =>
+      withStore(factory, async ({ store, turn }) => {
+        fill(store, ['x.a', 'y.b', 'x.b', 'y.a', 'x.a']);
+        await turn();
+        fill(store, ['z', 'x.a']);
+        assert.deepEqual(seqsOf(store.iterate(0)), [1, 2, 3, 4, 5, 6, 7]);
+        assert.deepEqual(seqsOf(store.iterate(2, 'x.a')), [5, 7]);
+        assert.deepEqual(seqsOf(store.iterate(1, 'x.*')), [1, 3, 5, 7]);
+        assert.deepEqual(seqsOf(store.iterate(1, '*.a')), [1, 4, 5, 7]);
+        assert.deepEqual(seqsOf(store.iterate(1, 'nope.*')), []);
+        assert.equal(store.nextMatching(6, 'x.b'), undefined);
+        assert.equal(store.nextMatching(100), undefined);
+        store.delete(5);
+        assert.equal(store.nextMatching(5, 'x.a')!.seq, 7);
+        assert.equal(store.nextMatching(5)!.seq, 6);
+        await store.flush();
+        assert.equal(store.nextMatching(5, 'x.*')!.seq, 7);
+      }));
+
+    it('wildcard scans stay correct with many subjects', () =>
+      withStore(factory, async ({ store }) => {
+        for (let i = 0; i < 300; i++) store.append(`k.${i}`, null, enc(`${i}`));
+        store.append('other', null, enc('o'));
+        await store.flush();
+        for (let i = 0; i < 300; i++) store.append(`k.${i}.deep`, null, enc(`${i}`));
+        assert.equal(store.nextMatching(0, 'k.*')!.seq, 1);
+        assert.equal(store.nextMatching(2, 'o*'), undefined);
+        assert.equal(store.nextMatching(2, 'oth*'), undefined);
+        assert.equal(store.nextMatching(250, 'k.*.deep')!.seq, 302);
+        assert.equal(store.nextMatching(2, 'other')!.seq, 301);
+        assert.equal(store.numPendingFrom(0, 'k.*'), 300);
+        assert.equal(store.numPendingFrom(101, 'k.>'), 500);
+        assert.equal(store.lastBySubject('k.*')!.seq, 300);
+        assert.equal(Object.keys(store.subjectsState('k.*.deep')).length, 300);
+        assert.equal(store.state().numSubjects, 601);
+      }));
+
+    it('numPendingFrom and subjectsState', () =>
+      withStore(factory, async ({ store }) => {
+        fill(store, ['a', 'b.1', 'a', 'b.2', 'a', 'c']);
+        await store.flush();
+        assert.equal(store.numPendingFrom(0), 6);
+        assert.equal(store.numPendingFrom(4), 3);
+        assert.equal(store.numPendingFrom(7), 0);
+        assert.equal(store.numPendingFrom(2, 'a'), 2);
+        assert.equal(store.numPendingFrom(6, 'a'), 0);
+        assert.equal(store.numPendingFrom(0, 'b.*'), 2);
+        assert.equal(store.numPendingFrom(3, 'b.>'), 1);
+        store.delete(3);
+        store.delete(4);
+        assert.equal(store.numPendingFrom(2), 3);
+        assert.equal(store.numPendingFrom(2, 'a'), 1);
+        assert.deepEqual(store.subjectsState(), { a: 2, 'b.1': 1, c: 1 });
+        assert.deepEqual(store.subjectsState('b.*'), { 'b.1': 1 });
+        assert.deepEqual(store.subjectsState('none'), {});
+        assert.equal(store.state().numSubjects, 3);
+      }));
+
+    it('applyAppend: explicit sequences from a leader, gaps count as deleted', () =>
+      withStore(factory, async ({ store }) => {
+        store.applyAppend(10, 'a', null, enc('x'), 7n);
+        let st = store.state();
+        assert.deepEqual([st.firstSeq, st.lastSeq, st.messages, st.numDeleted, st.firstTimeNs], [10, 10, 1, 0, 7n]);
+        store.applyAppend(13, 'a', null, enc('y'), 8n);
+        st = store.state({ deleted: true });
+        assert.deepEqual(st.deleted, [11, 12]);
+        assert.equal(st.numDeleted, 2);
+        assert.throws(() => store.applyAppend(13, 'a', null, enc('z'), 9n), /sequence/);
+        assert.throws(() => store.applyAppend(5, 'a', null, enc('z'), 9n), /sequence/);
+        assert.equal(store.append('b', null, enc('z')), 14);
+        await store.flush();
+        assert.deepEqual(seqsOf(store.iterate(0)), [10, 13, 14]);
+      }));
+
+    it('flush resolves; appendAsync gives the seq and a durability promise', () =>
+      withStore(factory, async ({ store }) => {
+        const a = store.appendAsync('a', null, enc('1'));
+        const b = store.appendAsync('a', null, enc('2'));
+        assert.deepEqual([a.seq, b.seq], [1, 2]);
+        await Promise.all([a.durable, b.durable, store.flush()]);
+        assert.equal(store.get(2)!.seq, 2);
+      }));
+
+    it('a closed store refuses use', () =>
+      withStore(factory, async ({ store }) => {
+        store.append('a', null, enc('1'));
+        await store.close();
+        assert.throws(() => store.append('a', null, enc('2')), /closed/);
+        assert.throws(() => store.get(1), /closed/);
+      }));
+
+    for (const [name, subjects] of [
+      ['few subjects', 6],
+      ['many subjects', 400],
+    ] as const) {
+      it(`matches a reference model under random operations (${name})`, () =>
+        withStore(factory, (h) => runModelCheck(h, subjects)));
+    }
+  });
+}

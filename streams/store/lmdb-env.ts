@@ -1,0 +1,145 @@
+// The one LMDB environment per server (DESIGN.md: streams, consumers and raft logs share it, each in
+// named sub-databases). It owns the group-commit hook: lmdb-js commits every async write issued
+// in one event-loop turn as one transaction (eventTurnBatching) and calls 'beforecommit' just
+// before closing that batch. Stores register there to write their coalesced metadata (counters,
+// per-subject summaries) into the very transaction that holds the messages those counters
+// describe, so a crash can never leave the two disagreeing.
+//
+// Rule for everything sharing this environment: write with the async API (put/remove) only.
+// A transactionSync/putSync in the middle of a turn would commit a partial batch.
+//
+// The native environment is opened once per path and process, and never closed (see ADR 0003):
+// lmdb-js 3.5 frees the environment in close() while its write thread may still be finishing the
+// last commit (WriteWorker::Write -> notifyUserCallbacks after the commit is visible to JS), which
+// crashed the process (SIGSEGV/SIGFPE, caught under gdb) when a test closed and reopened an
+// environment. close() therefore flushes and releases this handle; reopening the same path
+// reuses the open environment. A server opens its environment once for the life of the process,
+// so nothing is lost; the OS closes it at exit, after every write has committed.
+
+import { resolve } from 'node:path';
+import { open } from 'lmdb';
+
+export type LmdbRoot = ReturnType<typeof open>;
+export type LmdbDb = ReturnType<LmdbRoot['openDB']>;
+
+export const SyncMode = {
+  /** Acks wait for the commit's fdatasync: survives power loss. The default. */
+  Durable: 'durable',
+  /** Acks wait for the commit only (data in the OS page cache): survives a process crash, not a
+   * power loss; the fdatasync still runs, overlapped with later transactions. */
+  Committed: 'committed',
+  /** LMDB noSync: no fdatasync at all. Survives a process crash; a power loss may lose recent
+   * transactions or, per LMDB, corrupt the environment. Faster; must be advertised as such. */
+  None: 'none',
+} as const;
+export type SyncMode = (typeof SyncMode)[keyof typeof SyncMode];
+
+export interface LmdbEnvironmentOptions {
+  sync?: SyncMode;
+  /** Named sub-databases the environment can hold; each stream uses 3. Fixed at first open. */
+  maxDbs?: number;
+}
+
+/** Something that wrote in the current batch and must add its metadata before it commits. */
+export interface BatchParticipant {
+  beforeCommit(): void;
+}
+
+/** 3 sub-databases per stream for 4096 streams, plus room for consumers and raft logs. */
+const DEFAULT_MAX_DBS = 3 * 4096 + 256;
+
+/** One per path per process: the native environment and what every handle on it shares. */
+interface SharedRoot {
+  readonly root: LmdbRoot;
+  readonly noSync: boolean;
+  readonly dirty: Set<BatchParticipant>;
+  /** Stream names with an open store, so one stream is never opened twice. */
+  readonly claimed: Set<string>;
+}
+
+const roots = new Map<string, SharedRoot>();
+
+function sharedRoot(path: string, noSync: boolean, maxDbs: number): SharedRoot {
+  const existing = roots.get(path);
+  if (existing !== undefined) {
+    if (existing.noSync !== noSync) {
+      throw new Error(`LMDB environment ${path} is already open with a different sync mode`);
+    }
+    return existing;
+  }
+  const root = open({
+    path,
+    maxDbs,
+    // Commit promises resolve at commit and carry a `.flushed` promise for the fdatasync; the
+    // sync mode picks which one an ack waits for.
+    separateFlushed: true,
+    noSync,
+    eventTurnBatching: true,
+  } as Parameters<typeof open>[0]);
+  const shared: SharedRoot = { root, noSync, dirty: new Set(), claimed: new Set() };
+  root.on('beforecommit', () => {
+    if (shared.dirty.size === 0) return;
+    // Writes made here still join the closing batch (lmdb-js has not ended it yet).
+    for (const p of shared.dirty) p.beforeCommit();
+    shared.dirty.clear();
+  });
+  roots.set(path, shared);
+  return shared;
+}
+
+export class LmdbEnvironment {
+  readonly path: string;
+  readonly sync: SyncMode;
+  private readonly shared: SharedRoot;
+  private closing: Promise<void> | null = null;
+
+  constructor(path: string, opts: LmdbEnvironmentOptions = {}) {
+    this.path = resolve(path);
+    this.sync = opts.sync ?? SyncMode.Durable;
+    this.shared = sharedRoot(this.path, this.sync === SyncMode.None, opts.maxDbs ?? DEFAULT_MAX_DBS);
+  }
+
+  get root(): LmdbRoot {
+    return this.shared.root;
+  }
+
+  /** Opens a named sub-database. */
+  openDb(name: string, opts: Parameters<LmdbRoot['openDB']>[1]): LmdbDb {
+    return this.shared.root.openDB(name, opts);
+  }
+
+  /** Called by a store on its first write of a batch. */
+  markDirty(p: BatchParticipant): void {
+    this.shared.dirty.add(p);
+  }
+
+  /** Reserves a stream name so one stream is never opened twice (two caches, one database). */
+  claim(name: string): void {
+    if (this.closing !== null) throw new Error('LMDB environment is closed');
+    if (this.shared.claimed.has(name)) throw new Error(`stream store ${name} is already open`);
+    this.shared.claimed.add(name);
+  }
+
+  release(name: string): void {
+    this.shared.claimed.delete(name);
+  }
+
+  /** Resolves when every write issued so far is committed and flushed. */
+  flushed(): Promise<void> {
+    return Promise.resolve(this.shared.root.flushed).then(() => undefined);
+  }
+
+  /**
+   * Waits for outstanding writes and retires this handle. Close the stores first. The native
+   * environment stays open for reuse (see the header comment).
+   */
+  close(): Promise<void> {
+    if (this.closing === null) this.closing = this.flushed();
+    return this.closing;
+  }
+}
+
+/** Opens the server's environment in `storeDir` (created if missing). */
+export function openLmdbEnvironment(storeDir: string, opts?: LmdbEnvironmentOptions): LmdbEnvironment {
+  return new LmdbEnvironment(storeDir, opts);
+}

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ManualClock, systemClock } from '../../runtime/clock.ts';
+import { conformanceSuite, type StoreHarness } from './conformance.ts';
+import { META_KEY } from './lmdb-index.ts';
+import { openLmdbEnvironment, type LmdbEnvironment, type SyncMode } from './lmdb-env.ts';
+import { openLmdbStore } from './lmdb-store.ts';
+import type { StreamStore } from './types.ts';
+
+const enc = (s: string): Buffer => Buffer.from(s);
+const turn = () => new Promise<void>((resolve) => systemClock.setImmediate(resolve));
+
+conformanceSuite('lmdb', async (clock) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+  let env = openLmdbEnvironment(dir);
+  const h: StoreHarness = {
+    store: await openLmdbStore(env, 'TEST', { clock }),
+    turn,
+    reopen: async () => {
+      await h.store.close();
+      await env.close();
+      env = openLmdbEnvironment(dir);
+      h.store = await openLmdbStore(env, 'TEST', { clock });
+    },
+    cleanup: async () => {
+      try {
+        await h.store.close().catch(() => {});
+        await env.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+  return h;
+});
+
+/** A temp store dir, an environment, and a way to reopen both (as a restart would). */
+async function withEnv(fn: (ctx: { dir: string; env: () => LmdbEnvironment; restart: () => Promise<void> }) => Promise<void>, sync?: SyncMode) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+  let env = openLmdbEnvironment(dir, sync === undefined ? {} : { sync });
+  try {
+    await fn({
+      dir,
+      env: () => env,
+      restart: async () => {
+        await env.close();
+        env = openLmdbEnvironment(dir, sync === undefined ? {} : { sync });
+      },
+    });
+  } finally {
+    await env.close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function snapshot(s: StreamStore) {
+  return {
+    state: s.state({ deleted: true }),
+    subjects: s.subjectsState(),
+    msgs: [...s.iterate(0)].map((m) => [m.seq, m.subject, Buffer.from(m.data).toString(), m.timeNs, m.hdr === null ? null : Buffer.from(m.hdr).toString()]),
+  };
+}
+
+describe('LmdbStore specifics', () => {
+  it('accounts bytes like nats-server fileStoreMsgSize', () =>
+    withEnv(async ({ env }) => {
+      const s = await openLmdbStore(env(), 'B');
+      s.append('a.b', enc('NATS/1.0\r\n\r\n'), enc('hello'));
+      assert.equal(s.state().bytes, 22 + 3 + 4 + 12 + 5 + 8);
+      s.append('a.b', null, enc('hello'));
+      assert.equal(s.state().bytes, 54 + 22 + 3 + 5 + 8);
+      await s.close();
+    }));
+
+  it('survives a restart: messages, sequences, deletes, subjects, counters', () =>
+    withEnv(async ({ env, restart }) => {
+      const clock = new ManualClock();
+      let s = await openLmdbStore(env(), 'ORDERS', { clock });
+      for (let i = 0; i < 200; i++) {
+        clock.advance(1);
+        s.append(`orders.${i % 7}`, i % 3 === 0 ? enc('NATS/1.0\r\nX: y\r\n\r\n') : null, enc(`m${i}`));
+        if (i % 50 === 49) await turn();
+      }
+      s.delete(10);
+      s.delete(1);
+      s.purge({ subject: 'orders.3', keep: 5 });
+      await s.flush();
+      s.delete(200); // the newest, pending at close
+      const before = snapshot(s);
+      await s.close();
+      await restart();
+      s = await openLmdbStore(env(), 'ORDERS', { clock });
+      assert.deepEqual(snapshot(s), before);
+      assert.equal(s.lastBySubject('orders.4')!.seq, 194);
+      assert.equal(s.append('orders.0', null, enc('next')), 201, 'continues after the last sequence');
+      await s.close();
+    }));
+
+  it('keeps firstSeq = lastSeq + 1 across a restart after purging everything', () =>
+    withEnv(async ({ env, restart }) => {
+      let s = await openLmdbStore(env(), 'P');
+      for (let i = 0; i < 10; i++) s.append('a', null, enc('x'));
+      s.purge();
+      await s.close();
+      await restart();
+      s = await openLmdbStore(env(), 'P');
+      const st = s.state();
+      assert.deepEqual([st.messages, st.firstSeq, st.lastSeq, st.numSubjects], [0, 11, 10, 0]);
+      assert.equal(s.append('a', null, enc('y')), 11);
+      await s.close();
+    }));
+
+  it('drop removes all data; the name can be reused', () =>
+    withEnv(async ({ env, restart }) => {
+      let s = await openLmdbStore(env(), 'D');
+      s.append('a', null, enc('x'));
+      await s.drop();
+      assert.throws(() => s.get(1), /closed/);
+      await restart();
+      s = await openLmdbStore(env(), 'D');
+      assert.equal(s.state().messages, 0);
+      assert.equal(s.state().lastSeq, 0);
+      await s.close();
+    }));
+
+  it('streams in one environment are independent; a name opens once', () =>
+    withEnv(async ({ env }) => {
+      const a = await openLmdbStore(env(), 'A');
+      const b = await openLmdbStore(env(), 'B');
+      await assert.rejects(openLmdbStore(env(), 'A'), /already open/);
+      a.append('x', null, enc('1'));
+      a.append('x', null, enc('2'));
+      b.append('x', null, enc('3'));
+      await Promise.all([a.flush(), b.flush()]);
+      assert.equal(a.state().messages, 2);
+      assert.equal(Buffer.from(b.get(1)!.data).toString(), '3');
+      await a.close();
+      await b.close();
+    }));
+
+  it('group commit: appends of one turn share one durability promise', () =>
+    withEnv(async ({ env, restart }) => {
+      let s = await openLmdbStore(env(), 'G');
+      const acks: { seq: number; durable: Promise<void> }[] = [];
+      for (let i = 0; i < 1000; i++) acks.push(s.appendAsync('g', null, enc(`${i}`)));
+      assert.ok(acks.every((a) => a.durable === acks[0]!.durable));
+      await turn();
+      const next = s.appendAsync('g', null, enc('later'));
+      assert.notEqual(next.durable, acks[0]!.durable, 'a new turn is a new transaction');
+      await next.durable;
+      await s.close();
+      await restart();
+      s = await openLmdbStore(env(), 'G');
+      assert.equal(s.state().messages, 1001);
+      await s.close();
+    }));
+
+  it('rebuilds its summary from the records if the metadata is missing', () =>
+    withEnv(async ({ env, restart }) => {
+      let s = await openLmdbStore(env(), 'R');
+      for (let i = 0; i < 30; i++) s.append(`r.${i % 4}`, null, enc(`v${i}`));
+      s.delete(5);
+      await s.flush();
+      const before = snapshot(s);
+      await s.close();
+      await env().root.openDB('stream:R:s', { encoding: 'binary' }).remove(META_KEY);
+      await restart();
+      s = await openLmdbStore(env(), 'R');
+      assert.deepEqual(snapshot(s), before);
+      assert.equal(s.nextMatching(0, 'r.1')!.seq, 2);
+      await s.close();
+    }));
+
+  for (const sync of ['committed', 'none'] as const) {
+    it(`sync: '${sync}' stores and reopens`, () =>
+      withEnv(async ({ env, restart }) => {
+        let s = await openLmdbStore(env(), 'S');
+        for (let i = 0; i < 100; i++) s.append('s', null, enc(`${i}`));
+        await s.flush();
+        await s.close();
+        await restart();
+        s = await openLmdbStore(env(), 'S');
+        assert.equal(s.state().messages, 100);
+        await s.close();
+      }, sync));
+  }
+});

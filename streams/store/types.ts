@@ -1,0 +1,144 @@
+// The stream store contract: what streams/stream.ts (ingest, limits, retention), consumers and the
+// $JS.API handlers need from storage, and nothing more. Two implementations: memory-store.ts and
+// lmdb-store.ts; both pass the same conformance suite (conformance.ts).
+//
+// Contracts every implementation keeps:
+// - Sequences are assigned synchronously, start at 1, strictly increase and are never reused:
+//   after a purge of everything, firstSeq = lastSeq + 1 and the next append gets lastSeq + 1.
+// - Reads are synchronous and see every change made so far (read-your-writes), even when the
+//   change is not yet durable.
+// - Every mutation is one of the operations in ops.ts, applied deterministically: given the same
+//   starting state and the same operations, two replicas end in the same state. The leader picks
+//   the sequence and timestamp of an append; replicas use `applyAppend` with those values.
+// - Durability is separate from visibility: `flush()` resolves when every change made so far is
+//   durable (LMDB: committed, and fdatasync'ed unless the environment is `sync: 'none'`).
+
+/**
+ * Timestamps are epoch nanoseconds as `bigint`: JetStream times are RFC 3339 with nanoseconds, and
+ * epoch-ns (~1.7e18) does not fit a double exactly (2^53 ~ 9e15). `Clock.epochNs()` returns bigint.
+ */
+export type TimeNs = bigint;
+
+/** A stored message. `hdr` and `data` are owned by the caller once returned (never reused). */
+export interface StoredMsg {
+  readonly seq: number;
+  readonly subject: string;
+  readonly timeNs: TimeNs;
+  /** The raw `NATS/1.0` header block exactly as published, or null when there was none. */
+  readonly hdr: Uint8Array | null;
+  readonly data: Uint8Array;
+}
+
+export interface StoreState {
+  messages: number;
+  /** Sum of the per-message size, accounted like nats-server (see msg-size in codec.ts). */
+  bytes: number;
+  /** 0 for a never-used stream; lastSeq + 1 when empty after purges or deletes. */
+  firstSeq: number;
+  /** 0n when the stream is empty. */
+  firstTimeNs: TimeNs;
+  lastSeq: number;
+  /** Time of the last message ever stored (kept across purges, like nats-server); 0n if none. */
+  lastTimeNs: TimeNs;
+  numSubjects: number;
+  /** Interior gaps: (lastSeq - firstSeq + 1) - messages, or 0 when empty. */
+  numDeleted: number;
+  /** Ascending interior deleted sequences; only when asked for (it costs a scan). */
+  deleted?: number[];
+}
+
+export interface PurgeOptions {
+  /** Only messages whose subject matches this filter (wildcards allowed). Empty or '>' = all. */
+  subject?: string;
+  /** Only messages with seq < upToSeq (exclusive, the `seq` of a JetStream purge request). */
+  upToSeq?: number;
+  /** Keep the newest `keep` matching messages. */
+  keep?: number;
+}
+
+export interface DeleteOptions {
+  /**
+   * Overwrite the payload before removing it (MSG.DELETE without no_erase). Memory: the buffers
+   * are zeroed. LMDB: best effort only; the record's old page is copy-on-write freed and its bytes
+   * stay on disk until LMDB reuses the page.
+   */
+  erase?: boolean;
+}
+
+export const StorageKind = { File: 'file', Memory: 'memory' } as const;
+export type StorageKind = (typeof StorageKind)[keyof typeof StorageKind];
+
+export interface StreamStore {
+  readonly storage: StorageKind;
+  readonly name: string;
+
+  /**
+   * Stores a message with the next sequence (lastSeq + 1) and returns it. `timeNs` defaults to the
+   * store's clock. The buffers are copied: callers may pass views into a reused read buffer.
+   */
+  append(subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs?: TimeNs): number;
+  /**
+   * Replica path: store with an explicit sequence chosen by the leader. `seq` must be > lastSeq;
+   * a jump leaves the skipped sequences as deleted (or moves firstSeq when the store is empty).
+   */
+  applyAppend(
+    seq: number,
+    subject: string,
+    hdr: Uint8Array | null,
+    data: Uint8Array,
+    timeNs: TimeNs,
+  ): void;
+  /** `append` plus the promise of its durability (the same promise as `flush()` right after). */
+  appendAsync(
+    subject: string,
+    hdr: Uint8Array | null,
+    data: Uint8Array,
+    timeNs?: TimeNs,
+  ): { seq: number; durable: Promise<void> };
+
+  get(seq: number): StoredMsg | undefined;
+  /** Last message whose subject matches `filter` (literal or wildcard; empty or '>' = any). */
+  lastBySubject(filter: string): StoredMsg | undefined;
+  /** First message with seq >= fromSeq matching `filter` (empty/undefined/'>' = any). */
+  nextMatching(fromSeq: number, filter?: string): StoredMsg | undefined;
+  /** Messages with seq >= fromSeq matching `filter`, ascending. Sees changes made while iterating. */
+  iterate(fromSeq: number, filter?: string): IterableIterator<StoredMsg>;
+
+  /** Removes one message; false when it does not exist. */
+  delete(seq: number, opts?: DeleteOptions): boolean;
+  /** Removes messages per nats-server PurgeEx semantics; returns how many were removed. */
+  purge(opts?: PurgeOptions): number;
+
+  state(opts?: { deleted?: boolean }): StoreState;
+  /** Message count per subject for subjects matching `filter` (empty/undefined/'>' = all). */
+  subjectsState(filter?: string): Record<string, number>;
+  /** Number of messages with seq >= fromSeq matching `filter`. O(1)/O(log n) for literal filters. */
+  numPendingFrom(fromSeq: number, filter?: string): number;
+  /** The size this store accounts for a message (for max_bytes checks before appending). */
+  msgSize(subject: string, hdr: Uint8Array | null, data: Uint8Array): number;
+
+  /** Resolves when every change made so far is durable. Cheap: one shared promise per batch. */
+  flush(): Promise<void>;
+  /** Flushes, then releases the store. The LMDB environment stays open (it is shared). */
+  close(): Promise<void>;
+  /** Deletes all data of this stream, including its metadata, and closes the store. */
+  drop(): Promise<void>;
+}
+
+/** Thrown for misuse a caller can cause (e.g. applyAppend with an old sequence, a closed store). */
+export class StoreError extends Error {
+  override name = 'StoreError';
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export const StoreErrorCode = {
+  Closed: 'closed',
+  BadSequence: 'bad_sequence',
+  SubjectTooLong: 'subject_too_long',
+  WriteFailed: 'write_failed',
+} as const;
+export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];

@@ -16,7 +16,8 @@
 // reuses the open environment. A server opens its environment once for the life of the process,
 // so nothing is lost; the OS closes it at exit, after every write has committed.
 
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { open } from 'lmdb';
 
 export type LmdbRoot = ReturnType<typeof open>;
@@ -51,6 +52,8 @@ const DEFAULT_MAX_DBS = 3 * 4096 + 256;
 /** One per path per process: the native environment and what every handle on it shares. */
 interface SharedRoot {
   readonly root: LmdbRoot;
+  /** Inode of data.mdb when opened: a directory deleted and recreated is a new environment. */
+  readonly inode: number;
   readonly noSync: boolean;
   readonly dirty: Set<BatchParticipant>;
   /** Stream names with an open store, so one stream is never opened twice. */
@@ -59,9 +62,19 @@ interface SharedRoot {
 
 const roots = new Map<string, SharedRoot>();
 
+function dataInode(path: string): number {
+  try {
+    return statSync(join(path, 'data.mdb')).ino;
+  } catch {
+    return -1;
+  }
+}
+
 function sharedRoot(path: string, noSync: boolean, maxDbs: number): SharedRoot {
   const existing = roots.get(path);
-  if (existing !== undefined) {
+  // If the files were deleted (a test wiping its store dir), the cached environment points at
+  // unlinked files: abandon it and open the path afresh.
+  if (existing !== undefined && existing.inode === dataInode(path)) {
     if (existing.noSync !== noSync) {
       throw new Error(`LMDB environment ${path} is already open with a different sync mode`);
     }
@@ -76,7 +89,7 @@ function sharedRoot(path: string, noSync: boolean, maxDbs: number): SharedRoot {
     noSync,
     eventTurnBatching: true,
   } as Parameters<typeof open>[0]);
-  const shared: SharedRoot = { root, noSync, dirty: new Set(), claimed: new Set() };
+  const shared: SharedRoot = { root, inode: dataInode(path), noSync, dirty: new Set(), claimed: new Set() };
   root.on('beforecommit', () => {
     if (shared.dirty.size === 0) return;
     // Writes made here still join the closing batch (lmdb-js has not ended it yet).

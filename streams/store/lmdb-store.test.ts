@@ -174,6 +174,26 @@ describe('LmdbStore specifics', () => {
       await s.close();
     }));
 
+  it('a store dir wiped and recreated in the same process is a fresh environment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+    try {
+      let env = openLmdbEnvironment(dir);
+      let s = await openLmdbStore(env, 'W');
+      s.append('a', null, enc('x'));
+      await s.close();
+      await env.close();
+      rmSync(dir, { recursive: true, force: true });
+      env = openLmdbEnvironment(dir);
+      s = await openLmdbStore(env, 'W');
+      assert.equal(s.state().messages, 0);
+      s.append('a', null, enc('y'));
+      await s.close();
+      await env.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const sync of ['committed', 'none'] as const) {
     it(`sync: '${sync}' stores and reopens`, () =>
       withEnv(async ({ env, restart }) => {

@@ -8,10 +8,8 @@
 // after a crash is exactly that of the last committed transaction, and opening a stream reads the
 // meta record and one record per live subject, not every message.
 //
-// Reads are synchronous and must see uncommitted changes too, so the store keeps an overlay:
-// `pending` holds records appended but not yet committed (keyed by seq, ascending) and `pendingDel`
-// the sequences removed but not yet committed. Invariant used by every scan: all live messages with
-// seq >= floor() (the smallest pending seq) are in `pending`, so LMDB is consulted only below it.
+// Reads are synchronous and see uncommitted changes too: lmdb-view.ts overlays the appends and
+// removals lmdb-js has not committed yet on what LMDB has.
 
 import { systemClock, type Clock } from '../../runtime/clock.ts';
 import {
@@ -38,6 +36,7 @@ import {
 } from './filter.ts';
 import { LmdbIndex, META_KEY, loadStreamState, type SubjectInfo } from './lmdb-index.ts';
 import { SyncMode, type BatchParticipant, type LmdbEnvironment } from './lmdb-env.ts';
+import { LmdbView } from './lmdb-view.ts';
 import {
   StorageKind,
   StoreError,
@@ -50,16 +49,7 @@ import {
   type TimeNs,
 } from './types.ts';
 
-const RESOLVED: Promise<void> = Promise.resolve();
 const INDEX_VALUE = Buffer.from([1]); // shared: lmdb-js only reads it
-const noop = (): void => {};
-
-/** The changes of one lmdb-js batch (one transaction), forgotten from the overlay at commit. */
-interface Batch {
-  readonly appended: number[];
-  readonly deleted: number[];
-  readonly durable: Promise<void>;
-}
 
 export interface LmdbStoreOptions {
   /** Source of default append timestamps. */
@@ -75,11 +65,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
   private readonly subjects: Map<string, SubjectInfo>;
   private readonly matchCache = new SubjectMatchCache<SubjectInfo>();
   private readonly dirtySubjects = new Set<string>();
-  private readonly pending = new Map<number, Buffer>();
-  private readonly pendingDel = new Set<number>();
-  private batch: Batch | null = null;
-  private lastDurable: Promise<void> = RESOLVED;
-  private failure: Error | null = null;
+  private readonly view: LmdbView;
   private closed = false;
   private dropped = false;
   private firstSeq: number;
@@ -98,6 +84,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     this.env = env;
     this.name = name;
     this.ix = ix;
+    this.view = new LmdbView(ix, env.sync !== SyncMode.Committed, () => env.markDirty(this));
     this.clock = opts.clock ?? systemClock;
     const st = loadStreamState(ix);
     this.subjects = st.subjects;
@@ -135,7 +122,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
 
   appendAsync(subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs?: TimeNs) {
     const seq = this.append(subject, hdr, data, timeNs);
-    return { seq, durable: this.batch!.durable };
+    return { seq, durable: this.view.durable() };
   }
 
   private write(
@@ -152,7 +139,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     const h = hdr !== null && hdr.length > 0 ? hdr : null;
     const rec = encodeRecord(subject, slen, h, data, timeNs);
     writeSeq(this.keyBuf, 0, seq);
-    const batch = this.track(this.ix.msgs.put(this.keyBuf, rec));
+    const batch = this.view.join(this.ix.msgs.put(this.keyBuf, rec));
     let info = this.subjects.get(subject);
     if (info === undefined) {
       info = { subject, id: this.nextSubjectId++, count: 0, last: 0 };
@@ -164,7 +151,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     this.dirtySubjects.add(subject);
     writeIdxKey(this.idxBuf, info.id, seq);
     this.ix.idx.put(this.idxBuf, INDEX_VALUE);
-    this.pending.set(seq, rec);
+    this.view.addPending(seq, rec, info);
     batch.appended.push(seq);
     if (this.messages === 0) {
       this.firstSeq = seq;
@@ -176,38 +163,9 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     this.lastTimeNs = timeNs;
   }
 
-  /** Joins the current lmdb-js batch; `result` is the promise of a write just issued. */
-  private track(result: Promise<unknown>): Batch {
-    if (this.batch !== null) return this.batch;
-    const committed = result;
-    const flushed = (result as Promise<unknown> & { flushed?: Promise<unknown> }).flushed ?? result;
-    const durable = (this.env.sync === SyncMode.Committed ? committed : flushed).then(noop);
-    durable.catch(noop); // callers that care await it; an ignored failure must not crash node
-    const batch: Batch = { appended: [], deleted: [], durable };
-    committed.then(
-      () => this.committed(batch),
-      (err: unknown) => this.fail(err),
-    );
-    this.batch = batch;
-    this.lastDurable = durable;
-    this.env.markDirty(this);
-    return batch;
-  }
-
-  /** The batch is in LMDB now: its records are readable there, so drop them from the overlay. */
-  private committed(batch: Batch): void {
-    for (const seq of batch.appended) this.pending.delete(seq);
-    for (const seq of batch.deleted) this.pendingDel.delete(seq);
-  }
-
-  private fail(err: unknown): void {
-    // The in-memory state ran ahead of what LMDB holds; refuse further writes rather than diverge.
-    this.failure = err instanceof Error ? err : new Error(String(err));
-  }
-
   /** lmdb-js is closing the batch: add our counters and subject summaries to it. */
   beforeCommit(): void {
-    this.batch = null;
+    this.view.endBatch();
     if (this.dropped) return;
     for (const subject of this.dirtySubjects) {
       const info = this.subjects.get(subject);
@@ -245,15 +203,13 @@ export class LmdbStore implements StreamStore, BatchParticipant {
   private remove(seq: number, subject: string, size: number, interior: boolean): void {
     const info = this.subjects.get(subject)!;
     writeSeq(this.keyBuf, 0, seq);
-    const batch = this.track(this.ix.msgs.remove(this.keyBuf));
+    const batch = this.view.join(this.ix.msgs.remove(this.keyBuf));
     writeIdxKey(this.idxBuf, info.id, seq);
     this.ix.idx.remove(this.idxBuf);
-    this.pending.delete(seq);
-    if (interior) {
-      // Below firstSeq nothing needs hiding: every read starts at firstSeq.
-      this.pendingDel.add(seq);
-      batch.deleted.push(seq);
-    }
+    // Below firstSeq nothing needs hiding (every read starts at firstSeq), so compactions
+    // (interior = false) do not grow the hidden set.
+    this.view.removed(seq, interior);
+    if (interior) batch.deleted.push(seq);
     this.messages--;
     this.bytes -= size;
     info.count--;
@@ -262,7 +218,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
       this.subjects.delete(subject);
       this.matchCache.invalidate();
     } else if (info.last === seq) {
-      info.last = this.prevSubjectSeq(info, seq);
+      info.last = this.view.prevLive(seq, this.firstSeq, info);
     }
   }
 
@@ -278,19 +234,8 @@ export class LmdbStore implements StreamStore, BatchParticipant {
         return this.clearAll(this.lastSeq + 1);
       case 'compact': {
         if (plan.upToSeq > this.lastSeq) return this.clearAll(plan.upToSeq);
-        const end = Math.min(plan.upToSeq, this.floor());
-        const doomed: { seq: number; subject: string; size: number }[] = [];
-        for (const { key, value } of this.ix.msgs.getRange({ start: key8(this.firstSeq), end: key8(end) })) {
-          const seq = this.ix.seqOf(key as Buffer);
-          if (this.pendingDel.has(seq)) continue;
-          const rec = value as Buffer;
-          doomed.push({ seq, subject: recordSubject(rec), size: recordFileSize(rec) });
-        }
-        for (const [seq, rec] of this.pending) {
-          if (seq >= plan.upToSeq) break;
-          doomed.push({ seq, subject: recordSubject(rec), size: recordFileSize(rec) });
-        }
-        for (const d of doomed) this.remove(d.seq, d.subject, d.size, false);
+        const doomed = this.view.below(this.firstSeq, plan.upToSeq);
+        for (const d of doomed) this.remove(d.seq, recordSubject(d.rec), recordFileSize(d.rec), false);
         this.advanceFirst(plan.upToSeq);
         return doomed.length;
       }
@@ -300,7 +245,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
         while (purged < plan.limit) {
           const m = this.nextMatching(from, plan.filter);
           if (m === undefined || m.seq > plan.maxSeq) break;
-          this.remove(m.seq, m.subject, fileStoreMsgSize(subjectByteLength(m.subject), m.hdr?.length ?? 0, m.data.length), true);
+          this.remove(m.seq, m.subject, this.msgSize(m.subject, m.hdr, m.data), true);
           purged++;
           from = m.seq + 1;
         }
@@ -313,14 +258,13 @@ export class LmdbStore implements StreamStore, BatchParticipant {
   /** Empties the stream in O(1) writes; the next append gets `nextSeq`. */
   private clearAll(nextSeq: number): number {
     const purged = this.messages;
-    this.track(this.ix.msgs.clearAsync());
+    this.view.join(this.ix.msgs.clearAsync());
     this.ix.idx.clearAsync();
     this.ix.subj.clearAsync(); // the meta key goes too; beforeCommit writes it again
     this.subjects.clear();
     this.dirtySubjects.clear();
     this.matchCache.invalidate();
-    this.pending.clear();
-    this.pendingDel.clear();
+    this.view.clear();
     this.messages = 0;
     this.bytes = 0;
     this.firstSeq = nextSeq;
@@ -331,7 +275,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
 
   /** Moves firstSeq to the oldest live message at or after `from`, or past the end. */
   private advanceFirst(from: number): void {
-    const next = this.messages === 0 ? undefined : this.nextLiveSeq(from, null);
+    const next = this.messages === 0 ? undefined : this.view.nextLive(Math.max(from, this.firstSeq), this.lastSeq, null);
     if (next === undefined) {
       this.firstSeq = this.lastSeq + 1;
       this.firstTimeNs = 0n;
@@ -351,48 +295,8 @@ export class LmdbStore implements StreamStore, BatchParticipant {
 
   /** The live record at seq, from the overlay or LMDB. */
   private record(seq: number): Buffer | undefined {
-    if (seq < this.firstSeq || seq > this.lastSeq || this.pendingDel.has(seq)) return undefined;
-    const p = this.pending.get(seq);
-    if (p !== undefined) return p;
-    if (seq >= this.floor()) return undefined;
-    writeSeq(this.keyBuf, 0, seq);
-    return this.ix.msgs.getBinary(this.keyBuf) as Buffer | undefined;
-  }
-
-  /** Smallest uncommitted sequence: LMDB answers below it, the overlay at and above it. */
-  private floor(): number {
-    const first = this.pending.keys().next();
-    return first.done === true ? Infinity : first.value;
-  }
-
-  /** The oldest live seq >= from, of one subject (info) or of any (null). */
-  private nextLiveSeq(from: number, info: SubjectInfo | null): number | undefined {
-    const start = Math.max(from, this.firstSeq);
-    const floor = this.floor();
-    const end = Math.min(floor, this.lastSeq + 1);
-    if (start < end) {
-      const seqs = info === null ? this.ix.msgSeqs(start, end, false) : this.ix.subjectSeqs(info.id, start, end, false);
-      for (const seq of seqs) if (!this.pendingDel.has(seq)) return seq;
-    }
-    for (const [seq, rec] of this.pending) {
-      if (seq >= start && (info === null || recordSubject(rec) === info.subject)) return seq;
-    }
-    return undefined;
-  }
-
-  /** The newest live seq of a subject below `before` (0 when none). */
-  private prevSubjectSeq(info: SubjectInfo, before: number): number {
-    let best = 0;
-    for (const [seq, rec] of this.pending) {
-      if (seq >= before) break;
-      if (recordSubject(rec) === info.subject) best = seq;
-    }
-    if (best !== 0) return best;
-    const end = Math.min(before, this.floor());
-    for (const seq of this.ix.subjectSeqs(info.id, this.firstSeq, end, true)) {
-      if (!this.pendingDel.has(seq)) return seq;
-    }
-    return 0;
+    if (seq < this.firstSeq || seq > this.lastSeq) return undefined;
+    return this.view.record(seq);
   }
 
   lastBySubject(filter: string): StoredMsg | undefined {
@@ -400,11 +304,8 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     if (this.messages === 0) return undefined;
     const f = normalizeFilter(filter);
     if (f === null) {
-      for (let seq = this.lastSeq; seq >= this.firstSeq; seq--) {
-        const m = this.get(seq);
-        if (m !== undefined) return m;
-      }
-      return undefined;
+      const last = this.record(this.lastSeq) !== undefined ? this.lastSeq : this.view.prevLive(this.lastSeq, this.firstSeq, null);
+      return last === 0 ? undefined : this.get(last);
     }
     let best = 0;
     if (isLiteral(f)) best = this.subjects.get(f)?.last ?? 0;
@@ -419,10 +320,10 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     const f = normalizeFilter(filter);
     let seq: number | undefined;
     if (f === null) {
-      seq = this.nextLiveSeq(from, null);
+      seq = this.view.nextLive(from, this.lastSeq, null);
     } else if (isLiteral(f)) {
       const info = this.subjects.get(f);
-      if (info !== undefined && from <= info.last) seq = this.nextLiveSeq(from, info);
+      if (info !== undefined && from <= info.last) seq = this.view.nextLive(from, this.lastSeq, info);
     } else {
       return this.nextMatchingWildcard(from, f);
     }
@@ -437,25 +338,15 @@ export class LmdbStore implements StreamStore, BatchParticipant {
         let best = Infinity;
         for (const info of matched) {
           if (from > info.last) continue;
-          const seq = this.nextLiveSeq(from, info);
+          const seq = this.view.nextLive(from, this.lastSeq, info);
           if (seq !== undefined && seq < best) best = seq;
         }
         return best === Infinity ? undefined : this.get(best);
       }
     }
     // Many subjects: walk the messages and test each subject.
-    const end = Math.min(this.floor(), this.lastSeq + 1);
-    if (from < end) {
-      for (const { key, value } of this.ix.msgs.getRange({ start: key8(from), end: key8(end) })) {
-        const seq = this.ix.seqOf(key as Buffer);
-        const rec = value as Buffer;
-        if (!this.pendingDel.has(seq) && subjectMatches(f, recordSubject(rec))) return decodeRecord(seq, rec);
-      }
-    }
-    for (const [seq, rec] of this.pending) {
-      if (seq >= from && subjectMatches(f, recordSubject(rec))) return decodeRecord(seq, rec);
-    }
-    return undefined;
+    const hit = this.view.scanMatching(from, this.lastSeq, f);
+    return hit === undefined ? undefined : decodeRecord(hit.seq, hit.rec);
   }
 
   *iterate(fromSeq: number, filter?: string): IterableIterator<StoredMsg> {
@@ -522,7 +413,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     if (f === null) {
       if (from <= this.firstSeq) return this.messages;
       if (this.messages === this.lastSeq - this.firstSeq + 1) return this.lastSeq - from + 1;
-      return this.countFrom(from, null);
+      return this.countFrom(from, null, this.messages);
     }
     if (isLiteral(f)) {
       const info = this.subjects.get(f);
@@ -537,21 +428,13 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     if (from <= this.firstSeq) return info.count;
     if (from > info.last) return 0;
     if (from === info.last) return 1;
-    return this.countFrom(from, info);
+    return this.countFrom(from, info, info.count);
   }
 
-  /** Live messages (of one subject, or all) with seq >= from: LMDB below floor plus the overlay. */
-  private countFrom(from: number, info: SubjectInfo | null): number {
-    const floor = this.floor();
-    const end = Math.min(floor, this.lastSeq + 1);
-    let n = 0;
-    if (from < end) {
-      n = info === null ? this.ix.countMsgs(from, end, this.pendingDel) : this.ix.countSubject(info.id, from, end, this.pendingDel);
-    }
-    for (const [seq, rec] of this.pending) {
-      if (seq >= from && (info === null || recordSubject(rec) === info.subject)) n++;
-    }
-    return n;
+  /** Counts the shorter side of `from` (LMDB counting walks keys), given the total. */
+  private countFrom(from: number, info: SubjectInfo | null, total: number): number {
+    if (from - this.firstSeq < this.lastSeq - from) return total - this.view.countRange(this.firstSeq, from, info);
+    return this.view.countRange(from, this.lastSeq + 1, info);
   }
 
   private subjectsMatching(filter: string): Iterable<SubjectInfo> {
@@ -568,7 +451,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
   // ---- lifecycle --------------------------------------------------------------------------
 
   flush(): Promise<void> {
-    return this.batch?.durable ?? this.lastDurable;
+    return this.view.durable();
   }
 
   async close(): Promise<void> {
@@ -598,16 +481,11 @@ export class LmdbStore implements StreamStore, BatchParticipant {
 
   private checkWritable(): void {
     this.checkOpen();
-    if (this.failure !== null) {
-      throw new StoreError(StoreErrorCode.WriteFailed, `stream store ${this.name} failed: ${this.failure.message}`);
+    const failure = this.view.failure;
+    if (failure !== null) {
+      throw new StoreError(StoreErrorCode.WriteFailed, `stream store ${this.name} failed: ${failure.message}`);
     }
   }
-}
-
-function key8(seq: number): Buffer {
-  const k = Buffer.allocUnsafe(8);
-  writeSeq(k, 0, seq);
-  return k;
 }
 
 /** Opens (or creates) the store of stream `name` in the environment. */

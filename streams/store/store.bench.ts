@@ -53,10 +53,16 @@ async function lmdb(sync: SyncMode, mode: typeof pipelined): Promise<number> {
   }
 }
 
-const fmt = (r: number) => `${Math.round(r).toLocaleString('en-US').padStart(10)} appends/s`;
-console.log(`${total} x 128 B appends, batches of ${batch}, node ${process.version}`);
-console.log(`memory   pipelined        ${fmt(await pipelined(new MemoryStore('BENCH')))}`);
+/** Best of three runs: the first pays for JIT warm-up and the machine is shared. */
+async function best(run: () => Promise<number>): Promise<string> {
+  let top = 0;
+  for (let i = 0; i < 3; i++) top = Math.max(top, await run());
+  return `${Math.round(top).toLocaleString('en-US').padStart(10)} appends/s`;
+}
+
+console.log(`${total} x 128 B appends, batches of ${batch}, best of 3, node ${process.version}`);
+console.log(`memory   pipelined           ${await best(() => pipelined(new MemoryStore('BENCH')))}`);
 for (const sync of ['durable', 'committed', 'none'] as const) {
-  console.log(`lmdb     pipelined ${sync.padEnd(9)} ${fmt(await lmdb(sync, pipelined))}`);
-  console.log(`lmdb     awaited   ${sync.padEnd(9)} ${fmt(await lmdb(sync, awaited))}`);
+  console.log(`lmdb     pipelined ${sync.padEnd(9)} ${await best(() => lmdb(sync, pipelined))}`);
+  console.log(`lmdb     awaited   ${sync.padEnd(9)} ${await best(() => lmdb(sync, awaited))}`);
 }

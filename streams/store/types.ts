@@ -11,7 +11,9 @@
 //   starting state and the same operations, two replicas end in the same state. The leader picks
 //   the sequence and timestamp of an append; replicas use `applyAppend` with those values.
 // - Durability is separate from visibility: `flush()` resolves when every change made so far is
-//   durable (LMDB: committed, and fdatasync'ed unless the environment is `sync: 'none'`).
+//   durable. LMDB, per the environment's sync mode: 'durable' (default) = committed and
+//   fdatasync'ed; 'committed' = committed (survives a process crash, not a power loss); 'none' =
+//   committed with no fdatasync ever. Memory: at once.
 
 /**
  * Timestamps are epoch nanoseconds as `bigint`: JetStream times are RFC 3339 with nanoseconds, and
@@ -19,7 +21,11 @@
  */
 export type TimeNs = bigint;
 
-/** A stored message. `hdr` and `data` are owned by the caller once returned (never reused). */
+/**
+ * A stored message. `hdr` and `data` stay valid after later store calls (they are never reused),
+ * but must not be mutated: they may be the store's own copy (memory) or a record lmdb-js has not
+ * finished writing (LMDB, before commit).
+ */
 export interface StoredMsg {
   readonly seq: number;
   readonly subject: string;

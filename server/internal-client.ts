@@ -13,6 +13,15 @@ class HandlerSubscription extends Subscription {
   }
 }
 
+/** Header block and payload as the one buffer the router delivers. */
+function joinMessage(hdr: Uint8Array | null, data: Uint8Array): Buffer {
+  if (hdr === null || hdr.length === 0) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const msg = Buffer.allocUnsafe(hdr.length + data.length);
+  msg.set(hdr, 0);
+  msg.set(data, hdr.length);
+  return msg;
+}
+
 export class InternalClient implements MessageTarget, MessageBus {
   readonly id: number;
   readonly congested = false;
@@ -33,17 +42,13 @@ export class InternalClient implements MessageTarget, MessageBus {
   }
 
   publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number {
-    let msg: Buffer;
-    let hdrLen = 0;
-    if (hdr !== null && hdr.length > 0) {
-      hdrLen = hdr.length;
-      msg = Buffer.allocUnsafe(hdrLen + data.length);
-      msg.set(hdr, 0);
-      msg.set(data, hdrLen);
-    } else {
-      msg = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    }
-    return this.router.publish(subject, reply, hdrLen, msg, -1);
+    const hdrLen = hdr === null ? 0 : hdr.length;
+    return this.router.publish(subject, reply, hdrLen, joinMessage(hdr, data), -1);
+  }
+
+  publishAs(deliverSubject: string, subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number {
+    const hdrLen = hdr === null ? 0 : hdr.length;
+    return this.router.publishAs(deliverSubject, subject, reply, hdrLen, joinMessage(hdr, data));
   }
 
   hasInterest(subject: string): boolean {

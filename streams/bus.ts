@@ -19,4 +19,16 @@ export interface MessageBus {
   publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number;
   /** True when at least one subscription (client or internal) matches `subject`. */
   hasInterest(subject: string): boolean;
+  /**
+   * Routes a message by `deliverSubject` (plain subscribers and one member of each queue group)
+   * while the MSG line carries `subject`: how a consumer hands a stored message to a pull
+   * request's inbox or a push consumer's deliver subject with the message's own subject
+   * (nats-server's `pa.deliver`). The official clients tell data from status messages by exactly
+   * this (a message whose subject is the inbox itself is a status). Returns the number of
+   * receivers, or -1 when `deliverSubject` is not publishable.
+   *
+   * Optional only until the server's bus implements it (see docs/jetstream-consumers.md);
+   * without it deliveries would carry the inbox as their subject.
+   */
+  publishAs?(deliverSubject: string, subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number;
 }

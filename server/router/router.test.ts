@@ -81,3 +81,14 @@ test('findSubscriptionOf finds the publisher own reply subscription', () => {
   assert.equal(router.findSubscriptionOf(1, '_INBOX.abc.1'), mine);
   assert.equal(router.findSubscriptionOf(3, '_INBOX.abc.1'), undefined);
 });
+
+test('publishAs routes by the deliver subject but writes the original subject', () => {
+  const router = new Router(seededRng(6));
+  const inbox = new Recorder(1);
+  const other = new Recorder(2);
+  router.subscribe(new Subscription(inbox, '_INBOX.x.*', '', '3'));
+  router.subscribe(new Subscription(other, 'orders.>', '', '1'));
+  assert.equal(router.publishAs('_INBOX.x.1', 'orders.new', '$JS.ACK.a', 0, Buffer.from('m')), 1);
+  assert.deepEqual(inbox.got, ['3:orders.new:$JS.ACK.a:0:m']);
+  assert.deepEqual(other.got, []);
+});

@@ -55,7 +55,30 @@ export class Router {
     const result = this.match(subject);
     this.lastCongested = undefined;
     if (!result.publishable) return -1;
-    const { plain, queues, subjectBytes } = result;
+    return this.fanOut(result, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId);
+  }
+
+  /**
+   * Routes by `deliverSubject` while the MSG line carries `subject` (nats-server's `pa.deliver`):
+   * how JetStream hands a stored message to a consumer's inbox with the message's own subject.
+   */
+  publishAs(deliverSubject: string, subject: string, reply: string, hdrLen: number, msg: Buffer): number {
+    const result = this.match(deliverSubject);
+    this.lastCongested = undefined;
+    if (!result.publishable) return -1;
+    return this.fanOut(result, Buffer.from(subject, 'utf8'), subject, reply, hdrLen, msg, -1);
+  }
+
+  private fanOut(
+    result: MatchResult,
+    subjectBytes: Buffer,
+    subject: string,
+    reply: string,
+    hdrLen: number,
+    msg: Buffer,
+    noEchoId: number,
+  ): number {
+    const { plain, queues } = result;
     let delivered = 0;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i]!;

@@ -1,0 +1,240 @@
+// Starting, probing and stopping the servers under test: sluice (this checkout, run through tsx)
+// and the Go nats-server. Each start picks a free port, measures start-up time as spawn -> first
+// TCP connect that receives an INFO line, and exposes the process's RSS and CPU time from /proc.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { registerChild } from './children.ts';
+
+export type ServerKind = 'sluice' | 'nats';
+export const SERVER_LABEL: Record<ServerKind, string> = { sluice: 'sluice', nats: 'nats-server' };
+
+export interface ServerStartOptions {
+  repoRoot: string;
+  /** Give the server a JetStream store (a fresh temp dir, deleted on stop). */
+  jetstream?: boolean;
+  /** Also listen for WebSocket clients (plain ws://) on a free port. */
+  websocket?: boolean;
+  startTimeoutMs?: number;
+  /** Command for nats-server (default: `nats-server` on PATH). */
+  natsServerBin?: string;
+}
+
+export interface RunningServer {
+  kind: ServerKind;
+  host: string;
+  port: number;
+  pid: number;
+  /** spawn -> first accepted TCP connection that delivered INFO. */
+  startupMs: number;
+  /** The WebSocket port when started with `websocket`. */
+  wsPort?: number;
+  /** VmRSS in KiB, or null if the process is gone / not on Linux. */
+  rssKb(): number | null;
+  /** user+system CPU seconds consumed so far, or null. */
+  cpuSeconds(): number | null;
+  /** The last ~4 KB the server wrote to stdout/stderr. */
+  outputTail(): string;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `nats-server --version` -> "2.9.10", or null when it is not installed. */
+export function natsServerVersion(bin = 'nats-server'): string | null {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) return null;
+  const m = /v?(\d+\.\d+\.\d+\S*)/.exec(r.stdout + r.stderr);
+  return m !== null ? m[1] : (r.stdout + r.stderr).trim();
+}
+
+/** Why sluice cannot be started from this checkout, or null if it looks startable. */
+export function sluiceUnavailableReason(repoRoot: string): string | null {
+  if (!existsSync(path.join(repoRoot, 'cli', 'main.ts'))) return `${path.join(repoRoot, 'cli', 'main.ts')} does not exist yet`;
+  return null;
+}
+
+function command(kind: ServerKind, port: number, o: ServerStartOptions, storeDir: string | null): { cmd: string; args: string[] } {
+  if (kind === 'nats') {
+    const args = ['-p', String(port), '-a', HOST];
+    if (storeDir !== null) args.push('-js', '-sd', storeDir);
+    return { cmd: o.natsServerBin ?? 'nats-server', args };
+  }
+  const args = ['--import', 'tsx', path.join(o.repoRoot, 'cli', 'main.ts'), 'server', '--host', HOST, '--port', String(port), '--log-level', 'warn'];
+  if (storeDir !== null) args.push('--store-dir', storeDir);
+  return { cmd: process.execPath, args };
+}
+
+let clockTicks: number | null = null;
+function clkTck(): number {
+  if (clockTicks === null) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number.parseInt(r.stdout ?? '', 10);
+    clockTicks = Number.isFinite(n) && n > 0 ? n : 100;
+  }
+  return clockTicks;
+}
+
+export function procCpuSeconds(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / clkTck(); // utime, stime (fields 14, 15)
+  } catch {
+    return null;
+  }
+}
+
+/** Busy (non-idle, non-iowait) CPU seconds of the whole machine, summed over cores. */
+export function machineCpuSeconds(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest fields are already inside user/nice)
+    const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+    return busy / clkTck();
+  } catch {
+    return null;
+  }
+}
+
+export function procRssKb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One connect attempt: resolves true once a line starting with INFO arrives, false on refusal. */
+function probe(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.createConnection({ host: HOST, port });
+    let buf = '';
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      buf += d;
+      if (buf.includes('\n')) finish(/^INFO\s/i.test(buf));
+    });
+    sock.on('error', () => finish(false));
+    sock.on('close', () => finish(false));
+  });
+}
+
+/**
+ * Starts a server on a free port. The port is found by binding port 0 and releasing it, so another
+ * process on a shared machine can take it first; a start that fails with EADDRINUSE is retried on
+ * a new port (up to 3 attempts).
+ */
+export async function startServer(kind: ServerKind, o: ServerStartOptions): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(kind, o);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error) || !err.message.includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<RunningServer> {
+  const port = await freePort();
+  const storeDir = o.jetstream === true ? mkdtempSync(path.join(os.tmpdir(), `sluice-bench-${kind}-`)) : null;
+  const { cmd, args } = command(kind, port, o, storeDir);
+  // WebSocket: sluice takes a flag; nats-server only a config file (its listener needs no_tls).
+  const wsPort = o.websocket === true ? await freePort() : undefined;
+  const confDir = wsPort !== undefined && kind === 'nats' ? mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-conf-')) : null;
+  if (wsPort !== undefined) {
+    if (confDir !== null) {
+      const conf = path.join(confDir, 'nats.conf');
+      writeFileSync(conf, `websocket {\n  host: "${HOST}"\n  port: ${wsPort}\n  no_tls: true\n}\n`);
+      args.push('-c', conf);
+    } else {
+      args.push('--ws-port', String(wsPort));
+    }
+  }
+  // stdout and stderr are both kept (bounded) for error reports: pino logs to stdout.
+  let output = '';
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { cwd: o.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  registerChild(child);
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (d: string) => {
+      output = (output + d).slice(-4000);
+    });
+  }
+  let exited = false;
+  let spawnError: Error | null = null;
+  const exitedP = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  // 'close' comes after 'exit' once stdout/stderr are drained: wait for it before reporting output.
+  const closedP = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.once('error', (e) => (spawnError = e));
+
+  const cleanupStore = (): void => {
+    if (storeDir !== null) rmSync(storeDir, { recursive: true, force: true });
+    if (confDir !== null) rmSync(confDir, { recursive: true, force: true });
+  };
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exitedP;
+      clearTimeout(killer);
+    }
+    cleanupStore();
+  };
+
+  const deadline = t0 + (o.startTimeoutMs ?? 20_000);
+  let startupMs = -1;
+  while (performance.now() < deadline) {
+    if (spawnError !== null || exited) break;
+    if (await probe(port, 1000)) {
+      startupMs = performance.now() - t0;
+      break;
+    }
+    await sleep(2);
+  }
+  if (startupMs < 0) {
+    await stop();
+    await Promise.race([closedP, sleep(1000)]);
+    const why = spawnError !== null ? (spawnError as Error).message : exited ? `exited with code ${child.exitCode}` : 'did not accept connections in time';
+    throw new Error(`${SERVER_LABEL[kind]} failed to start (${cmd} ${args.join(' ')}): ${why}\n${output.trim()}`);
+  }
+  const pid = child.pid ?? -1;
+  return {
+    kind,
+    host: HOST,
+    port,
+    pid,
+    startupMs,
+    wsPort,
+    rssKb: () => procRssKb(pid),
+    cpuSeconds: () => procCpuSeconds(pid),
+    outputTail: () => output,
+    stop,
+  };
+}

@@ -1,0 +1,56 @@
+// The scenario contract. A scenario is a named load pattern with default params and a run() that
+// drives one already-running server and returns flat numeric metrics. The runner (compare.ts, run.ts)
+// owns servers, rounds, medians and results files; scenarios own only the traffic.
+//
+// To add a scenario (ws-pubsub, js-pub, js-consume, ...): write a module exporting a Scenario, add it
+// to the list in scenarios/index.ts. If it needs a server feature (a WebSocket port, JetStream
+// storage), declare it in `needs` so the runner starts servers with it.
+
+import type { Endpoint } from '../lib/raw-conn.ts';
+
+export type ParamValue = number | string | boolean;
+export type Params = Record<string, ParamValue>;
+export type Metrics = Record<string, number>;
+
+export interface MetricSpec {
+  key: string;
+  label: string;
+  /** 'higher' for throughput, 'lower' for latency. */
+  better: 'higher' | 'lower';
+}
+
+export interface ServerTarget extends Endpoint {
+  kind: string;
+  /** The WebSocket port (plain ws://), when the scenario needs 'websocket'. */
+  wsPort?: number;
+}
+
+export interface RunContext {
+  server: ServerTarget;
+  params: Params;
+  /** Call right before the measured section starts / right after it ends. The runner uses these
+   * to attribute CPU time (server process and generator) to the measured window. */
+  measureStart(): void;
+  measureEnd(): void;
+  log(line: string): void;
+}
+
+export type ServerFeature = 'jetstream' | 'websocket';
+
+export interface Scenario {
+  /** Unique, e.g. 'pubsub-16B'. */
+  name: string;
+  /** Selection group and results file name, e.g. 'pubsub'. */
+  group: string;
+  description: string;
+  params: Params;
+  /** The param that --msgs overrides (message or request count). */
+  countParam: string;
+  metrics: MetricSpec[];
+  /** Key of the metric compared between servers (the ratio sluice / nats-server). */
+  primary: string;
+  needs?: ServerFeature[];
+  /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. issue 2's ">= 0.5x". */
+  bar?: { op: '>=' | '<='; ratio: number };
+  run(ctx: RunContext): Promise<Metrics>;
+}

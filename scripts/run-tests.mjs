@@ -35,7 +35,7 @@ function collect(dir, out) {
 }
 
 const files = [];
-const searchRoots = roots.length ? roots : e2e ? ['tests/e2e'] : ['runtime', 'protocol', 'raft', 'streams', 'server', 'client', 'cli', 'examples', 'tests'];
+const searchRoots = roots.length ? roots : e2e ? ['tests/e2e'] : ['runtime', 'protocol', 'raft', 'streams', 'server', 'client', 'cli', 'examples', 'benchmarks', 'tests'];
 for (const r of searchRoots) collect(join(root, r), files);
 files.sort();
 if (files.length === 0) {

@@ -86,7 +86,10 @@ export class StreamManager {
     const dir = join(deps.storeDir, 'jetstream');
     mkdirSync(dir, { recursive: true });
     const sync = deps.sync === 'none' ? SyncMode.None : deps.sync === 'durable' ? SyncMode.Durable : SyncMode.Committed;
-    const env = openLmdbEnvironment(dir, { sync });
+    const env = openLmdbEnvironment(dir, {
+      sync,
+      every: (fn, ms) => deps.clock.setInterval(fn, ms),
+    });
     const mgr = new StreamManager(deps, env);
     await mgr.recoverAll();
     return mgr;

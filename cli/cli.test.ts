@@ -145,6 +145,33 @@ describe('flags -> options', () => {
     assert.match(s.warnings[0]!, /unsupported config key "cluster" ignored/);
   });
 
+  test('WebSocket, auth and TLS flags', () => {
+    assert.deepEqual(optionsFromFlags({ wsPort: '-1', user: 'admin', pass: 'pw' }), { wsPort: 0, user: 'admin', pass: 'pw' });
+    assert.deepEqual(optionsFromFlags({ token: 't' }), { token: 't' });
+    assert.deepEqual(optionsFromFlags({ tlsCert: 'c.pem', tlsKey: 'k.pem', tlsCa: 'ca.pem', tlsVerify: true }), {
+      tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: 'ca.pem', verify: true, timeoutMs: 2000, handshakeFirst: false },
+    });
+    const cases: [Parameters<typeof optionsFromFlags>[0], RegExp][] = [
+      [{ wsPort: 'x' }, /^invalid value for --ws-port/],
+      [{ token: '' }, /^invalid value for --token/],
+      [{ tlsCert: 'c.pem' }, /^invalid value for --tls-key: expected a private key file/],
+      [{ tlsKey: 'k.pem' }, /^invalid value for --tls-cert/],
+      [{ tlsCert: 'c.pem', tlsKey: 'k.pem', tlsVerify: true }, /--tls-verify needs --tls-ca/],
+    ];
+    for (const [flags, pattern] of cases) {
+      assert.throws(() => optionsFromFlags(flags), (err: unknown) => err instanceof OptionsError && pattern.test(err.message));
+    }
+    assert.throws(() => serverSettingsFromFlags({ pass: 'pw' }), /a password needs a user/);
+    assert.throws(() => serverSettingsFromFlags({ user: 'a', token: 't' }), /token cannot be combined/);
+  });
+
+  test('TLS flags keep the config file\'s other TLS settings', () => {
+    const file = join(dir, 'tls.conf');
+    writeFileSync(file, 'tls { cert_file: a.pem, key_file: a.key, timeout: 5, handshake_first: true }\n');
+    const s = serverSettingsFromFlags({ config: file, tlsCert: 'b.pem', tlsKey: 'b.key' });
+    assert.deepEqual(s.options.tls, { certFile: 'b.pem', keyFile: 'b.key', caFile: undefined, verify: false, timeoutMs: 5000, handshakeFirst: true });
+  });
+
   test('oneLine folds commander messages', () => {
     assert.equal(oneLine("error: unknown command 'servr'\n(Did you mean server?)\n"), "unknown command 'servr' (Did you mean server?)");
   });
@@ -198,6 +225,32 @@ describe('bin/sluice server', { skip: serverAvailable ? false : 'server/index.ts
     assert.equal(code, 0, `exit code; stderr: ${stderr}`);
     assert.equal(stderr, '');
     assert.equal(existsSync(portsFile), false, 'ports file removed on close');
+  });
+
+  test('--ws-port with --user/--pass: the WebSocket port is in the ports file and requires auth', { timeout: 30_000 }, async () => {
+    const portsDir = join(dir, 'ports-ws');
+    const child = start(['server', '--host', '127.0.0.1', '--port', '-1', '--ws-port', '-1', '--user', 'u', '--pass', 'p', '--name', 'ws-cli', '--ports-file-dir', portsDir]);
+    const rl = createInterface({ input: child.stdout! });
+    for await (const line of rl) if (String((JSON.parse(line) as { msg?: string }).msg).includes('server is ready')) break;
+    rl.resume();
+    child.stdout!.resume();
+    const ports = JSON.parse(readFileSync(join(portsDir, `ws-cli_${child.pid}.ports`), 'utf8')) as { websocket: string[] };
+    assert.match(ports.websocket[0]!, /^ws:\/\/127\.0\.0\.1:\d+$/);
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(ports.websocket[0]!);
+    const [first] = (await once(ws, 'message')) as [Buffer];
+    ws.terminate();
+    assert.match(first.toString(), /^INFO \{.*"auth_required":true/);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  });
+
+  test('a missing TLS file is one line naming it, exit 1', { timeout: 30_000 }, async () => {
+    await assertFailsWithOneLine(
+      ['server', '--host', '127.0.0.1', '--port', '-1', '--tls-cert', 'missing.pem', '--tls-key', 'missing.key', '--log-level', 'error'],
+      /cannot start server: cannot read TLS certificate file missing\.pem: no such file$/,
+    );
   });
 
   test('a port already in use is one line and exit 1', { timeout: 30_000 }, async () => {

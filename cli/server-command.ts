@@ -4,12 +4,12 @@
 // rule as the option it sets, and a bad one is reported naming the flag. The server logs its
 // bound ports itself; this command only starts it, relays config warnings, and shuts it down.
 //
-// Later issues add --ws-port, --user, --pass, --token, --cluster-name, --cluster-port and
-// --routes, with exactly those names.
+// Later issues add --cluster-name, --cluster-port and --routes, with exactly those names.
 
 import { Command } from 'commander';
 import {
   checkOption,
+  completeTlsOptions,
   createPinoLogger,
   DEFAULT_HOST,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -23,6 +23,7 @@ import {
   startServer,
   type PinoLogger,
   type ServerOptions,
+  type TlsOptions,
 } from '../server/index.ts';
 
 /** The flags as commander hands them over: strings, or undefined when not given. */
@@ -36,6 +37,14 @@ export interface ServerFlags {
   config?: string;
   logLevel?: string;
   portsFileDir?: string;
+  wsPort?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsVerify?: boolean;
 }
 
 export function createServerCommand(): Command {
@@ -51,6 +60,14 @@ export function createServerCommand(): Command {
     .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: info)`)
     .option('--ports-file-dir <dir>', 'write <dir>/<name>_<pid>.ports listing the bound URLs')
+    .option('--ws-port <port>', 'WebSocket port (ws://, or wss:// when TLS is configured); 0 picks a free port (default: off)')
+    .option('--user <user>', 'require this user name in CONNECT (with --pass)')
+    .option('--pass <password>', 'password for --user (plain, or a bcrypt hash)')
+    .option('--token <token>', 'require this token in CONNECT (plain, or a bcrypt hash)')
+    .option('--tls-cert <file>', 'TLS certificate (PEM) for the client and WebSocket ports')
+    .option('--tls-key <file>', 'TLS private key (PEM), with --tls-cert')
+    .option('--tls-ca <file>', 'CA bundle (PEM) that client certificates must chain to')
+    .option('--tls-verify', 'require and verify client certificates (needs --tls-ca)')
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
     });
@@ -98,7 +115,26 @@ export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
   if (flags.portsFileDir !== undefined) {
     o.portsFileDir = checked('portsFileDir', '--ports-file-dir', flags.portsFileDir, flags.portsFileDir);
   }
+  if (flags.wsPort !== undefined) o.wsPort = portFlag('--ws-port', flags.wsPort);
+  if (flags.user !== undefined) o.user = checked('user', '--user', flags.user, flags.user);
+  if (flags.pass !== undefined) o.pass = flags.pass;
+  if (flags.token !== undefined) o.token = checked('token', '--token', flags.token, flags.token);
+  const tls = tlsFromFlags(flags);
+  if (tls !== undefined) o.tls = tls;
   return o;
+}
+
+/** --tls-* flags as a TLS setting (defaults filled in); undefined when none were given. */
+function tlsFromFlags(flags: ServerFlags): TlsOptions | undefined {
+  const { tlsCert, tlsKey, tlsCa, tlsVerify } = flags;
+  if (tlsCert === undefined && tlsKey === undefined && tlsCa === undefined && tlsVerify === undefined) return undefined;
+  if (tlsCert === undefined || tlsCert.trim() === '') throw flagError('--tls-cert', 'a certificate file (with --tls-key)', tlsCert);
+  if (tlsKey === undefined || tlsKey.trim() === '') throw flagError('--tls-key', 'a private key file (with --tls-cert)', tlsKey);
+  if (tlsCa !== undefined && tlsCa.trim() === '') throw flagError('--tls-ca', 'a CA file', tlsCa);
+  if (tlsVerify === true && tlsCa === undefined) {
+    throw new OptionsError('--tls-verify', '--tls-verify needs --tls-ca: the CA that client certificates must chain to');
+  }
+  return completeTlsOptions({ certFile: tlsCert, keyFile: tlsKey, caFile: tlsCa, verify: tlsVerify === true });
 }
 
 export interface ServerSettings {
@@ -118,7 +154,12 @@ export function serverSettingsFromFlags(flags: ServerFlags): ServerSettings {
     fromFile = loaded.options;
     warnings.push(...loaded.warnings);
   }
-  const resolved = resolveOptionsWithWarnings({ ...fromFile, ...fromFlags });
+  const merged = { ...fromFile, ...fromFlags };
+  // TLS flags name the files; the file's other TLS settings (timeout, handshake_first) still apply.
+  if (fromFile.tls !== undefined && fromFlags.tls !== undefined) {
+    merged.tls = { ...fromFlags.tls, timeoutMs: fromFile.tls.timeoutMs, handshakeFirst: fromFile.tls.handshakeFirst };
+  }
+  const resolved = resolveOptionsWithWarnings(merged);
   return { options: resolved.options, warnings };
 }
 

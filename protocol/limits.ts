@@ -13,6 +13,8 @@ export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 0;
 export const DEFAULT_PING_INTERVAL_MS = 2 * 60 * 1000;
 export const DEFAULT_MAX_PINGS_OUTSTANDING = 2;
 export const DEFAULT_AUTH_TIMEOUT_MS = 2000;
+/** Time a client has to complete the TLS handshake (nats-server: 2 s). */
+export const DEFAULT_TLS_TIMEOUT_MS = 2000;
 export const DEFAULT_WRITE_DEADLINE_MS = 10_000;
 /** Outbound bytes above which a connection is flushed inline instead of at the end of the turn. */
 export const OUTBOUND_FLUSH_HIGH_WATER_BYTES = 256 * 1024;

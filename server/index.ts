@@ -1,10 +1,12 @@
 // sluice/server: embed a broker in-process.
 export { startServer, SluiceServer } from './server.ts';
 export type { RunningServer, BoundPorts, ServerDeps } from './server.ts';
-export type { ServerOptions } from './options-types.ts';
+export type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
+export type { UserConfig, PermissionsConfig } from './auth/users.ts';
 // For the CLI and other front ends that build options from text.
 export {
   checkOption,
+  completeTlsOptions,
   invalidValueMessage,
   OptionsError,
   parseSize,

@@ -2,6 +2,41 @@
 // embedding callers all end up here; server/options.ts holds the defaults and the validation.
 
 import type { LogLevel } from '../runtime/logger.ts';
+import type { UserConfig } from './auth/users.ts';
+
+/** TLS material and policy of one listener (client port or WebSocket port). Paths are PEM files. */
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  /** CA bundle that client certificates must chain to; needed when `verify` is on. */
+  caFile: string | undefined;
+  /** Require and verify a client certificate (nats-server's `verify: true`). */
+  verify: boolean;
+  /** How long a client may take to finish the TLS handshake. */
+  timeoutMs: number;
+  /** TLS before INFO (nats-server's `handshake_first`); clients must ask for it too. */
+  handshakeFirst: boolean;
+}
+
+/** The WebSocket listener's settings besides its port (nats-server's `websocket {}` block). */
+export interface WebSocketOptions {
+  /** Interface for the WebSocket listener; '' = the client `host`. */
+  host: string;
+  /** Plain ws:// even when TLS is configured (dev, or TLS ended by a proxy). */
+  noTls: boolean;
+  /** TLS for this listener; undefined = use the client listener's `tls` (unless noTls). */
+  tls: TlsOptions | undefined;
+  /** Offer permessage-deflate (no context takeover, like nats-server). */
+  compression: boolean;
+  /** Browser Origins allowed to connect ("https://app.example.com"); empty = any. */
+  allowedOrigins: string[];
+  /** Only allow a browser Origin equal to the request's own scheme://Host. */
+  sameOrigin: boolean;
+  /** host:port announced in `ws_connect_urls`; undefined = derived from the listen address. */
+  advertise: string | undefined;
+  /** Bound on reading the HTTP upgrade request; 0 = none (nats-server's default). */
+  handshakeTimeoutMs: number;
+}
 
 export interface ServerOptions {
   /** Interface to listen on for clients. */
@@ -29,4 +64,16 @@ export interface ServerOptions {
   logLevel: LogLevel;
   /** When set, the server writes `<dir>/<name>_<pid>.ports` listing its bound URLs. */
   portsFileDir: string | undefined;
+  /** WebSocket listener port; undefined = no WebSocket listener; 0 = a free port. */
+  wsPort: number | undefined;
+  websocket: WebSocketOptions;
+  /** TLS on the client port; undefined = plain TCP. */
+  tls: TlsOptions | undefined;
+  /** Single-token authentication (plain or bcrypt hash). */
+  token: string | undefined;
+  /** Single user/password authentication (password plain or bcrypt hash). */
+  user: string | undefined;
+  pass: string | undefined;
+  /** Users (password or nkey) with optional permissions and limits; empty = none. */
+  users: UserConfig[];
 }

@@ -175,3 +175,28 @@ describe('parseDurationMs (Go syntax)', () => {
     test(`${JSON.stringify(text)} -> ${want}`, () => assert.equal(parseDurationMs(text), want));
   }
 });
+
+describe('auth, TLS and WebSocket options', () => {
+  test('partial nested settings are completed with defaults', () => {
+    const o = resolveOptions({ wsPort: 0, websocket: { compression: true } as never, tls: { certFile: 'c', keyFile: 'k' } as never });
+    assert.equal(o.websocket.compression, true);
+    assert.equal(o.websocket.noTls, false);
+    assert.deepEqual(o.tls, { certFile: 'c', keyFile: 'k', caFile: undefined, verify: false, timeoutMs: 2000, handshakeFirst: false });
+  });
+
+  test('bad values are one line naming the field', () => {
+    assertRejected({ wsPort: 70000 }, 'wsPort', /0\.\.65535/);
+    assertRejected({ tls: { certFile: 'c' } }, 'tls', /tls\.keyFile to be a file path/);
+    assertRejected({ websocket: { allowedOrigins: ['nope'] } }, 'websocket', /allowedOrigins\[0\]/);
+    assertRejected({ websocket: { bogus: 1 } }, 'websocket', /no key "bogus"/);
+    assertRejected({ users: [{ user: 'a', permissions: { publish: { allow: ['a..b'] } } }] }, 'users', /publish\.allow\[0\]/);
+    assertRejected({ token: '' }, 'token', /non-empty token/);
+  });
+
+  test('combinations nats-server refuses', () => {
+    assertRejected({ pass: 'x' }, 'pass', /needs a user/);
+    assertRejected({ user: 'a', users: [{ user: 'b' }] }, 'user', /cannot be combined/);
+    assertRejected({ token: 't', users: [{ user: 'b' }] }, 'token', /cannot be combined/);
+    assertRejected({ token: 't', user: 'a' }, 'token', /cannot be combined/);
+  });
+});

@@ -15,12 +15,14 @@ import {
   DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PORT,
+  DEFAULT_TLS_TIMEOUT_MS,
   DEFAULT_WRITE_DEADLINE_MS,
   RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES,
 } from '../protocol/limits.ts';
-import type { ServerOptions } from './options-types.ts';
+import { checkUsers } from './auth/users.ts';
+import type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
 
-export type { ServerOptions } from './options-types.ts';
+export type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
 
 /**
  * Refused outright above this: a message is buffered whole on both ends, and nats-server's own
@@ -60,6 +62,38 @@ export function defaultOptions(): ServerOptions {
     writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,
     logLevel: 'info',
     portsFileDir: undefined,
+    wsPort: undefined,
+    websocket: defaultWebSocketOptions(),
+    tls: undefined,
+    token: undefined,
+    user: undefined,
+    pass: undefined,
+    users: [],
+  };
+}
+
+export function defaultWebSocketOptions(): WebSocketOptions {
+  return {
+    host: '',
+    noTls: false,
+    tls: undefined,
+    compression: false,
+    allowedOrigins: [],
+    sameOrigin: false,
+    advertise: undefined,
+    handshakeTimeoutMs: 0,
+  };
+}
+
+/** A TLS setting with its optional parts defaulted (verify off, 2 s handshake, INFO first). */
+export function completeTlsOptions(t: Partial<TlsOptions> & Pick<TlsOptions, 'certFile' | 'keyFile'>): TlsOptions {
+  return {
+    certFile: t.certFile,
+    keyFile: t.keyFile,
+    caFile: t.caFile,
+    verify: t.verify ?? false,
+    timeoutMs: t.timeoutMs ?? DEFAULT_TLS_TIMEOUT_MS,
+    handshakeFirst: t.handshakeFirst ?? false,
   };
 }
 
@@ -83,6 +117,53 @@ const nonEmptyStringRule: Check = (v) => (typeof v === 'string' && v.trim() !== 
 const optionalPathRule: Check = (v) =>
   v === undefined ? undefined : typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty path';
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const optionalStringRule =
+  (what: string): Check =>
+  (v) =>
+    v === undefined || (typeof v === 'string' && v !== '') ? undefined : what;
+
+const TLS_KEYS = new Set(['certFile', 'keyFile', 'caFile', 'verify', 'timeoutMs', 'handshakeFirst']);
+
+function tlsRule(path: string): Check {
+  return (v) => {
+    if (v === undefined) return undefined;
+    if (!isPlainObject(v)) return `${path} to be { certFile, keyFile, caFile, verify, timeoutMs, handshakeFirst }`;
+    for (const k of Object.keys(v)) if (!TLS_KEYS.has(k)) return `${path} to have no key ${JSON.stringify(k)}`;
+    for (const k of ['certFile', 'keyFile'] as const) {
+      if (typeof v[k] !== 'string' || (v[k] as string).trim() === '') return `${path}.${k} to be a file path`;
+    }
+    if (v.caFile !== undefined && (typeof v.caFile !== 'string' || v.caFile.trim() === '')) return `${path}.caFile to be a file path`;
+    if (typeof v.verify !== 'boolean') return `${path}.verify to be true or false`;
+    if (typeof v.handshakeFirst !== 'boolean') return `${path}.handshakeFirst to be true or false`;
+    if (!isInt(v.timeoutMs) || v.timeoutMs <= 0) return `${path}.timeoutMs to be a positive duration in milliseconds`;
+    return undefined;
+  };
+}
+
+const websocketRule: Check = (v) => {
+  if (!isPlainObject(v)) return 'websocket settings { host, noTls, tls, compression, allowedOrigins, ... }';
+  const d = defaultWebSocketOptions() as unknown as Record<string, unknown>;
+  for (const k of Object.keys(v)) if (!(k in d)) return `websocket to have no key ${JSON.stringify(k)}`;
+  if (typeof v.host !== 'string') return 'websocket.host to be an interface name or address';
+  for (const k of ['noTls', 'compression', 'sameOrigin'] as const) {
+    if (typeof v[k] !== 'boolean') return `websocket.${k} to be true or false`;
+  }
+  const origins = v.allowedOrigins;
+  if (!Array.isArray(origins)) return 'websocket.allowedOrigins to be a list of origins';
+  for (let i = 0; i < origins.length; i++) {
+    const o: unknown = origins[i];
+    if (typeof o !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+\/?$/i.test(o)) {
+      return `websocket.allowedOrigins[${i}] to be an origin such as "https://app.example.com"`;
+    }
+  }
+  if (v.advertise !== undefined && (typeof v.advertise !== 'string' || !/^[^\s:]+:\d+$|^\[[^\]]+\]:\d+$/.test(v.advertise))) {
+    return 'websocket.advertise to be "host:port"';
+  }
+  if (!isInt(v.handshakeTimeoutMs) || v.handshakeTimeoutMs < 0) return 'websocket.handshakeTimeoutMs to be an integer >= 0 (0 = none)';
+  return tlsRule('websocket.tls')(v.tls);
+};
+
 const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   host: nonEmptyStringRule,
   port: portRule,
@@ -102,6 +183,13 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   writeDeadlineMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
   logLevel: (v) => ((LOG_LEVELS as readonly unknown[]).includes(v) ? undefined : `one of ${LOG_LEVELS.join(', ')}`),
   portsFileDir: optionalPathRule,
+  wsPort: optionalPortRule,
+  websocket: websocketRule,
+  tls: tlsRule('tls'),
+  token: optionalStringRule('a non-empty token'),
+  user: optionalStringRule('a non-empty user name'),
+  pass: (v) => (v === undefined || typeof v === 'string' ? undefined : 'a password string'),
+  users: checkUsers,
 };
 
 export const OPTION_FIELDS = Object.keys(RULES) as readonly (keyof ServerOptions)[];
@@ -157,6 +245,18 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
   }
   // The monitoring listener follows the client interface unless told otherwise.
   if (given.httpHost === undefined) resolved.httpHost = resolved.host;
+  // Nested settings may be given in part: fill in their defaults.
+  if (isPlainObject(given.websocket)) {
+    const ws = { ...defaultWebSocketOptions(), ...given.websocket } as Record<string, unknown>;
+    if (isPlainObject(ws.tls) && typeof ws.tls.certFile === 'string' && typeof ws.tls.keyFile === 'string') {
+      ws.tls = completeTlsOptions(ws.tls as unknown as TlsOptions);
+    }
+    resolved.websocket = ws;
+  }
+  const tls = given.tls;
+  if (isPlainObject(tls) && typeof tls.certFile === 'string' && typeof tls.keyFile === 'string') {
+    resolved.tls = completeTlsOptions(tls as unknown as TlsOptions);
+  }
 
   for (const field of OPTION_FIELDS) {
     const expected = RULES[field](resolved[field]);
@@ -175,6 +275,8 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
     );
   }
 
+  checkAuthCombination(options);
+
   const warnings: string[] = [];
   if (options.maxPayloadBytes > RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES) {
     warnings.push(
@@ -182,6 +284,22 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
     );
   }
   return { options, warnings };
+}
+
+/** nats-server refuses these combinations: one of them would silently never be used. */
+function checkAuthCombination(o: ServerOptions): void {
+  if (o.pass !== undefined && o.user === undefined) {
+    throw new OptionsError('pass', 'invalid value for "pass": a password needs a user ("user")');
+  }
+  if (o.users.length > 0 && o.user !== undefined) {
+    throw new OptionsError('user', 'invalid value for "user": a single user cannot be combined with a users list ("users")');
+  }
+  if (o.users.length > 0 && o.token !== undefined) {
+    throw new OptionsError('token', 'invalid value for "token": a token cannot be combined with a users list ("users")');
+  }
+  if (o.token !== undefined && o.user !== undefined) {
+    throw new OptionsError('token', 'invalid value for "token": a token cannot be combined with a single user ("user")');
+  }
 }
 
 export function resolveOptions(partial: Partial<ServerOptions>): ServerOptions {

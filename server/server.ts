@@ -6,7 +6,10 @@ import type { Logger } from '../runtime/logger.ts';
 import { systemRng, type Rng } from '../runtime/rng.ts';
 import { writeErr, writeInfo, OutboundBuffer } from '../protocol/encoder.ts';
 import { ClientErr, CloseReason } from '../protocol/errors.ts';
+import { Authenticator, UserConnectionCounts } from './auth/authenticator.ts';
+import { PasswordChecker } from './auth/passwords.ts';
 import { ClientConnection, type ConnectionContext } from './connection/client-connection.ts';
+import type { AuthServices } from './connection/connection-auth.ts';
 import { Flusher } from './connection/flusher.ts';
 import { InternalClient } from './internal-client.ts';
 import { startJetStream, type JetStreamService } from '../streams/index.ts';
@@ -19,7 +22,7 @@ import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
 import { Router } from './router/router.ts';
 import { ServerStats } from './stats.ts';
-import { listenTcp, type TcpListener } from './transport/tcp.ts';
+import { startClientListeners, type ClientListeners } from './listeners.ts';
 import type { ClientTransport } from './transport/types.ts';
 
 export interface ServerDeps {
@@ -44,6 +47,8 @@ export interface RunningServer {
   /** nats://host:port for clients (loopback when listening on all interfaces). */
   readonly clientUrl: string;
   readonly httpUrl?: string;
+  /** ws:// or wss:// URL of the WebSocket listener, when there is one. */
+  readonly wsUrl?: string;
   /** Number of open client connections. */
   connectionCount(): number;
   /** The JetStream service when a store directory is configured. */
@@ -73,7 +78,9 @@ export class SluiceServer implements RunningServer {
   private readonly connectionContext: ConnectionContext;
   private readonly startMs: number;
   private nextClientId = 1;
-  private tcp: TcpListener | undefined;
+  private listeners: ClientListeners | undefined;
+  private readonly passwords = new PasswordChecker();
+  private readonly authServices: AuthServices;
   private monitor: MonitorServer | undefined;
   private portsFilePath: string | undefined;
   private closing: Promise<void> | undefined;
@@ -92,6 +99,7 @@ export class SluiceServer implements RunningServer {
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'internal handler failed'),
     );
     this.startMs = this.clock.nowMs();
+    this.authServices = { authenticator: new Authenticator(options, this.passwords), userConnections: new UserConnectionCounts() };
     const server = this;
     this.connectionContext = {
       router: this.router,
@@ -100,7 +108,12 @@ export class SluiceServer implements RunningServer {
       logger: this.logger,
       stats: this.stats,
       options,
-      infoFor: (conn) => buildClientInfo(server.infoContext!, conn.id, conn.transport.remoteAddress),
+      auth: this.authServices,
+      infoFor: (conn) =>
+        buildClientInfo(server.infoContext!, conn.id, conn.transport.remoteAddress, {
+          transport: conn.transport.kind,
+          nonce: conn.auth.nonce,
+        }),
       connectionClosed: (conn, reason) => server.onConnectionClosed(conn, reason),
     };
   }
@@ -111,6 +124,11 @@ export class SluiceServer implements RunningServer {
 
   get httpUrl(): string | undefined {
     return this.ports.http === undefined ? undefined : `http://${connectHost(this.options.httpHost)}:${this.ports.http}`;
+  }
+
+  get wsUrl(): string | undefined {
+    const info = this.listeners?.wsInfo;
+    return info === undefined ? undefined : `${info.tlsRequired ? 'wss' : 'ws'}://${connectHost(info.host)}:${info.port}`;
   }
 
   connectionCount(): number {
@@ -130,15 +148,22 @@ export class SluiceServer implements RunningServer {
       });
       this.logger.info({ store_dir: o.storeDir }, 'JetStream enabled');
     }
-    this.tcp = await listenTcp(o.host, o.port, this.clock, (t) => this.accept(t));
-    this.ports.client = this.tcp.port;
+    const listeners = await startClientListeners(o, this.clock, this.logger, (t) => this.accept(t));
+    this.listeners = listeners;
+    this.ports.client = listeners.tcp.port;
+    if (listeners.ws !== undefined) this.ports.ws = listeners.ws.port;
     this.infoContext = {
       identity: { serverId: this.serverId, serverName: this.serverName },
       options: o,
-      boundPort: this.tcp.port,
+      boundPort: listeners.tcp.port,
       jetstream: this.jetstream !== undefined,
+      authRequired: this.authServices.authenticator.required,
+      tcp: listeners.tcpInfo,
+      ws: listeners.wsInfo,
+      wsConnectUrls: listeners.wsConnectUrls,
     };
-    this.logger.info({ url: this.clientUrl, port: this.ports.client }, 'listening for client connections');
+    this.logger.info({ url: this.clientUrl, port: this.ports.client, tls: o.tls !== undefined }, 'listening for client connections');
+    if (this.wsUrl !== undefined) this.logger.info({ url: this.wsUrl, port: this.ports.ws }, 'listening for websocket clients');
     if (o.httpPort !== undefined) {
       this.monitor = await startMonitor(o.httpHost, o.httpPort, this.monitorEndpoints(), this.logger);
       this.ports.http = this.monitor.port;
@@ -148,6 +173,7 @@ export class SluiceServer implements RunningServer {
       this.portsFilePath = writePortsFile(o.portsFileDir, o.serverName || 'sluice', process.pid, {
         nats: [this.clientUrl],
         monitoring: this.httpUrl ? [this.httpUrl] : [],
+        websocket: this.wsUrl ? [this.wsUrl] : [],
       });
     }
     this.logger.info({ server_id: this.serverId, server_name: this.serverName }, 'server is ready');
@@ -159,9 +185,10 @@ export class SluiceServer implements RunningServer {
   }
 
   private async shutdown(): Promise<void> {
-    const listenerClosed = this.tcp?.close();
+    const listenerClosed = this.listeners?.close();
     for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
     await listenerClosed;
+    await this.passwords.close();
     await this.jetstream?.close();
     await this.monitor?.close();
     if (this.portsFilePath) removePortsFile(this.portsFilePath);
@@ -176,7 +203,7 @@ export class SluiceServer implements RunningServer {
     const id = this.nextClientId++;
     if (this.connections.size >= this.options.maxConnections) {
       const out = new OutboundBuffer();
-      writeInfo(out, buildClientInfo(this.infoContext!, id, transport.remoteAddress));
+      writeInfo(out, buildClientInfo(this.infoContext!, id, transport.remoteAddress, { transport: transport.kind, nonce: '' }));
       writeErr(out, ClientErr.MaximumConnectionsExceeded);
       transport.start({ data: () => {}, close: () => {}, drain: () => {} });
       transport.write(out.take());
@@ -207,6 +234,9 @@ export class SluiceServer implements RunningServer {
         startMs: server.startMs,
         clientPort: server.ports.client,
         httpPort: server.ports.http ?? 0,
+        authRequired: server.authServices.authenticator.required,
+        wsPort: server.ports.ws,
+        wsTls: server.listeners?.wsInfo?.tlsRequired === true,
         cpu,
         nowMs: () => server.clock.nowMs(),
         connectionCount: () => server.connections.size,

@@ -1,6 +1,7 @@
 // The scenario registry. Default counts are sized so one run takes roughly 2-5 s against
 // nats-server 2.9.10 on the 2-core benchmark machine; --msgs overrides them.
 
+import { clientPubsubScenario, clientReqrepScenario } from './client-compare.ts';
 import { fanoutScenario } from './fanout.ts';
 import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
@@ -18,6 +19,8 @@ export const SCENARIOS: readonly Scenario[] = [
   queueScenario(4, 5_000_000),
   reqrepRawScenario(40_000),
   reqrepClientScenario(20_000),
+  clientPubsubScenario(1_000_000),
+  clientReqrepScenario(10_000),
   wsPubsubScenario(2_000_000),
 ];
 

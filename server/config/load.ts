@@ -8,20 +8,30 @@
 
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from '../options-types.ts';
-import { checkOption, invalidValueMessage, isLogLevel, parseDurationMs, parseSize, showValue } from '../options.ts';
-import { LOG_LEVELS } from '../../runtime/logger.ts';
+import { showValue } from '../options.ts';
+import { mapAuthorization, mapUsers } from './auth-config.ts';
+import {
+  asBool,
+  asDurationMs,
+  asHostPort,
+  asInt,
+  asLogLevel,
+  asPort,
+  asSize,
+  asString,
+  Bad,
+  asMap,
+  Collector,
+  ConfigError,
+  POSITIVE_DURATION_EXPECTED,
+  type Conv,
+  type LoadedConfig,
+} from './convert.ts';
+import { mapTlsBlock, mapWebSocketBlock } from './listeners-config.ts';
 import { NatsConfError, parseNatsConf, type ConfMap, type ConfValue, type ParsedConf } from './nats-conf.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-export interface LoadedConfig {
-  options: Partial<ServerOptions>;
-  /** One line each, for the caller to log. */
-  warnings: string[];
-  format: 'json' | 'nats';
-}
+export { ConfigError } from './convert.ts';
+export type { LoadedConfig } from './convert.ts';
 
 export interface LoadConfigOptions {
   /** For `$VAR` in nats syntax. Default process.env. */
@@ -69,111 +79,6 @@ export function loadConfigText(text: string, file: string, opts: LoadConfigOptio
   return mapNatsConfig(parsed, file);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Value conversions. Each returns the converted value, or a Bad carrying what was expected.
-
-class Bad {
-  constructor(readonly expected: string) {}
-}
-type Conv<T> = (v: ConfValue | unknown, raw?: string) => T | Bad;
-
-const PORT_EXPECTED = 'an integer 0..65535 (0 or -1 = a free port)';
-const SIZE_EXPECTED = 'a size in bytes, e.g. 1048576 or "1MB"';
-const DURATION_EXPECTED = 'a duration such as "2m" or "10s", or a number of seconds';
-const POSITIVE_DURATION_EXPECTED = 'a positive duration such as "2m" or "10s", or a number of seconds';
-
-const asPort: Conv<number> = (v) => (v === -1 ? 0 : typeof v === 'number' && Number.isInteger(v) ? v : new Bad(PORT_EXPECTED));
-const asString: Conv<string> = (v) => (typeof v === 'string' ? v : new Bad('a string'));
-const asInt: Conv<number> = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : new Bad('an integer'));
-const asSize: Conv<number> = (v) => {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string') return parseSize(v) ?? new Bad(SIZE_EXPECTED);
-  return new Bad(SIZE_EXPECTED);
-};
-/**
- * A duration: a Go-style string ("2m", "1h30m"), or a plain number of seconds (nats-server's
- * older form). `raw` is the unquoted source text in nats syntax: `2m` there lexes as the size
- * 2,000,000 (nats-server would then wait 23 days); when the key wants a duration we read the
- * text the user wrote instead.
- */
-const asDurationMs: Conv<number> = (v, raw) => {
-  if (raw !== undefined && /^\d+[a-zA-Z]+$/.test(raw)) return parseDurationMs(raw) ?? new Bad(DURATION_EXPECTED);
-  if (typeof v === 'string') return parseDurationMs(v) ?? new Bad(DURATION_EXPECTED);
-  if (typeof v === 'number' && Number.isFinite(v)) return Math.round(v * 1000);
-  return new Bad(DURATION_EXPECTED);
-};
-const asLogLevel: Conv<string> = (v) => (isLogLevel(v) ? v : new Bad(`one of ${LOG_LEVELS.join(', ')}`));
-const asBool: Conv<boolean> = (v) => (typeof v === 'boolean' ? v : new Bad('true or false'));
-
-/** "host:port", "[v6]:port", ":port" or a bare port number, as nats-server's `listen`. */
-const asHostPort: Conv<{ host: string | undefined; port: number }> = (v) => {
-  const expected = 'a port or "host:port"';
-  if (typeof v === 'number') {
-    const p = asPort(v);
-    return p instanceof Bad ? new Bad(expected) : { host: undefined, port: p };
-  }
-  if (typeof v !== 'string') return new Bad(expected);
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(-?\d+)$/.exec(v.trim());
-  if (!m) return new Bad(expected);
-  const host = m[1] ?? m[2] ?? '';
-  const port = asPort(Number(m[3]));
-  if (port instanceof Bad) return new Bad(expected);
-  return { host: host === '' ? undefined : host, port };
-};
-
-// ---------------------------------------------------------------------------------------------
-
-/** Collects options and warnings; turns Bad values into one-line ConfigErrors. */
-class Collector {
-  readonly options: Record<string, unknown> = {};
-  readonly warnings: string[] = [];
-  constructor(
-    private readonly file: string,
-    /** file:line:col of a key, when the format knows it. */
-    readonly locate: (keyPath: string, map?: ConfMap) => string | undefined = () => undefined,
-  ) {}
-
-  fail(keyPath: string, expected: string, got: unknown, map?: ConfMap): never {
-    const where = this.locate(keyPath, map) ?? this.file;
-    throw new ConfigError(`${where}: ${invalidValueMessage(JSON.stringify(keyPath), expected, got)}`);
-  }
-
-  convert<T>(conv: Conv<T>, keyPath: string, v: unknown, map?: ConfMap, raw?: string): T {
-    const r = conv(v, raw);
-    if (r instanceof Bad) this.fail(keyPath, r.expected, v, map);
-    return r;
-  }
-
-  /**
-   * Sets an option, judged by the option's own rule so range errors name the config key.
-   * `expected` overrides the rule's wording where the config's unit differs from the option's.
-   */
-  set<K extends keyof ServerOptions>(
-    field: K,
-    value: ServerOptions[K],
-    keyPath: string,
-    got: unknown,
-    map?: ConfMap,
-    expected?: string,
-  ): void {
-    const problem = checkOption(field, value);
-    if (problem !== undefined) this.fail(keyPath, expected ?? problem, got, map);
-    this.options[field] = value;
-  }
-
-  warn(message: string, keyPath: string, map?: ConfMap): void {
-    const loc = this.locate(keyPath, map);
-    this.warnings.push(loc === undefined ? message : `${message} (${loc})`);
-  }
-
-  unsupported(keyPath: string, map?: ConfMap): void {
-    this.warn(`unsupported config key ${JSON.stringify(keyPath)} ignored`, keyPath, map);
-  }
-
-  result(format: 'json' | 'nats'): LoadedConfig {
-    return { options: this.options as Partial<ServerOptions>, warnings: this.warnings, format };
-  }
-}
 
 // --- JSON ------------------------------------------------------------------------------------
 
@@ -225,18 +130,61 @@ export function mapJsonConfig(doc: unknown, file: string): LoadedConfig {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(`${file}: expected a JSON object at the top level, got ${showValue(doc)}`);
   }
+  const root = doc as ConfMap;
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    // null means "not set" in JSON configs: leave the default (or a flag) in charge.
+    if (value === null) continue;
+    // Blocks take nats-server's shapes in JSON too (same mappers as the nats syntax).
+    if (mapSecurityKey(c, key, value, root, NO_RAW)) continue;
     const spec = JSON_KEYS.get(key);
     if (!spec) {
       c.unsupported(key);
       continue;
     }
-    // null means "not set" in JSON configs: leave the default (or a flag) in charge.
-    if (value === null) continue;
     const converted = c.convert(spec.conv, key, value);
     c.set(spec.field, converted as never, key, value, undefined, spec.expected);
   }
   return c.result('json');
+}
+
+// --- shared by both formats: authorization, users, tls, websocket ----------------------------
+
+const NO_RAW = (): undefined => undefined;
+
+/** Maps `key` if it is one of the security/listener keys; false when it is not one of them. */
+function mapSecurityKey(c: Collector, key: string, v: unknown, parent: ConfMap, raw: (map: ConfMap, key: string) => string | undefined): boolean {
+  switch (key.toLowerCase()) {
+    case 'authorization':
+      mapAuthorization(c, key, v, raw);
+      return true;
+    case 'tls':
+      c.set('tls', mapTlsBlock(c, key, v, raw), key, v, parent);
+      return true;
+    case 'websocket':
+    case 'ws':
+      mapWebSocketBlock(c, key, v, raw);
+      return true;
+    case 'ws_port':
+    case 'wsport':
+      c.set('wsPort', c.convert(asPort, key, v, parent), key, v, parent);
+      return true;
+    case 'users':
+      c.set('users', mapUsers(c, key, v, parent, raw), key, v, parent);
+      return true;
+    case 'token':
+      c.set('token', c.convert(asString, key, v, parent), key, v, parent);
+      return true;
+    case 'user':
+    case 'username':
+      c.set('user', c.convert(asString, key, v, parent), key, v, parent);
+      return true;
+    case 'pass':
+    case 'password':
+      c.set('pass', c.convert(asString, key, v, parent), key, v, parent);
+      return true;
+    default:
+      return false;
+  }
 }
 
 // --- nats-server syntax ----------------------------------------------------------------------
@@ -317,7 +265,9 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
         c.set('maxPingsOutstanding', c.convert(asInt, key, v), key, v);
         break;
       case 'authorization':
-        mapAuthorization(c, key, v, raw);
+      case 'tls':
+      case 'websocket':
+        mapSecurityKey(c, key, v, root, raw);
         break;
       case 'jetstream': {
         const js = mapJetStream(c, key, v);
@@ -366,26 +316,6 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
     );
   }
   return c.result('nats');
-}
-
-function asMap(c: Collector, keyPath: string, v: unknown): ConfMap {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) c.fail(keyPath, 'a block { ... }', v);
-  return v as ConfMap;
-}
-
-function mapAuthorization(c: Collector, key: string, v: ConfValue, raw: (map: ConfMap, key: string) => string | undefined): void {
-  const block = asMap(c, key, v);
-  for (const [sub, sv] of Object.entries(block)) {
-    const path = `${key}.${sub}`;
-    if (sub.toLowerCase() === 'timeout') {
-      // nats-server: seconds, possibly fractional ("0.5"); a duration string works too.
-      const ms = c.convert(asDurationMs, path, sv, block, raw(block, sub));
-      c.set('authTimeoutMs', ms, path, sv, block, POSITIVE_DURATION_EXPECTED);
-    } else {
-      // users, token, user/password, permissions...: authentication comes in a later release.
-      c.unsupported(path, block);
-    }
-  }
 }
 
 interface StoreDirSetting {

@@ -1,6 +1,7 @@
 // One client connection: owns a parser (and implements its sink), the CONNECT handshake, the
 // outbound buffer with its slow-consumer policy, and the keepalive timer. Routing is the
-// router's job; bytes on the wire are the transport's.
+// router's job; bytes on the wire are the transport's; who the client is and what it may do is
+// decided by ConnectionAuth and the auth/ modules (this file only asks and enforces).
 
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -16,19 +17,22 @@ import {
 } from '../../protocol/encoder.ts';
 import { encodeStatusBlock } from '../../protocol/headers.ts';
 import { isValidQueueName, isValidSubject } from '../../protocol/subject.ts';
-import { ClientErr, CloseReason } from '../../protocol/errors.ts';
+import { ClientErr, CloseReason, permissionsViolationPublish, permissionsViolationSubscribe } from '../../protocol/errors.ts';
 import {
   OUTBOUND_FLUSH_HIGH_WATER_BYTES,
   PRODUCER_MAX_STALL_MS,
   PRODUCER_STALL_FRACTION,
 } from '../../protocol/limits.ts';
 import type { ParserLimits, ProtocolError, ServerOpSink } from '../../protocol/sink.ts';
+import type { AuthOutcome } from '../auth/authenticator.ts';
+import { SubscribeDecision, type ConnectionPermissions } from '../auth/permissions.ts';
 import type { ServerOptions } from '../options-types.ts';
 import type { Router } from '../router/router.ts';
 import { Subscription, type MessageTarget } from '../router/subscription.ts';
 import type { ServerStats } from '../stats.ts';
 import type { ClientTransport } from '../transport/types.ts';
 import { parseConnectJson, type ConnectOptions } from './connect-options.ts';
+import { ConnectionAuth, Gate, tighten, type AuthServices } from './connection-auth.ts';
 import type { Flushable, Flusher } from './flusher.ts';
 
 /** What a connection needs from the server that owns it. */
@@ -39,6 +43,7 @@ export interface ConnectionContext {
   readonly logger: Logger;
   readonly stats: ServerStats;
   readonly options: ServerOptions;
+  readonly auth: AuthServices;
   /** The INFO object sent to this connection on accept. */
   infoFor(conn: ClientConnection): Record<string, unknown>;
   connectionClosed(conn: ClientConnection, reason: CloseReason): void;
@@ -72,6 +77,9 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   outMsgs = 0;
   outBytes = 0;
   lastActivityMs: number;
+  readonly auth: ConnectionAuth;
+  /** The authenticated user's permissions; undefined = unrestricted (checked on the hot path). */
+  perms: ConnectionPermissions | undefined = undefined;
 
   private readonly ctx: ConnectionContext;
   private readonly parser: ServerParser;
@@ -88,6 +96,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private stallTimer: TimerHandle | undefined;
   private readonly stallThresholdBytes: number;
   private startedWithHttp = false;
+  /** 0 = unlimited; the server's limit, tightened by the user's. */
+  private maxSubscriptions: number;
 
   constructor(id: number, transport: ClientTransport, ctx: ConnectionContext) {
     this.id = id;
@@ -101,6 +111,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     };
     this.parser = new ServerParser(this, this.limits);
     this.stallThresholdBytes = Math.floor(ctx.options.maxPendingBytes * PRODUCER_STALL_FRACTION);
+    this.maxSubscriptions = ctx.options.maxSubscriptionsPerConnection;
+    this.auth = new ConnectionAuth(ctx.auth, ctx.clock);
     this.log = ctx.logger.child({ cid: id, remote: `${transport.remoteAddress}:${transport.remotePort}` });
   }
 
@@ -123,6 +135,13 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     });
     const interval = this.ctx.options.pingIntervalMs;
     if (interval > 0) this.pingTimer = this.ctx.clock.setInterval(() => this.onPingTimer(), interval);
+    // A TLS client first spends up to the handshake timeout on TLS (nats-server starts its auth
+    // timer after the handshake; adding the bounds is the same deadline).
+    const o = this.ctx.options;
+    const handshakeMs = this.transport.tls && this.transport.kind === 'tcp' ? (o.tls?.timeoutMs ?? 0) : 0;
+    this.auth.startTimer(o.authTimeoutMs + handshakeMs, () =>
+      this.closeWithError(ClientErr.AuthenticationTimeout, CloseReason.AuthenticationTimeout),
+    );
   }
 
   // ---- ServerOpSink -------------------------------------------------------------------------
@@ -143,6 +162,46 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       this.closeWithError(ClientErr.NoRespondersRequiresHeaders, CloseReason.ProtocolViolation);
       return;
     }
+    const gate = this.auth.gate;
+    // A second CONNECT while the first one's password is being checked: the first one decides.
+    if (gate === Gate.Checking) return;
+    if (gate === Gate.Awaiting) {
+      this.auth.check(o, (outcome) => this.onAuthOutcome(outcome, o));
+      if (this.auth.gate === Gate.Checking) this.transport.pause();
+      return;
+    }
+    this.applyConnect(o);
+  }
+
+  private onAuthOutcome(outcome: AuthOutcome, o: ConnectOptions): void {
+    if (this.closed) return;
+    const wasChecking = this.auth.gate === Gate.Checking;
+    if (!outcome.ok) {
+      this.log.info({ reason: outcome.reason, user: o.user, nkey: o.nkey }, 'authentication failed');
+      this.closeWithError(ClientErr.AuthorizationViolation, CloseReason.AuthenticationViolation);
+      return;
+    }
+    const user = outcome.user;
+    if (!this.auth.admit(user)) {
+      this.log.info({ user: user?.name, max: user?.limits.maxConnections }, 'user connection limit reached');
+      this.closeWithError(ClientErr.MaximumConnectionsExceeded, CloseReason.MaxConnectionsExceeded);
+      return;
+    }
+    if (user !== undefined) {
+      this.perms = this.auth.permissions;
+      this.limits.maxPayloadBytes = tighten(this.limits.maxPayloadBytes, user.limits.maxPayloadBytes);
+      this.maxSubscriptions = tighten(this.maxSubscriptions, user.limits.maxSubscriptions);
+    }
+    this.applyConnect(o);
+    if (!wasChecking) return;
+    for (const op of this.auth.takeHeld()) {
+      if (this.closed) return;
+      op();
+    }
+    if (!this.closed) this.transport.resume();
+  }
+
+  private applyConnect(o: ConnectOptions): void {
     this.connectReceived = true;
     this.verbose = o.verbose;
     this.pedantic = o.pedantic;
@@ -156,7 +215,13 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.ok();
   }
 
-  pub(subject: string, _subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void {
+  pub(subject: string, subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void {
+    if (this.auth.gate !== Gate.Open) {
+      const held = Buffer.from(msg);
+      const heldSubject = Buffer.from(subjectBytes);
+      this.gated(() => this.pub(subject, heldSubject, reply, hdrLen, held));
+      return;
+    }
     if (hdrLen > 0 && !this.headers) {
       // Like nats-server: HPUB from a client that did not declare headers support is a protocol
       // violation, closed without an -ERR.
@@ -174,6 +239,12 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       this.sendErr(ClientErr.InvalidPublishSubject);
       return;
     }
+    const perms = this.perms;
+    if (perms !== undefined && perms.rules.restrictsPublish && !perms.canPublish(subject)) {
+      this.log.info({ subject, user: this.auth.user?.name }, 'publish permission violation');
+      this.sendErr(permissionsViolationPublish(subject));
+      return;
+    }
     // nats-server acknowledges before it delivers: a verbose client sees +OK ahead of its echo.
     if (this.verbose) this.ok();
     // A subject with wildcard or empty tokens is not publishable: dropped (nats-server's advice).
@@ -184,8 +255,14 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   sub(subject: string, queue: string, sid: string): void {
+    if (this.auth.gate !== Gate.Open) return this.gated(() => this.sub(subject, queue, sid));
     if (!isValidSubject(subject) || (queue !== '' && !isValidQueueName(queue))) {
       this.sendErr(ClientErr.InvalidSubject);
+      return;
+    }
+    if (this.perms !== undefined && this.perms.subscribeDecision(subject, queue) === SubscribeDecision.Deny) {
+      this.log.info({ subject, queue, user: this.auth.user?.name }, 'subscribe permission violation');
+      this.sendErr(permissionsViolationSubscribe(subject, queue));
       return;
     }
     if (this.subs.has(sid)) {
@@ -193,7 +270,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       this.ok();
       return;
     }
-    const max = this.ctx.options.maxSubscriptionsPerConnection;
+    const max = this.maxSubscriptions;
     if (max > 0 && this.subs.size >= max) {
       this.sendErr(ClientErr.MaximumSubscriptionsExceeded);
       return;
@@ -205,6 +282,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   unsub(sid: string, max: number): void {
+    if (this.auth.gate !== Gate.Open) return this.gated(() => this.unsub(sid, max));
     const sub = this.subs.get(sid);
     if (sub !== undefined) {
       if (max > 0 && sub.delivered < max) {
@@ -218,12 +296,23 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   ping(): void {
+    if (this.auth.gate !== Gate.Open) return this.gated(() => this.ping());
     writePong(this.out);
     this.ctx.flusher.markDirty(this);
   }
 
   pong(): void {
+    if (this.auth.gate !== Gate.Open) return this.gated(() => this.pong());
     this.pingsOutstanding = 0;
+  }
+
+  /**
+   * An operation before the client was let in: held while its password is being checked, an
+   * Authorization Violation when it did not even send CONNECT (nats-server's rule).
+   */
+  private gated(op: () => void): void {
+    if (this.auth.gate === Gate.Checking && this.auth.hold(op)) return;
+    this.closeWithError(ClientErr.AuthorizationViolation, CloseReason.AuthenticationViolation);
   }
 
   error(err: ProtocolError): void {
@@ -245,8 +334,9 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
 
   // ---- MessageTarget ------------------------------------------------------------------------
 
-  deliverMsg(sub: Subscription, subjectBytes: Buffer, _subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+  deliverMsg(sub: Subscription, subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     if (this.closed) return;
+    if (this.perms !== undefined && !this.perms.admitDelivery(subject, reply)) return;
     writeMsg(this.out, subjectBytes, sub.sidBytes, reply, hdrLen, msg, this.headers);
     this.outMsgs++;
     this.outBytes += msg.length;
@@ -395,6 +485,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.closed = true;
     this.closeReason = reason;
     this.parser.stop();
+    this.auth.release();
     this.pingTimer?.cancel();
     this.stallTimer?.cancel();
     this.releaseStalledProducers();

@@ -19,6 +19,12 @@ export interface VarzSource {
   connectionCount(): number;
   subscriptionCount(): number;
   jetstreamEnabled(): boolean;
+  /** Clients must authenticate. */
+  readonly authRequired?: boolean;
+  /** The bound WebSocket port, when there is a WebSocket listener. */
+  readonly wsPort?: number;
+  /** The WebSocket listener uses TLS. */
+  readonly wsTls?: boolean;
 }
 
 export function buildVarz(src: VarzSource): Record<string, unknown> {
@@ -39,10 +45,26 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     http_host: o.httpHost,
     http_port: src.httpPort,
     auth_timeout: o.authTimeoutMs / 1000,
+    // Present only when true, as nats-server's omitempty fields.
+    ...(src.authRequired === true ? { auth_required: true } : {}),
+    ...(o.tls !== undefined ? { tls_required: true, tls_timeout: o.tls.timeoutMs / 1000 } : {}),
+    ...(o.tls?.verify === true ? { tls_verify: true } : {}),
     max_control_line: o.maxControlLineBytes,
     max_payload: o.maxPayloadBytes,
     max_pending: o.maxPendingBytes,
     write_deadline: o.writeDeadlineMs * 1_000_000,
+    websocket:
+      src.wsPort === undefined
+        ? {}
+        : {
+            host: o.websocket.host || o.host,
+            port: src.wsPort,
+            ...(o.websocket.advertise !== undefined ? { advertise: o.websocket.advertise } : {}),
+            ...(src.wsTls === true ? {} : { no_tls: true }),
+            ...(o.websocket.compression ? { compression: true } : {}),
+            ...(o.websocket.allowedOrigins.length > 0 ? { allowed_origins: [...o.websocket.allowedOrigins] } : {}),
+            ...(o.websocket.sameOrigin ? { same_origin: true } : {}),
+          },
     jetstream: src.jetstreamEnabled() ? { config: { store_dir: o.storeDir } } : {},
     start: new Date(src.startMs).toISOString(),
     now: new Date(now).toISOString(),

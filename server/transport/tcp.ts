@@ -75,13 +75,18 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
+/**
+ * `wrap` turns an accepted socket into a transport; the default is plain TCP (TLS passes a
+ * TlsServerTransport factory: the NATS TLS upgrade happens on the accepted plain socket).
+ */
 export function listenTcp(
   host: string,
   port: number,
   clock: Clock,
   onTransport: (t: ClientTransport) => void,
+  wrap: (socket: net.Socket) => ClientTransport = (socket) => new SocketTransport(socket, clock),
 ): Promise<TcpListener> {
-  const server = net.createServer({ noDelay: true }, (socket) => onTransport(new SocketTransport(socket, clock)));
+  const server = net.createServer({ noDelay: true }, (socket) => onTransport(wrap(socket)));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

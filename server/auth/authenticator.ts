@@ -1,0 +1,155 @@
+// Decides who a client is from its CONNECT credentials, in nats-server's order:
+//   1. nkey users, when the client presents an nkey (signature over this connection's nonce);
+//   2. users with passwords, when users are configured (lookup by username);
+//   3. the single token (--token);
+//   4. the single user/password (--user/--pass).
+// Anything else, when any of them is configured, is refused. The same rules apply on TCP and
+// WebSocket: the transport plays no part here.
+
+import type { ServerOptions } from '../options-types.ts';
+import { verifyNonceSignature } from './nkeys.ts';
+import type { PasswordChecker } from './passwords.ts';
+import { compilePermissions, type Permissions } from './permissions.ts';
+import type { UserConfig } from './users.ts';
+
+export interface UserLimits {
+  /** 0 = unlimited. */
+  readonly maxConnections: number;
+  /** 0 = the server's limit. */
+  readonly maxSubscriptions: number;
+  /** 0 = the server's limit. */
+  readonly maxPayloadBytes: number;
+}
+
+/** An authenticated identity. Shared by all connections using the same credentials. */
+export interface AuthUser {
+  /** Stable key for per-user accounting: "user:alice", "nkey:UA...", "token", "user". */
+  readonly key: string;
+  /** For logs and monitoring. */
+  readonly name: string;
+  readonly permissions: Permissions | undefined;
+  readonly limits: UserLimits;
+}
+
+export interface Credentials {
+  readonly user: string;
+  readonly pass: string;
+  readonly authToken: string;
+  readonly nkey: string;
+  readonly sig: string;
+}
+
+export type AuthOutcome = { readonly ok: true; readonly user: AuthUser | undefined } | { readonly ok: false; readonly reason: string };
+
+const NO_LIMITS: UserLimits = { maxConnections: 0, maxSubscriptions: 0, maxPayloadBytes: 0 };
+const OPEN: AuthOutcome = { ok: true, user: undefined };
+
+function refuse(reason: string): AuthOutcome {
+  return { ok: false, reason };
+}
+
+interface PasswordUser {
+  readonly password: string;
+  readonly identity: AuthUser;
+}
+
+function identityOf(u: UserConfig, key: string, name: string): AuthUser {
+  return {
+    key,
+    name,
+    permissions: compilePermissions(u.permissions),
+    limits: {
+      maxConnections: u.maxConnections ?? 0,
+      maxSubscriptions: u.maxSubscriptions ?? 0,
+      maxPayloadBytes: u.maxPayloadBytes ?? 0,
+    },
+  };
+}
+
+export class Authenticator {
+  /** Clients must authenticate (INFO auth_required). */
+  readonly required: boolean;
+  /** Nkey users exist: INFO carries a per-connection nonce. */
+  readonly usesNonce: boolean;
+  private readonly nkeys = new Map<string, AuthUser>();
+  private readonly users = new Map<string, PasswordUser>();
+  private readonly token: string | undefined;
+  private readonly single: { user: string; pass: string; identity: AuthUser } | undefined;
+  private readonly passwords: PasswordChecker;
+
+  constructor(o: Pick<ServerOptions, 'users' | 'token' | 'user' | 'pass'>, passwords: PasswordChecker) {
+    this.passwords = passwords;
+    for (const u of o.users) {
+      if (u.nkey !== undefined) this.nkeys.set(u.nkey, identityOf(u, `nkey:${u.nkey}`, u.nkey));
+      else if (u.user !== undefined) {
+        this.users.set(u.user, { password: u.password ?? '', identity: identityOf(u, `user:${u.user}`, u.user) });
+      }
+    }
+    this.token = o.token;
+    this.single =
+      o.user !== undefined
+        ? { user: o.user, pass: o.pass ?? '', identity: { key: 'user', name: o.user, permissions: undefined, limits: NO_LIMITS } }
+        : undefined;
+    this.usesNonce = this.nkeys.size > 0;
+    this.required = this.usesNonce || this.users.size > 0 || this.token !== undefined || this.single !== undefined;
+  }
+
+  /**
+   * The outcome for these credentials, or a Promise of it when a bcrypt hash must be computed
+   * (see PasswordChecker). `nonce` is the one sent in this connection's INFO.
+   */
+  authenticate(c: Credentials, nonce: string): AuthOutcome | Promise<AuthOutcome> {
+    if (!this.required) return OPEN;
+    if (this.nkeys.size > 0 && c.nkey !== '') {
+      const identity = this.nkeys.get(c.nkey);
+      if (identity === undefined) return refuse(`unknown nkey ${c.nkey}`);
+      if (!verifyNonceSignature(c.nkey, nonce, c.sig)) return refuse(`bad nonce signature for nkey ${c.nkey}`);
+      return { ok: true, user: identity };
+    }
+    if (this.users.size > 0 && c.user !== '') {
+      const entry = this.users.get(c.user);
+      if (entry === undefined) return refuse(`unknown user ${JSON.stringify(c.user)}`);
+      return this.withPassword(entry.password, c.pass, entry.identity, `wrong password for user ${JSON.stringify(c.user)}`);
+    }
+    if (this.token !== undefined) {
+      return this.withPassword(this.token, c.authToken, TOKEN_USER, 'wrong or missing token');
+    }
+    if (this.single !== undefined) {
+      if (c.user !== this.single.user) return refuse(`unknown user ${JSON.stringify(c.user)}`);
+      return this.withPassword(this.single.pass, c.pass, this.single.identity, 'wrong password');
+    }
+    return refuse('no credentials that this server accepts');
+  }
+
+  private withPassword(stored: string, given: string, identity: AuthUser, reason: string): AuthOutcome | Promise<AuthOutcome> {
+    const ok = this.passwords.check(stored, given);
+    const outcome = (good: boolean): AuthOutcome => (good ? { ok: true, user: identity } : refuse(reason));
+    return typeof ok === 'boolean' ? outcome(ok) : ok.then(outcome);
+  }
+}
+
+const TOKEN_USER: AuthUser = { key: 'token', name: '', permissions: undefined, limits: NO_LIMITS };
+
+/** Open connections per user, for UserLimits.maxConnections. */
+export class UserConnectionCounts {
+  private readonly counts = new Map<string, number>();
+
+  /** Counts a connection in; false (and not counted) when the user is at its limit. */
+  admit(user: AuthUser): boolean {
+    const n = this.counts.get(user.key) ?? 0;
+    const max = user.limits.maxConnections;
+    if (max > 0 && n >= max) return false;
+    this.counts.set(user.key, n + 1);
+    return true;
+  }
+
+  release(user: AuthUser): void {
+    const n = this.counts.get(user.key) ?? 0;
+    if (n <= 1) this.counts.delete(user.key);
+    else this.counts.set(user.key, n - 1);
+  }
+
+  count(user: AuthUser): number {
+    return this.counts.get(user.key) ?? 0;
+  }
+}

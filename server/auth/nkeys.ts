@@ -1,0 +1,44 @@
+// Nkey authentication: the server puts a fresh nonce in each INFO; a client holding the seed of a
+// configured user nkey signs the nonce's bytes (Ed25519) and sends `nkey` + `sig` in CONNECT.
+
+import { randomBytes } from 'node:crypto';
+import { fromPublic } from '@nats-io/nkeys';
+
+/** nats-server's nonce: 11 random bytes, base64url without padding (15 characters). */
+const NONCE_RAW_BYTES = 11;
+
+/** A per-connection nonce. Entropy from node:crypto: it must be unpredictable, never seeded. */
+export function newNonce(): string {
+  return randomBytes(NONCE_RAW_BYTES).toString('base64url');
+}
+
+/** Signatures come base64url without padding (nats.js, nats.go); nats-server also takes std base64. */
+function decodeSignature(sig: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(sig)) return undefined;
+  const bytes = Buffer.from(sig.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
+  return bytes.length === 64 ? bytes : undefined;
+}
+
+/** Does `sig` prove that the holder of `publicKey`'s seed signed `nonce`? Never throws. */
+export function verifyNonceSignature(publicKey: string, nonce: string, sig: string): boolean {
+  if (nonce === '' || sig === '') return false;
+  const signature = decodeSignature(sig);
+  if (signature === undefined) return false;
+  try {
+    return fromPublic(publicKey).verify(Buffer.from(nonce, 'utf8'), signature);
+  } catch {
+    // Not a valid public key (bad prefix or checksum).
+    return false;
+  }
+}
+
+/** True when `key` decodes as a public user nkey (prefix U, valid checksum). */
+export function isValidUserNkey(key: string): boolean {
+  if (!key.startsWith('U')) return false;
+  try {
+    fromPublic(key);
+    return true;
+  } catch {
+    return false;
+  }
+}

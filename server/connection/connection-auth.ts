@@ -1,0 +1,127 @@
+// The authentication side of one client connection: the INFO nonce, the auth timer, the gate that
+// keeps every operation out until CONNECT's credentials are accepted, and the operations held
+// while a bcrypt check runs on the worker. The connection asks; this module decides.
+//
+// Gate states:
+//   OPEN      - the server needs no auth, or this client passed: operations flow.
+//   AWAITING  - auth required, no CONNECT yet: any other operation is an Authorization Violation.
+//   CHECKING  - CONNECT arrived and its password is being hashed: reading is paused and the rest
+//               of the current input chunk is held (copied), then replayed in order.
+
+import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import type { AuthOutcome, AuthUser, Authenticator, Credentials, UserConnectionCounts } from '../auth/authenticator.ts';
+import { newNonce } from '../auth/nkeys.ts';
+import { ConnectionPermissions } from '../auth/permissions.ts';
+
+export const Gate = { Open: 0, Awaiting: 1, Checking: 2 } as const;
+export type Gate = (typeof Gate)[keyof typeof Gate];
+
+/** Held operations beyond this while a password is checked: the client is flooding; refuse it. */
+const MAX_HELD_OPS = 10_000;
+
+/** A server limit narrowed by a user's; 0 means unlimited on either side. */
+export function tighten(serverLimit: number, userLimit: number): number {
+  if (userLimit <= 0) return serverLimit;
+  return serverLimit <= 0 ? userLimit : Math.min(serverLimit, userLimit);
+}
+
+/** What the server provides to every connection for authentication. */
+export interface AuthServices {
+  readonly authenticator: Authenticator;
+  readonly userConnections: UserConnectionCounts;
+}
+
+export class ConnectionAuth {
+  gate: Gate;
+  /** The nonce sent in INFO ('' when no nkey users are configured). */
+  readonly nonce: string;
+  user: AuthUser | undefined = undefined;
+  /** Permissions of the authenticated user, with this connection's reply grants. */
+  permissions: ConnectionPermissions | undefined = undefined;
+  private readonly services: AuthServices;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
+  private held: (() => void)[] = [];
+  private counted = false;
+
+  constructor(services: AuthServices, clock: Clock) {
+    this.services = services;
+    this.clock = clock;
+    const a = services.authenticator;
+    this.gate = a.required ? Gate.Awaiting : Gate.Open;
+    this.nonce = a.usesNonce ? newNonce() : '';
+  }
+
+  get required(): boolean {
+    return this.services.authenticator.required;
+  }
+
+  /** Starts the auth timer (when auth is required); `onTimeout` closes the connection. */
+  startTimer(timeoutMs: number, onTimeout: () => void): void {
+    if (this.gate === Gate.Open) return;
+    this.timer = this.clock.setTimeout(() => {
+      if (this.gate !== Gate.Open) onTimeout();
+    }, timeoutMs);
+  }
+
+  /**
+   * Checks CONNECT's credentials. `done` gets the outcome, synchronously when it is known at once,
+   * or later (the gate is CHECKING meanwhile; see hold()).
+   */
+  check(c: Credentials, done: (outcome: AuthOutcome) => void): void {
+    // The client answered in time; how long the server takes to judge it (a bcrypt hash on a busy
+    // worker) is not the client's delay, so the timer stops at CONNECT.
+    this.timer?.cancel();
+    this.timer = undefined;
+    const r = this.services.authenticator.authenticate(c, this.nonce);
+    if (!(r instanceof Promise)) {
+      done(r);
+      return;
+    }
+    this.gate = Gate.Checking;
+    r.then(done, () => done({ ok: false, reason: 'credential check failed' }));
+  }
+
+  /**
+   * Admits an authenticated user: counts it against its connection limit (false = over the limit)
+   * and opens the gate.
+   */
+  admit(user: AuthUser | undefined): boolean {
+    if (user !== undefined) {
+      if (!this.services.userConnections.admit(user)) return false;
+      this.counted = true;
+      this.user = user;
+      if (user.permissions !== undefined) {
+        const clock = this.clock;
+        this.permissions = new ConnectionPermissions(user.permissions, () => clock.nowMs());
+      }
+    }
+    this.gate = Gate.Open;
+    this.timer?.cancel();
+    this.timer = undefined;
+    return true;
+  }
+
+  /** Keeps an operation (with its bytes already copied) for replay; false = too many held. */
+  hold(op: () => void): boolean {
+    if (this.held.length >= MAX_HELD_OPS) return false;
+    this.held.push(op);
+    return true;
+  }
+
+  /** The held operations, in arrival order, handed over once (the list is emptied). */
+  takeHeld(): (() => void)[] {
+    const ops = this.held;
+    this.held = [];
+    return ops;
+  }
+
+  /** Releases what the connection holds (timer, per-user count). Idempotent. */
+  release(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.held = [];
+    if (this.counted && this.user !== undefined) this.services.userConnections.release(this.user);
+    this.counted = false;
+  }
+}

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient } from '../helpers/raw-client.ts';
 import { RawWsClient } from '../helpers/ws.ts';
-import { freePort, natsServerAvailable, startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
+import { freePort, startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { loadConfigText } from '../../server/config/load.ts';
@@ -97,7 +97,7 @@ async function run(kind: 'tcp' | 'ws', port: number, t: Transcript): Promise<str
   }
 }
 
-describe('auth transcripts: sluice vs nats-server', { skip: !natsServerAvailable() && 'nats-server not installed' }, () => {
+describe('auth transcripts: sluice vs nats-server', () => {
   let dir: string;
   let reference: ReferenceServer;
   let refWsPort: number;

@@ -15,7 +15,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { buildBrowserClient, nodeImportsOnLoadPath } from '../../client/browser/build.ts';
 import { connect, type NatsConnection } from '../../client/index.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { freePort, natsServerAvailable, startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
+import { freePort, startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
 import type { ServerOptions } from '../../server/options-types.ts';
 import type { RunningServer } from '../../server/index.ts';
 
@@ -147,7 +147,7 @@ describe('sluice/client in headless Chromium over WebSocket', { skip }, () => {
     }
   }
 
-  test('against nats-server', { skip: natsServerAvailable() ? false : 'nats-server is not installed' }, async () => {
+  test('against nats-server', async () => {
     const wsPort = await freePort();
     const conf = join(dir, 'ws.conf');
     writeFileSync(conf, `websocket {\n  host: 127.0.0.1\n  port: ${wsPort}\n  no_tls: true\n}\n`);
@@ -156,19 +156,10 @@ describe('sluice/client in headless Chromium over WebSocket', { skip }, () => {
     await runAgainst(`ws://127.0.0.1:${wsPort}`, ns.url);
   });
 
-  test('against sluice', async (t) => {
-    let server: RunningServer;
-    try {
-      server = await startTestServer({ wsPort: 0 } as Partial<ServerOptions>);
-    } catch (e) {
-      t.skip(`sluice server did not start: ${(e as Error).message}`);
-      return;
-    }
+  test('against sluice', async () => {
+    const server: RunningServer = await startTestServer({ wsPort: 0 });
     stops.push(() => server.close());
-    if (server.ports.ws === undefined) {
-      t.skip('the sluice server has no WebSocket listener yet (wsPort)');
-      return;
-    }
+    assert.ok(server.ports.ws !== undefined, 'sluice reports its WebSocket port');
     await runAgainst(`ws://127.0.0.1:${server.ports.ws}`, server.clientUrl);
   });
 });

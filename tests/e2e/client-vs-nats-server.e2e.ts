@@ -11,11 +11,10 @@ import { createUser } from '@nats-io/nkeys';
 import { AuthorizationError, connect, ErrorCode, PermissionsError, type NatsConnection } from '../../client/index.ts';
 import { clientSuite, varzSubscriptions } from '../integration/client-suite.ts';
 import { jetstreamSuite } from '../integration/client-suite-jetstream.ts';
-import { freePort, natsServerAvailable, startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
+import { freePort, startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
 
-const skip = natsServerAvailable() ? false : 'nats-server is not installed';
 
-describe('sluice/client against nats-server', { skip }, () => {
+describe('sluice/client against nats-server', () => {
   let server: ReferenceServer;
   let httpUrl: string;
   before(async () => {
@@ -29,7 +28,7 @@ describe('sluice/client against nats-server', { skip }, () => {
   clientSuite(() => ({ url: server.url, subscriptions: () => varzSubscriptions(httpUrl) }));
 });
 
-describe('sluice/client JetStream and KV against nats-server -js', { skip }, () => {
+describe('sluice/client JetStream and KV against nats-server -js', () => {
   let server: ReferenceServer;
   let dir: string;
   before(async () => {
@@ -43,7 +42,7 @@ describe('sluice/client JetStream and KV against nats-server -js', { skip }, () 
   jetstreamSuite(() => server.url);
 });
 
-describe('sluice/client over WebSocket against nats-server', { skip }, () => {
+describe('sluice/client over WebSocket against nats-server', () => {
   let server: ReferenceServer;
   let dir: string;
   let wsUrl: string;
@@ -65,7 +64,7 @@ describe('sluice/client over WebSocket against nats-server', { skip }, () => {
   clientSuite(() => ({ url: wsUrl, subscriptions: () => varzSubscriptions(httpUrl) }));
 });
 
-describe('sluice/client auth and permissions against nats-server', { skip }, () => {
+describe('sluice/client auth and permissions against nats-server', () => {
   let server: ReferenceServer;
   let dir: string;
   const user = createUser();

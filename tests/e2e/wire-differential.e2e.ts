@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient } from '../helpers/raw-client.ts';
-import { startNatsServer, natsServerAvailable, type ReferenceServer } from '../helpers/nats-server.ts';
+import { startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
 import { startTestServer } from '../helpers/server.ts';
 import type { RunningServer } from '../../server/index.ts';
 
@@ -105,7 +105,7 @@ async function run(port: number, t: Transcript): Promise<string> {
   }
 }
 
-describe('wire transcripts: sluice vs nats-server', { skip: !natsServerAvailable() && 'nats-server not installed' }, () => {
+describe('wire transcripts: sluice vs nats-server', () => {
   let reference: ReferenceServer;
   let sluice: RunningServer;
   before(async () => {

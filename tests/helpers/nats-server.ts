@@ -38,6 +38,10 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 export async function startNatsServer(extraArgs: string[] = []): Promise<ReferenceServer> {
+  if (!natsServerAvailable()) {
+    // The e2e tier exists to compare with the reference server: missing it is a failure, not a skip.
+    throw new Error('nats-server is not installed (apt-get install -y nats-server; .ci/run does this)');
+  }
   const port = await freePort();
   const child: ChildProcess = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -18,22 +18,9 @@ describe('sluice/client over TCP against sluice', () => {
   clientSuite(() => ({ url: server.clientUrl, subscriptions: () => varzSubscriptions(server.httpUrl!) }));
 });
 
-// The WebSocket listener (`wsPort`) is being added to the server; until startServer({ wsPort: 0 })
-// reports a bound ws port, the WebSocket run is skipped (it runs against nats-server in e2e).
-const wsOptions = { maxPayloadBytes: 1024 * 1024 + 1024, httpPort: 0, wsPort: 0 } as Partial<ServerOptions>;
-async function serverHasWebSocket(): Promise<boolean> {
-  try {
-    const s = await startTestServer(wsOptions);
-    const ok = s.ports.ws !== undefined;
-    await s.close();
-    return ok;
-  } catch {
-    return false;
-  }
-}
-const wsSkip = (await serverHasWebSocket()) ? false : 'the server has no WebSocket listener yet (wsPort)';
+const wsOptions: Partial<ServerOptions> = { maxPayloadBytes: 1024 * 1024 + 1024, httpPort: 0, wsPort: 0 };
 
-describe('sluice/client over WebSocket against sluice', { skip: wsSkip }, () => {
+describe('sluice/client over WebSocket against sluice', () => {
   let server: RunningServer;
   before(async () => {
     server = await startTestServer(wsOptions);

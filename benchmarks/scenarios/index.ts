@@ -3,6 +3,7 @@
 
 import { clientPubsubScenario, clientReqrepScenario } from './client-compare.ts';
 import { fanoutScenario } from './fanout.ts';
+import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
 import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
 import { reqrepClientScenario } from './reqrep-client.ts';
@@ -22,6 +23,8 @@ export const SCENARIOS: readonly Scenario[] = [
   clientPubsubScenario(1_000_000),
   clientReqrepScenario(10_000),
   wsPubsubScenario(2_000_000),
+  jsPubScenario(600_000),
+  jsPubSyncScenario(30_000),
 ];
 
 /** Selects by exact name or by group ('pubsub' selects pubsub-16B and pubsub-1KiB), in registry

@@ -266,6 +266,13 @@ export const JsErr = {
     description: 'consumer inactive threshold exceeds system limit of {limit}',
   },
   ConsumerOffline: { code: 500, err_code: 10119, description: 'consumer is offline' },
+  ConsumerReplicasShouldMatchStream: {
+    code: 400,
+    err_code: 10134,
+    description: "consumer config replicas must match interest retention stream's replicas",
+  },
+  ConsumerAckWaitNegative: { code: 400, err_code: 10183, description: 'consumer ack wait needs to be positive' },
+  ConsumerBackOffNegative: { code: 400, err_code: 10184, description: 'consumer backoff needs to be positive' },
 } as const satisfies Record<string, JsErrorDef>;
 
 export type JsErrKind = keyof typeof JsErr;

@@ -26,9 +26,6 @@ export interface MessageBus {
    * (nats-server's `pa.deliver`). The official clients tell data from status messages by exactly
    * this (a message whose subject is the inbox itself is a status). Returns the number of
    * receivers, or -1 when `deliverSubject` is not publishable.
-   *
-   * Optional only until the server's bus implements it (see docs/jetstream-consumers.md);
-   * without it deliveries would carry the inbox as their subject.
    */
-  publishAs?(deliverSubject: string, subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number;
+  publishAs(deliverSubject: string, subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number;
 }

@@ -4,10 +4,13 @@
 
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { registerConsumerApi } from './api-consumers.ts';
 import { DirectGetBinder } from './api-direct.ts';
 import { registerStreamApi } from './api-streams.ts';
 import { ApiRouter } from './api.ts';
 import type { MessageBus } from './bus.ts';
+import { ConsumerRegistry } from './consumer-registry.ts';
+import { ConsumerStore } from './consumer-store.ts';
 import { StreamManager, type SyncSetting } from './manager.ts';
 
 export interface JetStreamDeps {
@@ -56,12 +59,16 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   const api = new ApiRouter(deps.bus, logger);
   const direct = new DirectGetBinder(deps.bus, logger);
   manager.addLifecycle(direct);
+  const consumerStore = new ConsumerStore(manager.env, managerDeps.sync, deps.clock, logger);
+  const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore });
+  manager.addLifecycle(consumers);
+  consumers.finishRecovery();
 
   let closing: Promise<void> | null = null;
   const service: JetStreamService = {
     manager,
     api,
-    consumerCounts: { perStream: () => 0, total: () => 0 },
+    consumerCounts: { perStream: (stream) => consumers.perStream(stream), total: () => consumers.total() },
     stats() {
       const s = manager.stats();
       return {
@@ -77,6 +84,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
       closing ??= (async () => {
         api.stop();
         direct.close();
+        await consumers.close();
         await manager.close();
         logger.info({}, 'JetStream stopped');
       })();
@@ -92,10 +100,11 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     totalConsumers: () => service.consumerCounts.total(),
     apiStats: () => api.stats,
   });
+  registerConsumerApi(api, { registry: consumers, manager, clock: deps.clock });
   api.start();
   const st = manager.stats();
   logger.info(
-    { store_dir: deps.storeDir, sync: managerDeps.sync, streams: st.streams, messages: st.messages },
+    { store_dir: deps.storeDir, sync: managerDeps.sync, streams: st.streams, messages: st.messages, consumers: consumers.total() },
     'JetStream started',
   );
   return service;
@@ -110,3 +119,5 @@ export type { StreamObserver } from './stream.ts';
 export { applyOp } from './ops.ts';
 export type { StreamOp, StreamMachine, ApplyResult } from './ops.ts';
 export type { MessageBus, BusHandler, BusSubscription } from './bus.ts';
+export { ConsumerRegistry } from './consumer-registry.ts';
+export { Consumer } from './consumer.ts';

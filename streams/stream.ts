@@ -34,8 +34,11 @@ export interface StreamDeps {
 export interface StreamObserver {
   /** A message was stored (called on apply, before it is durable). */
   onAppend?(seq: number, subject: string): void;
-  /** Messages were removed by a delete, purge, expiry, rollup or limit. */
-  onRemove?(): void;
+  /**
+   * Messages were removed by `op`: a delete (that one sequence), a purge, an expiry (everything
+   * below a sequence), or an append or config change (rollups and limits).
+   */
+  onRemove?(op: StreamOp): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -200,7 +203,7 @@ export class Stream implements StreamMachine {
       this.scheduleAgeExpiry();
       this.scheduleDedupeExpiry();
     }
-    if (result.removed > 0) for (const o of this.observers) o.onRemove?.();
+    if (result.removed > 0) for (const o of this.observers) o.onRemove?.(op);
     return result;
   }
 

@@ -9,6 +9,8 @@ export interface Published {
   reply: string;
   hdr: Buffer | null;
   data: Buffer;
+  /** publishAs only: where it was routed (subject is what the MSG line carried). */
+  deliverSubject?: string;
 }
 
 interface Sub {
@@ -43,6 +45,25 @@ export class FakeBus implements MessageBus {
     let n = 0;
     for (const s of [...this.subs]) {
       if (s.closed || !subjectMatches(s.subject, subject)) continue;
+      if (s.queue !== '') {
+        if (groups.has(s.queue)) continue;
+        groups.add(s.queue);
+      }
+      s.handler(subject, reply, h, d);
+      n++;
+    }
+    return n;
+  }
+
+  /** Like publish, routed by `deliverSubject`; recorded and handed over with `subject`. */
+  publishAs(deliverSubject: string, subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number {
+    const h = hdr === null || hdr.length === 0 ? null : Buffer.from(hdr);
+    const d = Buffer.from(data);
+    this.published.push({ subject, reply, hdr: h, data: d, deliverSubject });
+    const groups = new Set<string>();
+    let n = 0;
+    for (const s of [...this.subs]) {
+      if (s.closed || !subjectMatches(s.subject, deliverSubject)) continue;
       if (s.queue !== '') {
         if (groups.has(s.queue)) continue;
         groups.add(s.queue);

@@ -3,6 +3,7 @@
 
 import { clientPubsubScenario, clientReqrepScenario } from './client-compare.ts';
 import { fanoutScenario } from './fanout.ts';
+import { jsConsumeScenario } from './js-consume.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
 import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   clientPubsubScenario(1_000_000),
   clientReqrepScenario(10_000),
   wsPubsubScenario(2_000_000),
+  jsConsumeScenario(200_000),
   jsPubScenario(600_000),
   jsPubSyncScenario(30_000),
 ];

@@ -16,7 +16,7 @@ import {
   writePong,
 } from '../../protocol/encoder.ts';
 import { encodeStatusBlock } from '../../protocol/headers.ts';
-import { isValidQueueName, isValidSubject } from '../../protocol/subject.ts';
+import { isValidPublishSubject, isValidQueueName, isValidSubject } from '../../protocol/subject.ts';
 import { ClientErr, CloseReason, permissionsViolationPublish, permissionsViolationSubscribe } from '../../protocol/errors.ts';
 import {
   OUTBOUND_FLUSH_HIGH_WATER_BYTES,
@@ -235,7 +235,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     stats.inMsgs++;
     stats.inBytes += msg.length;
     const router = this.ctx.router;
-    if (this.pedantic && !router.match(subject).publishable) {
+    if (this.pedantic && !isValidPublishSubject(subject)) {
       this.sendErr(ClientErr.InvalidPublishSubject);
       return;
     }

@@ -58,11 +58,17 @@ test('max deliveries removes the subscription and tells the target', () => {
   assert.equal(router.subscriptionCount, 0);
 });
 
-test('unpublishable subjects are refused and the cache follows (un)subscribes', () => {
+test('malformed subjects are refused, wildcard tokens route literally, the cache follows (un)subscribes', () => {
   const router = new Router(seededRng(4));
   const t = new Recorder(1);
-  assert.equal(router.publish('a.*', '', 0, Buffer.alloc(0), -1), -1);
   assert.equal(router.publish('a..b', '', 0, Buffer.alloc(0), -1), -1);
+  assert.equal(router.publish('a.', '', 0, Buffer.alloc(0), -1), -1);
+  // Like nats-server: `*` and `>` in a published subject are literal tokens (nats.js publishes
+  // consumer-create requests whose subject ends in a filter such as `$KV.b.>`).
+  const literal = new Recorder(2);
+  router.subscribe(new Subscription(literal, 'c.create.>', '', '1'));
+  assert.equal(router.publish('c.create.$KV.b.>', '', 0, Buffer.alloc(0), -1), 1);
+  assert.deepEqual(literal.got, ['1:c.create.$KV.b.>::0:']);
   assert.equal(router.publish('a.b', '', 0, Buffer.alloc(0), -1), 0);
   const sub = new Subscription(t, 'a.b', '', '1');
   router.subscribe(sub);
@@ -91,4 +97,17 @@ test('publishAs routes by the deliver subject but writes the original subject', 
   assert.equal(router.publishAs('_INBOX.x.1', 'orders.new', '$JS.ACK.a', 0, Buffer.from('m')), 1);
   assert.deepEqual(inbox.got, ['3:orders.new:$JS.ACK.a:0:m']);
   assert.deepEqual(other.got, []);
+});
+
+test('single-use reply subjects are matched but not cached; deliver subjects are', () => {
+  const router = new Router(seededRng(7));
+  const t = new Recorder(1);
+  router.subscribe(new Subscription(t, '>', '', '1'));
+  for (let i = 0; i < 100; i++) router.publish(`_INBOX.r.${i}`, '', 0, Buffer.from('x'), -1);
+  for (let i = 0; i < 100; i++) router.publish(`$JS.ACK.S.C.1.${i}.${i}.0.0`, '', 0, Buffer.from('x'), -1);
+  assert.equal(t.got.length, 200);
+  assert.equal((router as unknown as { cache: { size: number } }).cache.size, 0);
+  router.publishAs('_INBOX.pull.1', 'orders.x', '', 0, Buffer.from('x'));
+  router.publish('orders.x', '', 0, Buffer.from('x'), -1);
+  assert.equal((router as unknown as { cache: { size: number } }).cache.size, 2);
 });

@@ -7,7 +7,6 @@ import {
   writeErr,
   writeInfo,
   writeMsg,
-  writeMsgReplyBytes,
   writeOk,
   writePing,
   writePong,
@@ -93,9 +92,7 @@ test('writeMsg: MSG, HMSG, headers stripped for receivers without header support
   assert.equal(text(out), `HMSG orders.new 3 _INBOX.a.1 29 31\r\n${hdr}hi\r\n`);
   writeMsg(out, subj, sid, '_INBOX.a.1', 29, msg, false);
   assert.equal(text(out), 'MSG orders.new 3 _INBOX.a.1 2\r\nhi\r\n');
-  writeMsgReplyBytes(out, subj, sid, Buffer.from('r.1'), 29, msg, true);
-  assert.equal(text(out), `HMSG orders.new 3 r.1 29 31\r\n${hdr}hi\r\n`);
-  writeMsgReplyBytes(out, subj, sid, Buffer.alloc(0), 0, Buffer.alloc(0), true);
+  writeMsg(out, subj, sid, '', 0, Buffer.alloc(0), true);
   assert.equal(text(out), 'MSG orders.new 3 0\r\n\r\n');
 });
 

@@ -217,29 +217,6 @@ export function writeMsg(
   finishMsg(out, hdrLen, msg, withHeaders);
 }
 
-/** writeMsg with the reply subject already as bytes (empty = none). */
-export function writeMsgReplyBytes(
-  out: OutboundBuffer,
-  subjectBytes: Uint8Array,
-  sidBytes: Uint8Array,
-  replyBytes: Uint8Array,
-  hdrLen: number,
-  msg: Uint8Array,
-  includeHeaders: boolean,
-): void {
-  const withHeaders = hdrLen > 0 && includeHeaders;
-  out.appendBytes(withHeaders ? HMSG_ : MSG_);
-  out.appendBytes(subjectBytes);
-  out.appendByte(SPACE);
-  out.appendBytes(sidBytes);
-  out.appendByte(SPACE);
-  if (replyBytes.length > 0) {
-    out.appendBytes(replyBytes);
-    out.appendByte(SPACE);
-  }
-  finishMsg(out, hdrLen, msg, withHeaders);
-}
-
 function finishMsg(out: OutboundBuffer, hdrLen: number, msg: Uint8Array, withHeaders: boolean): void {
   if (withHeaders) {
     out.appendUint(hdrLen);

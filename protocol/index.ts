@@ -10,7 +10,6 @@ export {
   OK_BYTES,
   writeInfo,
   writeMsg,
-  writeMsgReplyBytes,
   writeOk,
   writeErr,
   writePing,

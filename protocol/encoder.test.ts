@@ -112,3 +112,20 @@ test('client frames', () => {
       'HPUB a 12 13\r\nNATS/1.0\r\n\r\nx\r\nSUB a.* 1\r\nSUB a.* q 22\r\nUNSUB 22\r\nUNSUB 1 5\r\n',
   );
 });
+
+test('writeMsg: UTF-8 subjects and replies, large bodies, headers stripped or kept', () => {
+  const out = new OutboundBuffer(64);
+  const subj = Buffer.from('préfixe.ünïcode', 'utf8');
+  const body = Buffer.alloc(300, 0x61);
+  writeMsg(out, subj, Buffer.from('12'), 'rép.ly', 0, body, true);
+  assert.equal(out.take().toString('utf8'), `MSG préfixe.ünïcode 12 rép.ly 300\r\n${'a'.repeat(300)}\r\n`);
+  const hdr = 'NATS/1.0\r\nA: b\r\n\r\n';
+  const msg = Buffer.concat([Buffer.from(hdr), body]);
+  writeMsg(out, subj, Buffer.from('7'), '', hdr.length, msg, true);
+  assert.equal(out.take().toString('utf8'), `HMSG préfixe.ünïcode 7 ${hdr.length} ${hdr.length + 300}\r\n${hdr}${'a'.repeat(300)}\r\n`);
+  writeMsg(out, subj, Buffer.from('7'), 'x', hdr.length, msg, false);
+  assert.equal(out.take().toString('utf8'), `MSG préfixe.ünïcode 7 x 300\r\n${'a'.repeat(300)}\r\n`);
+  out.appendUint(1234567890);
+  out.appendUint(0);
+  assert.equal(out.take().toString('latin1'), '12345678900');
+});

@@ -5,68 +5,33 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
-import { waitFor, within } from '../helpers/deadline.ts';
+import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const TOTAL = 10_000;
 const WINDOW = 1_000;
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
+const children: ChildServer[] = [];
 const work = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
 const storeDir = join(work, 'store');
 const portsDir = join(work, 'ports');
-after(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+after(async () => {
+  for (const c of children) await c.kill();
   rmSync(work, { recursive: true, force: true });
 });
 
-/** `sluice server` in its own process on a free port; its ports file tells where it listens. */
-async function startChild(): Promise<Child> {
-  const args = ['--import', 'tsx', 'cli/main.ts', 'server', '--port', '0', '--store-dir', storeDir];
-  args.push('--ports-file-dir', portsDir, '--name', 'restart', '--log-level', 'warn');
-  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(proc);
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((r) =>
-    proc.once('exit', (code) => {
-      exitCode = code;
-      r(code);
-    }),
-  );
-  const portsFile = join(portsDir, `restart_${proc.pid}.ports`);
-  const port = await waitFor(
-    () => {
-      if (exitCode !== undefined) throw new Error(`server exited (${exitCode}) before listening: ${stderr}`);
-      try {
-        const url = (JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[] }).nats[0]!;
-        return Number(new URL(url).port);
-      } catch {
-        return undefined;
-      }
-    },
-    'the server to write its ports file',
-    30_000,
-  );
-  return { proc, port, exited };
+async function startChild(): Promise<ChildServer> {
+  const child = await startChildServer({ storeDir, portsDir, name: 'restart' });
+  children.push(child);
+  return child;
 }
 
-async function kill(child: Child): Promise<void> {
-  child.proc.kill('SIGKILL');
-  await within(child.exited, 10_000, 'server process to die');
+async function kill(child: ChildServer): Promise<void> {
+  await child.kill();
 }
 
 test('acked messages survive SIGKILL with their sequences; publishing continues after restart', async () => {

@@ -10,7 +10,6 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
-  JetStreamApiError,
   jetstream,
   jetstreamManager,
   type ConsumerConfig,
@@ -20,6 +19,7 @@ import {
 } from '@nats-io/jetstream';
 import { startJsTestServer, type JsTestServer } from '../helpers/jetstream-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
+import { jsApi, rejectsWithJsError } from '../helpers/js-api.ts';
 import { MemoryLogger } from '../../runtime/logger.ts';
 
 describe('JetStream consumers with the official client', () => {
@@ -43,20 +43,9 @@ describe('JetStream consumers with the official client', () => {
     assert.deepEqual(errors, [], 'no errors logged');
   });
 
-  async function api(subject: string, body: unknown = ''): Promise<Record<string, any>> {
-    const m = await nc.request(subject, typeof body === 'string' ? body : JSON.stringify(body), { timeout: 5000 });
-    return m.json();
-  }
+  const api = (subject: string, body: unknown = ''): Promise<Record<string, any>> => jsApi(nc, subject, body);
 
-  async function rejects(p: Promise<unknown>, errCode: number, description?: string | RegExp): Promise<void> {
-    await assert.rejects(p, (err: unknown) => {
-      assert.ok(err instanceof JetStreamApiError, `expected a JetStreamApiError, got ${String(err)}`);
-      assert.equal(err.code, errCode, err.message);
-      if (typeof description === 'string') assert.equal(err.message, description);
-      else if (description !== undefined) assert.match(err.message, description);
-      return true;
-    });
-  }
+  const rejects = rejectsWithJsError;
 
   /** Publishes `n` messages to subjects picked by `subject(i)`, 500 in flight at a time. */
   async function fill(n: number, subject: (i: number) => string, payload = (i: number) => `m${i}`): Promise<void> {

@@ -8,13 +8,13 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   jetstream,
   jetstreamManager,
-  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { startJsTestServer, type JsTestServer } from '../helpers/jetstream-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
+import { jsApi, rejectsWithJsError } from '../helpers/js-api.ts';
 import { MemoryLogger } from '../../runtime/logger.ts';
 
 describe('JetStream streams with the official client', () => {
@@ -38,22 +38,9 @@ describe('JetStream streams with the official client', () => {
     assert.deepEqual(errors, [], 'no errors logged');
   });
 
-  /** Raw API request: returns the parsed JSON reply. */
-  async function api(subject: string, body: unknown = ''): Promise<Record<string, any>> {
-    const payload = typeof body === 'string' ? body : JSON.stringify(body);
-    const m = await nc.request(subject, payload, { timeout: 5000 });
-    return m.json();
-  }
+  const api = (subject: string, body: unknown = ''): Promise<Record<string, any>> => jsApi(nc, subject, body);
 
-  async function rejects(p: Promise<unknown>, errCode: number, description?: string | RegExp): Promise<void> {
-    await assert.rejects(p, (err: unknown) => {
-      assert.ok(err instanceof JetStreamApiError, `expected a JetStreamApiError, got ${String(err)}`);
-      assert.equal(err.code, errCode, err.message);
-      if (typeof description === 'string') assert.equal(err.message, description);
-      else if (description !== undefined) assert.match(err.message, description);
-      return true;
-    });
-  }
+  const rejects = rejectsWithJsError;
 
   test('create echoes the server defaults; info, update, names, list, find, delete', async () => {
     const si = await jsm.streams.add({ name: 'CRUD', subjects: ['crud.>'] });

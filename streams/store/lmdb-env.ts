@@ -23,6 +23,21 @@ import { open } from 'lmdb';
 export type LmdbRoot = ReturnType<typeof open>;
 export type LmdbDb = ReturnType<LmdbRoot['openDB']>;
 
+/**
+ * A copy of the value at `key`, or undefined. lmdb-js's getBinary() slices its shared read buffer
+ * through a slow generic path (measured ~3 µs per 150-byte read, 6x the cost of getBinaryFast plus
+ * a plain copy); getBinaryFast returns that shared buffer itself, valid only until the next read,
+ * with the value's size in `lastSize`. The copy makes the result safe to keep.
+ */
+export function readCopy(db: LmdbDb, key: Buffer): Buffer | undefined {
+  const shared = db.getBinaryFast(key) as Buffer | undefined;
+  if (shared === undefined) return undefined;
+  const len = (db as unknown as { lastSize: number }).lastSize;
+  const out = Buffer.allocUnsafe(len);
+  out.set(new Uint8Array(shared.buffer, shared.byteOffset, len));
+  return out;
+}
+
 export const SyncMode = {
   /** Acks wait for the commit's fdatasync: survives power loss. The default. */
   Durable: 'durable',

@@ -9,6 +9,7 @@
 
 import { recordSubject, seqKey, writeSeq } from './codec.ts';
 import { subjectMatches } from './filter.ts';
+import { readCopy } from './lmdb-env.ts';
 import type { LmdbIndex, SubjectInfo } from './lmdb-index.ts';
 
 /** The changes of one lmdb-js batch (one transaction), forgotten from the overlay at commit. */
@@ -126,7 +127,7 @@ export class LmdbView {
     if (p !== undefined) return p.rec;
     if (seq >= this.floor()) return undefined;
     writeSeq(this.keyBuf, 0, seq);
-    return this.ix.msgs.getBinary(this.keyBuf) as Buffer | undefined;
+    return readCopy(this.ix.msgs, this.keyBuf);
   }
 
   /** Oldest live seq in [start, lastSeq] of one subject (info) or of any (null). */

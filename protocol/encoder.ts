@@ -149,7 +149,7 @@ export class OutboundBuffer {
    * the piecewise appends cost ~20 % of a fan-out run in calls and bounds checks.
    */
   appendMsgFrame(
-    subjectBytes: Uint8Array,
+    subject: Uint8Array | string,
     sidBytes: Uint8Array,
     reply: string,
     hdrLen: number,
@@ -159,9 +159,12 @@ export class OutboundBuffer {
     const payloadStart = withHeaders ? 0 : hdrLen;
     const bodyLen = msg.length - payloadStart;
     const replyLen = reply.length;
-    // Upper bound: "HMSG " + subject + sp + sid + sp + reply(<=3 bytes per UTF-16 unit) + sp
-    // + two numbers of <=16 digits + sp + CRLF + body + CRLF.
-    this.reserve(5 + subjectBytes.length + sidBytes.length + replyLen * 3 + 40 + bodyLen + 4);
+    // A subject given as a string is written straight from its characters (no Buffer made for a
+    // subject seen once); its bound is 3 bytes per UTF-16 unit like the reply's.
+    const subjectMax = typeof subject === 'string' ? subject.length * 3 : subject.length;
+    // Upper bound: "HMSG " + subject + sp + sid + sp + reply + sp + two numbers of <=16 digits
+    // + sp + CRLF + body + CRLF.
+    this.reserve(5 + subjectMax + sidBytes.length + replyLen * 3 + 40 + bodyLen + 4);
     const buf = this.buf;
     let at = this.length;
     if (withHeaders) buf[at++] = 0x48; // H
@@ -169,18 +172,12 @@ export class OutboundBuffer {
     buf[at++] = 0x53; // S
     buf[at++] = 0x47; // G
     buf[at++] = 0x20;
-    at = copyInto(buf, at, subjectBytes);
+    at = typeof subject === 'string' ? writeString(buf, at, subject) : copyInto(buf, at, subject);
     buf[at++] = 0x20;
     at = copyInto(buf, at, sidBytes);
     buf[at++] = 0x20;
     if (replyLen > 0) {
-      let i = 0;
-      for (; i < replyLen; i++) {
-        const c = reply.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[at + i] = c;
-      }
-      at += i < replyLen ? (buf as unknown as FastWrite).utf8Write(reply.slice(i), at + i) + i : replyLen;
+      at = writeString(buf, at, reply);
       buf[at++] = 0x20;
     }
     if (withHeaders) {
@@ -206,6 +203,18 @@ export class OutboundBuffer {
     this.length = 0;
     if (this.buf.length > this.initialCapacity) this.buf = Buffer.allocUnsafe(this.initialCapacity);
   }
+}
+
+/** Writes `s` as UTF-8 at `at` (room for 3 bytes per unit reserved); ASCII goes byte by byte. */
+function writeString(buf: Buffer, at: number, s: string): number {
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[at + i] = c;
+  }
+  return i < n ? at + i + (buf as unknown as FastWrite).utf8Write(s.slice(i), at + i) : at + n;
 }
 
 function copyInto(buf: Buffer, at: number, src: Uint8Array): number {
@@ -262,18 +271,19 @@ export function writeInfo(out: OutboundBuffer, info: object): void {
 /**
  * MSG or HMSG. `msg` is header bytes then payload. HMSG is written only when the message has
  * headers (hdrLen > 0) and the receiver said headers:true; otherwise the header bytes are dropped
- * and MSG carries msg.subarray(hdrLen).
+ * and MSG carries msg.subarray(hdrLen). The subject is its wire bytes, or a string when no bytes
+ * are at hand (it is then encoded in place).
  */
 export function writeMsg(
   out: OutboundBuffer,
-  subjectBytes: Uint8Array,
+  subject: Uint8Array | string,
   sidBytes: Uint8Array,
   reply: string,
   hdrLen: number,
   msg: Uint8Array,
   includeHeaders: boolean,
 ): void {
-  out.appendMsgFrame(subjectBytes, sidBytes, reply, hdrLen, msg, hdrLen > 0 && includeHeaders);
+  out.appendMsgFrame(subject, sidBytes, reply, hdrLen, msg, hdrLen > 0 && includeHeaders);
 }
 
 export function writeOk(out: OutboundBuffer): void {

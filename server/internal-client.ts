@@ -56,7 +56,7 @@ export class InternalClient implements MessageTarget, MessageBus {
     return m.plain.length > 0 || m.queues.length > 0;
   }
 
-  deliverMsg(sub: Subscription, _subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+  deliverMsg(sub: Subscription, _subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     const hdr = hdrLen > 0 ? msg.subarray(0, hdrLen) : null;
     try {
       (sub as HandlerSubscription).handler(subject, reply, hdr, hdrLen > 0 ? msg.subarray(hdrLen) : msg);

@@ -334,10 +334,10 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
 
   // ---- MessageTarget ------------------------------------------------------------------------
 
-  deliverMsg(sub: Subscription, subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+  deliverMsg(sub: Subscription, subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     if (this.closed) return;
     if (this.perms !== undefined && !this.perms.admitDelivery(subject, reply)) return;
-    writeMsg(this.out, subjectBytes, sub.sidBytes, reply, hdrLen, msg, this.headers);
+    writeMsg(this.out, subjectBytes ?? subject, sub.sidBytes, reply, hdrLen, msg, this.headers);
     this.outMsgs++;
     this.outBytes += msg.length;
     const stats = this.ctx.stats;
@@ -457,8 +457,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private sendNoResponders(reply: string): void {
     const sub = this.ctx.router.findSubscriptionOf(this.id, reply);
     if (sub === undefined) return;
-    const subjectBytes = Buffer.from(reply, 'utf8');
-    this.deliverMsg(sub, subjectBytes, reply, '', NO_RESPONDERS_BLOCK.length, NO_RESPONDERS_BLOCK);
+    this.deliverMsg(sub, null, reply, '', NO_RESPONDERS_BLOCK.length, NO_RESPONDERS_BLOCK);
   }
 
   private closeWithError(text: string, reason: CloseReason): void {

@@ -9,8 +9,8 @@ export interface MatchResult {
   readonly plain: readonly Subscription[];
   /** One array of members per queue group. */
   readonly queues: readonly (readonly Subscription[])[];
-  /** The subject as bytes, shared by every MSG line written for it. */
-  readonly subjectBytes: Buffer;
+  /** The subject as bytes, shared by every MSG line written for it (null: not made). */
+  readonly subjectBytes: Buffer | null;
   /** False when the subject cannot be published to (wildcard or empty tokens). */
   readonly publishable: boolean;
 }
@@ -43,7 +43,7 @@ export class MatchCache {
   }
 }
 
-export function splitMatches(matches: readonly Subscription[], subjectBytes: Buffer, publishable: boolean): MatchResult {
+export function splitMatches(matches: readonly Subscription[], subjectBytes: Buffer | null, publishable: boolean): MatchResult {
   const plain: Subscription[] = [];
   let groups: Map<string, Subscription[]> | undefined;
   for (const sub of matches) {

@@ -9,7 +9,7 @@ class Recorder implements MessageTarget {
   readonly got: string[] = [];
   readonly expired: Subscription[] = [];
   constructor(readonly id: number) {}
-  deliverMsg(sub: Subscription, _sb: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+  deliverMsg(sub: Subscription, _sb: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     this.got.push(`${sub.sid}:${subject}:${reply}:${hdrLen}:${msg.toString()}`);
   }
   subscriptionExpired(sub: Subscription): void {

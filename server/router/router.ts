@@ -71,10 +71,34 @@ export class Router {
    * Returns how many subscriptions received it, or -1 when the subject is not publishable.
    */
   publish(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number): number {
-    const result = this.match(subject, !isSingleUseSubject(subject));
     this.lastCongested = undefined;
+    if (isSingleUseSubject(subject)) return this.publishOnce(subject, reply, hdrLen, msg, noEchoId);
+    const result = this.match(subject);
     if (!result.publishable) return -1;
     return this.fanOut(result, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId);
+  }
+
+  /**
+   * A single-use subject: matched without the cache (no lookup, no entry) and, in the usual case
+   * of no queue group among the matches, delivered straight from the trie's answer without
+   * building a MatchResult or the subject's bytes (targets encode the string themselves).
+   */
+  private publishOnce(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number): number {
+    if (!isValidSubject(subject)) return -1;
+    const matches = this.trie.match(subject);
+    for (let i = 0; i < matches.length; i++) {
+      if (matches[i]!.queue !== '') {
+        return this.fanOut(splitMatches(matches, null, true), null, subject, reply, hdrLen, msg, noEchoId);
+      }
+    }
+    let delivered = 0;
+    for (let i = 0; i < matches.length; i++) {
+      const sub = matches[i]!;
+      if (sub.closed || sub.target.id === noEchoId) continue;
+      this.deliver(sub, null, subject, reply, hdrLen, msg);
+      delivered++;
+    }
+    return delivered;
   }
 
   /**
@@ -87,12 +111,12 @@ export class Router {
     const result = this.match(deliverSubject);
     this.lastCongested = undefined;
     if (!result.publishable) return -1;
-    return this.fanOut(result, Buffer.from(subject, 'utf8'), subject, reply, hdrLen, msg, -1);
+    return this.fanOut(result, null, subject, reply, hdrLen, msg, -1);
   }
 
   private fanOut(
     result: MatchResult,
-    subjectBytes: Buffer,
+    subjectBytes: Buffer | null,
     subject: string,
     reply: string,
     hdrLen: number,
@@ -134,7 +158,7 @@ export class Router {
     return undefined;
   }
 
-  private deliver(sub: Subscription, subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+  private deliver(sub: Subscription, subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     this.deliveredMsgs++;
     this.deliveredBytes += msg.length;
     sub.delivered++;

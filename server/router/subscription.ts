@@ -11,9 +11,10 @@ export interface MessageTarget {
   readonly congested: boolean;
   /**
    * Delivers one message matched by `sub`. The Buffers are views valid only during the call.
-   * `msg` holds `hdrLen` header bytes followed by the payload.
+   * `msg` holds `hdrLen` header bytes followed by the payload. `subjectBytes` is `subject` as
+   * bytes when the router has them (cached subjects), else null.
    */
-  deliverMsg(sub: Subscription, subjectBytes: Buffer, subject: string, reply: string, hdrLen: number, msg: Buffer): void;
+  deliverMsg(sub: Subscription, subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void;
   /** Called by the router when `sub` reached its UNSUB max and was removed from the router. */
   subscriptionExpired(sub: Subscription): void;
 }

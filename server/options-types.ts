@@ -51,6 +51,8 @@ export interface ServerOptions {
   httpHost: string;
   /** JetStream store directory; undefined = JetStream disabled. */
   storeDir: string | undefined;
+  /** Memory for recently written JetStream messages, served to consumers without a disk read; 0 = none. */
+  jetstreamReadCacheBytes: number;
   maxPayloadBytes: number;
   maxControlLineBytes: number;
   maxPendingBytes: number;

@@ -19,6 +19,7 @@ import {
   DEFAULT_WRITE_DEADLINE_MS,
   RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES,
 } from '../protocol/limits.ts';
+import { DEFAULT_READ_CACHE_BYTES as DEFAULT_JETSTREAM_READ_CACHE_BYTES } from '../streams/index.ts';
 import { checkUsers } from './auth/users.ts';
 import type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
 
@@ -51,6 +52,7 @@ export function defaultOptions(): ServerOptions {
     httpPort: undefined,
     httpHost: DEFAULT_HOST,
     storeDir: undefined,
+    jetstreamReadCacheBytes: DEFAULT_JETSTREAM_READ_CACHE_BYTES,
     maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
     maxControlLineBytes: DEFAULT_MAX_CONTROL_LINE_BYTES,
     maxPendingBytes: DEFAULT_MAX_PENDING_BYTES,
@@ -172,6 +174,7 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   httpPort: optionalPortRule,
   httpHost: nonEmptyStringRule,
   storeDir: optionalPathRule,
+  jetstreamReadCacheBytes: nonNegativeIntRule,
   maxPayloadBytes: positiveIntRule(MAX_PAYLOAD_HARD_CAP_BYTES, 'a positive size in bytes'),
   maxControlLineBytes: positiveIntRule(INT32_MAX, 'a positive size in bytes'),
   maxPendingBytes: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive size in bytes'),

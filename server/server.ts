@@ -145,6 +145,7 @@ export class SluiceServer implements RunningServer {
         logger: this.logger,
         serverName: this.serverName,
         maxPayloadBytes: o.maxPayloadBytes,
+        readCacheBytes: o.jetstreamReadCacheBytes,
       });
       this.logger.info({ store_dir: o.storeDir }, 'JetStream enabled');
     }

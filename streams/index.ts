@@ -28,6 +28,8 @@ export interface JetStreamDeps {
    * fsyncs; file streams then report `"sync":"none"` in STREAM.INFO). See docs/jetstream-streams.md.
    */
   sync?: SyncSetting;
+  /** Budget of the recently-written-messages cache (store/record-cache.ts); 0 = none. */
+  readCacheBytes?: number;
 }
 
 export interface JetStreamStats {
@@ -54,7 +56,14 @@ export interface JetStreamService {
 
 export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamService> {
   const logger = deps.logger.child({ component: 'jetstream' });
-  const managerDeps = { storeDir: deps.storeDir, bus: deps.bus, clock: deps.clock, logger, sync: deps.sync ?? 'committed' };
+  const managerDeps = {
+    storeDir: deps.storeDir,
+    bus: deps.bus,
+    clock: deps.clock,
+    logger,
+    sync: deps.sync ?? 'committed',
+    readCacheBytes: deps.readCacheBytes,
+  };
   const manager = await StreamManager.open(managerDeps);
   const api = new ApiRouter(deps.bus, logger);
   const direct = new DirectGetBinder(deps.bus, logger);
@@ -111,6 +120,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
 }
 
 export { StreamManager, JsApiException } from './manager.ts';
+export { DEFAULT_READ_CACHE_BYTES } from './store/record-cache.ts';
 export type { StreamLifecycle, SyncSetting } from './manager.ts';
 export { ApiRouter, NO_RESPONSE, requestJson, requireEmpty, apiFail, API_PREFIX } from './api.ts';
 export type { ApiRequest, ApiRoute } from './api.ts';

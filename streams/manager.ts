@@ -44,6 +44,8 @@ export interface ManagerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sync?: SyncSetting;
+  /** Budget of the stores' shared read cache (store/record-cache.ts); default 16 MiB, 0 = none. */
+  readonly readCacheBytes?: number | undefined;
 }
 
 export interface StreamLifecycle {
@@ -89,6 +91,7 @@ export class StreamManager {
     const env = openLmdbEnvironment(dir, {
       sync,
       every: (fn, ms) => deps.clock.setInterval(fn, ms),
+      ...(deps.readCacheBytes !== undefined ? { readCacheBytes: deps.readCacheBytes } : {}),
     });
     const mgr = new StreamManager(deps, env);
     await mgr.recoverAll();

@@ -100,6 +100,7 @@ describe('JSON config', () => {
     assertConfigError('{"ping_interval": "-5s"}', /"ping_interval": expected a positive duration such as "2m"/);
     assertConfigError('{"pingIntervalMs": 0}', /"pingIntervalMs": expected a positive duration in milliseconds, got 0$/);
     assertConfigError('{"name": 5}', /"name": expected a string, got 5$/);
+    assertConfigError('{"jetstream_read_cache": -1}', /"jetstream_read_cache": expected .*, got -1$/);
   });
 });
 
@@ -135,6 +136,8 @@ describe('nats-server syntax: mapping table', () => {
     ['write_deadline', 'write_deadline: "10s"', { writeDeadlineMs: 10_000 }],
     ['jetstream block', 'jetstream { store_dir: "/js" }', { storeDir: '/js' }],
     ['jetstream store alias', 'jetstream { store: /js2 }', { storeDir: '/js2' }],
+    ['jetstream read_cache (sluice key)', 'jetstream { store_dir: /js, read_cache: 32MB }', { storeDir: '/js', jetstreamReadCacheBytes: 32 * 1024 * 1024 }],
+    ['jetstream read_cache 0 turns it off', 'jetstream { read_cache: 0 }', { storeDir: DEFAULT_JETSTREAM_STORE_DIR, jetstreamReadCacheBytes: 0 }],
     ['jetstream: enabled', 'jetstream: enabled', { storeDir: DEFAULT_JETSTREAM_STORE_DIR }],
     ['jetstream: true', 'jetstream: true', { storeDir: DEFAULT_JETSTREAM_STORE_DIR }],
     ['jetstream: disabled', 'jetstream: disabled', {}],

@@ -108,6 +108,7 @@ const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
   add(['http_port', 'httpPort'], 'httpPort', asPort);
   add(['http_host', 'httpHost'], 'httpHost', asString);
   add(['store_dir', 'storeDir'], 'storeDir', asString);
+  add(['jetstream_read_cache', 'jetstreamReadCacheBytes'], 'jetstreamReadCacheBytes', asSize);
   add(['max_payload', 'maxPayload', 'maxPayloadBytes'], 'maxPayloadBytes', asSize);
   add(['max_control_line', 'maxControlLine', 'maxControlLineBytes'], 'maxControlLineBytes', asSize);
   add(['max_pending', 'maxPending', 'maxPendingBytes'], 'maxPendingBytes', asSize);
@@ -348,6 +349,9 @@ function mapJetStream(c: Collector, key: string, v: ConfValue): { enabled: boole
       case 'enabled':
       case 'enable':
         enabled = c.convert(asBool, path, sv, block);
+        break;
+      case 'read_cache': // sluice's own key: memory for recently written messages
+        c.set('jetstreamReadCacheBytes', c.convert(asSize, path, sv, block), path, sv, block);
         break;
       default:
         c.unsupported(path, block);

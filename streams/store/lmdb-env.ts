@@ -19,6 +19,10 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open } from 'lmdb';
+import { CacheBudget, DEFAULT_READ_CACHE_BYTES, RecordCache } from './record-cache.ts';
+
+/** How often idle read-cache slabs are looked for (dropped after IDLE_TICKS ticks unused). */
+const CACHE_TICK_MS = 10_000;
 
 export type LmdbRoot = ReturnType<typeof open>;
 export type LmdbDb = ReturnType<LmdbRoot['openDB']>;
@@ -56,8 +60,10 @@ export interface LmdbEnvironmentOptions {
   sync?: SyncMode;
   /** Committed mode: how often the environment is fsynced. Default 1 s. */
   syncIntervalMs?: number;
-  /** Committed mode: runs the periodic fsync (a Clock's setInterval); without it no periodic sync. */
+  /** Runs periodic work (a Clock's setInterval): committed mode's fsync, read-cache expiry. */
   every?: (fn: () => void, ms: number) => { cancel(): void };
+  /** Memory for recently written messages served to readers without LMDB reads; 0 = none. */
+  readCacheBytes?: number;
   /** Named sub-databases the environment can hold; each stream uses 3. Fixed at first open. */
   maxDbs?: number;
 }
@@ -132,6 +138,9 @@ export class LmdbEnvironment {
   private readonly shared: SharedRoot;
   private closing: Promise<void> | null = null;
   private readonly syncTimer: { cancel(): void } | undefined;
+  private readonly cacheTimer: { cancel(): void } | undefined;
+  /** Shared by the record caches of this environment's stores; null when caching is off. */
+  readonly cacheBudget: CacheBudget | null;
 
   constructor(path: string, opts: LmdbEnvironmentOptions = {}) {
     this.path = resolve(path);
@@ -140,6 +149,15 @@ export class LmdbEnvironment {
     if (this.sync === SyncMode.Committed && opts.every !== undefined) {
       this.syncTimer = opts.every(() => this.syncNow(), opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
     }
+    const cacheBytes = opts.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES;
+    this.cacheBudget = cacheBytes > 0 ? new CacheBudget(cacheBytes) : null;
+    const budget = this.cacheBudget;
+    if (budget !== null && opts.every !== undefined) this.cacheTimer = opts.every(() => budget.advance(), CACHE_TICK_MS);
+  }
+
+  /** A record cache for one store, drawing on this environment's budget (null: caching is off). */
+  newRecordCache(): RecordCache | null {
+    return this.cacheBudget === null ? null : new RecordCache(this.cacheBudget);
   }
 
   /** fsyncs everything committed so far (committed mode's periodic sync, and on close). */
@@ -186,6 +204,7 @@ export class LmdbEnvironment {
   close(): Promise<void> {
     if (this.closing === null) {
       this.syncTimer?.cancel();
+      this.cacheTimer?.cancel();
       this.closing = this.flushed().then(() => (this.sync === SyncMode.Committed ? this.syncNow() : undefined));
     }
     return this.closing;

@@ -13,29 +13,38 @@ import type { StreamStore } from './types.ts';
 const enc = (s: string): Buffer => Buffer.from(s);
 const turn = () => new Promise<void>((resolve) => systemClock.setImmediate(resolve));
 
-conformanceSuite('lmdb', async (clock) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
-  let env = openLmdbEnvironment(dir);
-  const h: StoreHarness = {
-    store: await openLmdbStore(env, 'TEST', { clock }),
-    turn,
-    reopen: async () => {
-      await h.store.close();
-      await env.close();
-      env = openLmdbEnvironment(dir);
-      h.store = await openLmdbStore(env, 'TEST', { clock });
-    },
-    cleanup: async () => {
-      try {
-        await h.store.close().catch(() => {});
+// The default read cache; a tiny one (slabs of a few records, evicted all the time); none (every
+// committed read goes to LMDB).
+for (const [label, readCacheBytes] of [
+  ['lmdb', undefined],
+  ['lmdb, tiny read cache', 2048],
+  ['lmdb, no read cache', 0],
+] as const) {
+  conformanceSuite(label, async (clock) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+    const envOpts = readCacheBytes === undefined ? {} : { readCacheBytes };
+    let env = openLmdbEnvironment(dir, envOpts);
+    const h: StoreHarness = {
+      store: await openLmdbStore(env, 'TEST', { clock }),
+      turn,
+      reopen: async () => {
+        await h.store.close();
         await env.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-  return h;
-});
+        env = openLmdbEnvironment(dir, envOpts);
+        h.store = await openLmdbStore(env, 'TEST', { clock });
+      },
+      cleanup: async () => {
+        try {
+          await h.store.close().catch(() => {});
+          await env.close();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+    return h;
+  });
+}
 
 /** A temp store dir, an environment, and a way to reopen both (as a restart would). */
 async function withEnv(fn: (ctx: { dir: string; env: () => LmdbEnvironment; restart: () => Promise<void> }) => Promise<void>, sync?: SyncMode) {
@@ -65,6 +74,28 @@ function snapshot(s: StreamStore) {
 }
 
 describe('LmdbStore specifics', () => {
+  it('committed appends are served from the read cache; closing gives its memory back', () =>
+    withEnv(async ({ env }) => {
+      const budget = env().cacheBudget!;
+      const s = await openLmdbStore(env(), 'RC');
+      for (let i = 1; i <= 100; i++) s.append(`a.${i % 3}`, i % 2 === 0 ? enc('NATS/1.0\r\nk: v\r\n\r\n') : null, enc(`m${i}`));
+      await s.flush();
+      await turn();
+      assert.ok(budget.usedBytes > 0, 'the commit filled the cache');
+      for (let i = 1; i <= 100; i++) {
+        const m = s.get(i)!;
+        assert.equal(m.subject, `a.${i % 3}`);
+        assert.equal(Buffer.from(m.data).toString(), `m${i}`);
+        assert.equal(m.hdr === null ? null : Buffer.from(m.hdr).toString(), i % 2 === 0 ? 'NATS/1.0\r\nk: v\r\n\r\n' : null);
+      }
+      s.delete(50);
+      assert.equal(s.get(50), undefined);
+      await s.flush();
+      assert.equal(s.get(50), undefined);
+      await s.close();
+      assert.equal(budget.usedBytes, 0);
+    }));
+
   it('accounts bytes like nats-server fileStoreMsgSize', () =>
     withEnv(async ({ env }) => {
       const s = await openLmdbStore(env(), 'B');

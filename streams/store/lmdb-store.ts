@@ -84,7 +84,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     this.env = env;
     this.name = name;
     this.ix = ix;
-    this.view = new LmdbView(ix, env.sync !== SyncMode.Committed, () => env.markDirty(this));
+    this.view = new LmdbView(ix, env.sync !== SyncMode.Committed, () => env.markDirty(this), env.newRecordCache());
     this.clock = opts.clock ?? systemClock;
     const st = loadStreamState(ix);
     this.subjects = st.subjects;
@@ -457,6 +457,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.view.dispose();
     try {
       await this.flush();
     } finally {
@@ -468,6 +469,7 @@ export class LmdbStore implements StreamStore, BatchParticipant {
     this.checkOpen();
     this.closed = true;
     this.dropped = true;
+    this.view.dispose();
     try {
       await Promise.all([this.ix.msgs.drop(), this.ix.idx.drop(), this.ix.subj.drop()]);
     } finally {

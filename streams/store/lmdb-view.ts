@@ -11,6 +11,7 @@ import { recordSubject, seqKey, writeSeq } from './codec.ts';
 import { subjectMatches } from './filter.ts';
 import { readCopy } from './lmdb-env.ts';
 import type { LmdbIndex, SubjectInfo } from './lmdb-index.ts';
+import type { RecordCache } from './record-cache.ts';
 
 /** The changes of one lmdb-js batch (one transaction), forgotten from the overlay at commit. */
 export interface Batch {
@@ -44,11 +45,13 @@ export class LmdbView {
   /**
    * @param waitForFlush durability means fdatasync'ed (else: committed)
    * @param onNewBatch called when this stream first writes in a new batch
+   * @param cache keeps committed appends in memory for point reads (null: none)
    */
   constructor(
     private readonly ix: LmdbIndex,
     private readonly waitForFlush: boolean,
     private readonly onNewBatch: () => void,
+    private readonly cache: RecordCache | null,
   ) {}
 
   /**
@@ -94,21 +97,35 @@ export class LmdbView {
   /** A removal: hide it until committed (`hide`), and drop it from the overlay. */
   removed(seq: number, hide: boolean): void {
     if (hide) this.deleted.add(seq);
+    this.cache?.remove(seq);
     if (this.pending.delete(seq) && seq === this.floorValue) this.floorStale = true;
   }
 
   /** A batch committed: LMDB now has its appends and lacks its removals. */
   private forget(appended: readonly number[], deleted: readonly number[]): void {
-    for (const seq of appended) this.pending.delete(seq);
+    const cache = this.cache;
+    for (const seq of appended) {
+      if (cache !== null) {
+        const p = this.pending.get(seq);
+        if (p !== undefined) cache.add(seq, p.rec);
+      }
+      this.pending.delete(seq);
+    }
     for (const seq of deleted) this.deleted.delete(seq);
     if (appended.length > 0) this.floorStale = true;
   }
 
   clear(): void {
+    this.cache?.clear();
     this.pending.clear();
     this.deleted.clear();
     this.floorValue = Infinity;
     this.floorStale = false;
+  }
+
+  /** The store closed: drop the cached records. */
+  dispose(): void {
+    this.cache?.dispose();
   }
 
   floor(): number {
@@ -126,6 +143,8 @@ export class LmdbView {
     const p = this.pending.get(seq);
     if (p !== undefined) return p.rec;
     if (seq >= this.floor()) return undefined;
+    const cached = this.cache?.get(seq);
+    if (cached !== undefined) return cached;
     writeSeq(this.keyBuf, 0, seq);
     return readCopy(this.ix.msgs, this.keyBuf);
   }

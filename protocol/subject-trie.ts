@@ -16,12 +16,46 @@
 
 import { isValidSubject } from './subject.ts';
 
+/** Up to this many literal children are found by comparing in place (no token string made). */
+const SCAN_LITERALS = 4;
+
 class TrieNode<T> {
   literals: Map<string, TrieNode<T>> | null = null;
+  /** The literal keys and children while there are at most SCAN_LITERALS of them, else null. */
+  scanKeys: string[] | null = null;
+  scanKids: TrieNode<T>[] | null = null;
   star: TrieNode<T> | null = null;
   gt: TrieNode<T> | null = null;
   /** Values whose pattern ends at this node. */
   values: Set<T> | null = null;
+
+  /** Rebuilds the scan arrays after the literal children changed. */
+  literalsChanged(): void {
+    const lits = this.literals;
+    if (lits === null || lits.size === 0 || lits.size > SCAN_LITERALS) {
+      this.scanKeys = null;
+      this.scanKids = null;
+      return;
+    }
+    this.scanKeys = [...lits.keys()];
+    this.scanKids = [...lits.values()];
+  }
+
+  /** The literal child for subject[start, end), or undefined. */
+  literal(subject: string, start: number, end: number): TrieNode<T> | undefined {
+    const keys = this.scanKeys;
+    if (keys !== null) {
+      // Matching a subject seen once (an ack, a reply inbox) would otherwise slice and hash a new
+      // string per level; comparing in place costs neither.
+      const len = end - start;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (k.length === len && subject.startsWith(k, start)) return this.scanKids![i];
+      }
+      return undefined;
+    }
+    return this.literals === null ? undefined : this.literals.get(subject.slice(start, end));
+  }
 
   isEmpty(): boolean {
     return (
@@ -105,7 +139,7 @@ export class SubjectTrie<T> {
       const tok = keys[k];
       if (tok === '*') parent.star = null;
       else if (tok === '>') parent.gt = null;
-      else parent.literals?.delete(tok);
+      else if (parent.literals?.delete(tok)) parent.literalsChanged();
       node = parent;
     }
     return true;
@@ -148,6 +182,7 @@ function childFor<T>(node: TrieNode<T>, pattern: string, start: number, end: num
   if (child === undefined) {
     child = new TrieNode<T>();
     node.literals.set(tok, child);
+    node.literalsChanged();
   }
   return child;
 }
@@ -170,7 +205,7 @@ function collect<T>(node: TrieNode<T>, subject: string, start: number, out: T[])
       if (last) pushValues(node.star, out);
       else collect(node.star, subject, end + 1, out);
     }
-    const lit = node.literals === null ? undefined : node.literals.get(subject.slice(start, end));
+    const lit = node.literal(subject, start, end);
     if (lit === undefined) return;
     if (last) {
       pushValues(lit, out);
@@ -194,7 +229,7 @@ function any<T>(node: TrieNode<T>, subject: string, start: number): boolean {
     if (node.star !== null) {
       if (last ? hasValues(node.star) : any(node.star, subject, end + 1)) return true;
     }
-    const lit = node.literals === null ? undefined : node.literals.get(subject.slice(start, end));
+    const lit = node.literal(subject, start, end);
     if (lit === undefined) return false;
     if (last) return hasValues(lit);
     node = lit;

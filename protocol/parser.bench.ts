@@ -13,7 +13,7 @@ class CountingServerSink implements ServerOpSink {
   pubs = 0;
   bytes = 0;
   connect(): void {}
-  pub(_s: string, _sb: Buffer, _r: string, _h: number, msg: Buffer): void {
+  pub(_s: string, _r: string, _h: number, msg: Buffer): void {
     this.pubs++;
     this.bytes += msg.length;
   }

@@ -431,22 +431,27 @@ function copyInto(dst: Buffer, at: number, src: Buffer, from: number, to: number
  */
 class SubjectCache {
   str = '';
-  bytes: Buffer = EMPTY;
-  /** Backing store of `bytes`; rewritten in place when the subject changes. */
-  private store: Buffer = EMPTY;
+  /** `str` is all ASCII, so its char codes are its wire bytes and can be compared with them. */
+  private ascii = true;
 
   set(buf: Buffer, start: number, end: number): void {
     const n = end - start;
-    const prev = this.bytes;
-    if (prev.length === n) {
+    const prev = this.str;
+    if (this.ascii && prev.length === n) {
       let k = 0;
-      while (k < n && prev[k] === buf[start + k]) k++;
+      while (k < n && prev.charCodeAt(k) === buf[start + k]) k++;
       if (k === n) return;
     }
-    this.str = decodeArg(buf, start, end);
-    if (this.store.length < n) this.store = Buffer.allocUnsafeSlow(Math.max(n, 256));
-    copyInto(this.store, 0, buf, start, end);
-    this.bytes = this.store.subarray(0, n);
+    // A new subject (every ack and reply subject is one): decoded once, nothing else kept.
+    for (let i = start; i < end; i++) {
+      if (buf[i] >= 0x80) {
+        this.str = (buf as unknown as FastSlice).utf8Slice(start, end);
+        this.ascii = false;
+        return;
+      }
+    }
+    this.str = (buf as unknown as FastSlice).latin1Slice(start, end);
+    this.ascii = true;
   }
 }
 
@@ -534,7 +539,7 @@ export class ServerParser extends ParserBase {
   }
 
   protected onPayload(msg: Buffer): void {
-    this.sink.pub(this.subject.str, this.subject.bytes, this.reply, this.hdrLen, msg);
+    this.sink.pub(this.subject.str, this.reply, this.hdrLen, msg);
   }
 }
 

@@ -4,7 +4,7 @@
 // Buffer lifetime: every Buffer handed to a sink method is a view that is valid only for the
 // duration of that call (it may point into the caller's read chunk or into the parser's reused
 // scratch buffer). A sink that keeps bytes must copy them, and must not write into them (the
-// parser reuses its own buffers, e.g. the PUB subject bytes while the subject repeats).
+// parser reuses its own buffers, e.g. its payload scratch for payloads split across chunks).
 
 /** Why a parser stopped. After an error the parser is dead: further parse() calls do nothing. */
 export const ProtocolErrorKind = {
@@ -30,9 +30,8 @@ export interface ServerOpSink {
   /**
    * PUB or HPUB. `msg` holds header bytes followed by payload bytes (without the trailing CRLF);
    * `hdrLen` is 0 for PUB and the header-block length for HPUB. `reply` is '' when absent.
-   * `subjectBytes` is the raw subject as it appeared on the wire (a view, see lifetime above).
    */
-  pub(subject: string, subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void;
+  pub(subject: string, reply: string, hdrLen: number, msg: Buffer): void;
   /** SUB; `queue` is '' when absent. */
   sub(subject: string, queue: string, sid: string): void;
   /** UNSUB; `max` is -1 when absent. */

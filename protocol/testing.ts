@@ -9,7 +9,7 @@ import { seededRng, systemRng, type Rng } from '../runtime/rng.ts';
 /** One recorded op. Byte arguments are copied and rendered as latin1 so tests compare strings. */
 export type Op =
   | ['connect', string]
-  | ['pub', string, string, string, number, string]
+  | ['pub', string, string, number, string]
   | ['sub', string, string, string]
   | ['unsub', string, number]
   | ['info', string]
@@ -26,8 +26,8 @@ export class RecordingServerSink implements ServerOpSink {
   connect(json: string): void {
     this.ops.push(['connect', json]);
   }
-  pub(subject: string, subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void {
-    this.ops.push(['pub', subject, subjectBytes.toString('latin1'), reply, hdrLen, msg.toString('latin1')]);
+  pub(subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    this.ops.push(['pub', subject, reply, hdrLen, msg.toString('latin1')]);
   }
   sub(subject: string, queue: string, sid: string): void {
     this.ops.push(['sub', subject, queue, sid]);

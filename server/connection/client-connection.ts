@@ -215,11 +215,10 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.ok();
   }
 
-  pub(subject: string, subjectBytes: Buffer, reply: string, hdrLen: number, msg: Buffer): void {
+  pub(subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     if (this.auth.gate !== Gate.Open) {
       const held = Buffer.from(msg);
-      const heldSubject = Buffer.from(subjectBytes);
-      this.gated(() => this.pub(subject, heldSubject, reply, hdrLen, held));
+      this.gated(() => this.pub(subject, reply, hdrLen, held));
       return;
     }
     if (hdrLen > 0 && !this.headers) {

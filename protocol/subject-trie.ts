@@ -28,6 +28,8 @@ class TrieNode<T> {
   gt: TrieNode<T> | null = null;
   /** Values whose pattern ends at this node. */
   values: Set<T> | null = null;
+  /** `values` in insertion order as an array: matching walks it without a Set iterator. */
+  valueList: T[] = [];
 
   /** Rebuilds the scan arrays after the literal children changed. */
   literalsChanged(): void {
@@ -106,6 +108,7 @@ export class SubjectTrie<T> {
     if (node.values === null) node.values = new Set();
     if (node.values.has(value)) return;
     node.values.add(value);
+    node.valueList.push(value);
     this.count++;
     this.gen++;
   }
@@ -131,6 +134,7 @@ export class SubjectTrie<T> {
       start = end + 1;
     }
     if (node.values === null || !node.values.delete(value)) return false;
+    node.valueList.splice(node.valueList.indexOf(value), 1);
     this.count--;
     this.gen++;
     // Prune upward while the child is empty.
@@ -188,9 +192,8 @@ function childFor<T>(node: TrieNode<T>, pattern: string, start: number, end: num
 }
 
 function pushValues<T>(node: TrieNode<T>, out: T[]): void {
-  const values = node.values;
-  if (values === null || values.size === 0) return;
-  for (const v of values) out.push(v);
+  const values = node.valueList;
+  for (let i = 0; i < values.length; i++) out.push(values[i]!);
 }
 
 /** `node` is the level of the token starting at `start`. */

@@ -15,7 +15,10 @@ class HandlerSubscription extends Subscription {
 
 /** Header block and payload as the one buffer the router delivers. */
 function joinMessage(hdr: Uint8Array | null, data: Uint8Array): Buffer {
-  if (hdr === null || hdr.length === 0) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (hdr === null || hdr.length === 0) {
+    // Stored messages already come as Buffers (views of their record): no second view per delivery.
+    return data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
   const msg = Buffer.allocUnsafe(hdr.length + data.length);
   msg.set(hdr, 0);
   msg.set(data, hdr.length);

@@ -31,7 +31,7 @@ export const IDLE_TICKS = 3;
  */
 export const DEFAULT_READ_CACHE_BYTES = 16 * 1024 * 1024;
 
-/** Spare slab memory kept for reuse (per budget). */
+/** Spare slab memory kept for reuse (per budget, outside it; dropped on every tick). */
 const MAX_SPARES = 4;
 
 /** A slab's memory: record bytes and the end offset of each sequence's record. */
@@ -130,9 +130,11 @@ export class CacheBudget {
     this.spares.push({ buf: slab.buf, ends: slab.ends });
   }
 
-  /** Called periodically: slabs idle for IDLE_TICKS ticks are dropped. */
+  /** Called periodically: slabs idle for IDLE_TICKS ticks are dropped, and the spare memory. */
   advance(): void {
     this.tick++;
+    // Spares serve the evict-then-allocate cycle of a busy stream; held longer they are waste.
+    this.spares.length = 0;
     const cutoff = this.tick - IDLE_TICKS;
     for (let i = this.head; i < this.slabs.length; i++) {
       const s = this.slabs[i]!;

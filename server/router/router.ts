@@ -21,6 +21,8 @@ function isSingleUseSubject(subject: string): boolean {
   return false;
 }
 
+const NO_QUEUES: readonly (readonly Subscription[])[] = [];
+
 export class Router {
   private readonly trie = new SubjectTrie<Subscription>();
   private readonly cache = new MatchCache();
@@ -54,13 +56,13 @@ export class Router {
    * taken literally, as nats-server does for non-pedantic clients: the official clients publish
    * to `$JS.API.CONSUMER.CREATE.<stream>.<consumer>.<filter>` with filters such as `$KV.b.>`.
    */
-  match(subject: string, cacheable = true): MatchResult {
+  match(subject: string): MatchResult {
     let result = this.cache.get(subject, this.trie.generation);
     if (result === undefined) {
       const publishable = isValidSubject(subject);
       const matches = publishable ? this.trie.match(subject) : [];
       result = splitMatches(matches, Buffer.from(subject, 'utf8'), publishable);
-      if (cacheable) this.cache.set(subject, result);
+      this.cache.set(subject, result);
     }
     return result;
   }
@@ -75,7 +77,7 @@ export class Router {
     if (isSingleUseSubject(subject)) return this.publishOnce(subject, reply, hdrLen, msg, noEchoId);
     const result = this.match(subject);
     if (!result.publishable) return -1;
-    return this.fanOut(result, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId);
+    return this.fanOut(result.plain, result.queues, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId);
   }
 
   /**
@@ -88,17 +90,11 @@ export class Router {
     const matches = this.trie.match(subject);
     for (let i = 0; i < matches.length; i++) {
       if (matches[i]!.queue !== '') {
-        return this.fanOut(splitMatches(matches, null, true), null, subject, reply, hdrLen, msg, noEchoId);
+        const { plain, queues } = splitMatches(matches, null, true);
+        return this.fanOut(plain, queues, null, subject, reply, hdrLen, msg, noEchoId);
       }
     }
-    let delivered = 0;
-    for (let i = 0; i < matches.length; i++) {
-      const sub = matches[i]!;
-      if (sub.closed || sub.target.id === noEchoId) continue;
-      this.deliver(sub, null, subject, reply, hdrLen, msg);
-      delivered++;
-    }
-    return delivered;
+    return this.fanOut(matches, NO_QUEUES, null, subject, reply, hdrLen, msg, noEchoId);
   }
 
   /**
@@ -111,11 +107,12 @@ export class Router {
     const result = this.match(deliverSubject);
     this.lastCongested = undefined;
     if (!result.publishable) return -1;
-    return this.fanOut(result, null, subject, reply, hdrLen, msg, -1);
+    return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, -1);
   }
 
   private fanOut(
-    result: MatchResult,
+    plain: readonly Subscription[],
+    queues: readonly (readonly Subscription[])[],
     subjectBytes: Buffer | null,
     subject: string,
     reply: string,
@@ -123,7 +120,6 @@ export class Router {
     msg: Buffer,
     noEchoId: number,
   ): number {
-    const { plain, queues } = result;
     let delivered = 0;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i]!;

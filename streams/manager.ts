@@ -91,7 +91,7 @@ export class StreamManager {
     const env = openLmdbEnvironment(dir, {
       sync,
       every: (fn, ms) => deps.clock.setInterval(fn, ms),
-      ...(deps.readCacheBytes !== undefined ? { readCacheBytes: deps.readCacheBytes } : {}),
+      readCacheBytes: deps.readCacheBytes,
     });
     const mgr = new StreamManager(deps, env);
     await mgr.recoverAll();

@@ -19,7 +19,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open } from 'lmdb';
-import { CacheBudget, DEFAULT_READ_CACHE_BYTES, RecordCache } from './record-cache.ts';
+import { CacheBudget, DEFAULT_READ_CACHE_BYTES, RecordCache, copyOut } from './record-cache.ts';
 
 /** How often idle read-cache slabs are looked for (dropped after IDLE_TICKS ticks unused). */
 const CACHE_TICK_MS = 10_000;
@@ -36,10 +36,7 @@ export type LmdbDb = ReturnType<LmdbRoot['openDB']>;
 export function readCopy(db: LmdbDb, key: Buffer): Buffer | undefined {
   const shared = db.getBinaryFast(key) as Buffer | undefined;
   if (shared === undefined) return undefined;
-  const len = (db as unknown as { lastSize: number }).lastSize;
-  const out = Buffer.allocUnsafe(len);
-  out.set(new Uint8Array(shared.buffer, shared.byteOffset, len));
-  return out;
+  return copyOut(shared, 0, (db as unknown as { lastSize: number }).lastSize);
 }
 
 export const SyncMode = {
@@ -63,7 +60,7 @@ export interface LmdbEnvironmentOptions {
   /** Runs periodic work (a Clock's setInterval): committed mode's fsync, read-cache expiry. */
   every?: (fn: () => void, ms: number) => { cancel(): void };
   /** Memory for recently written messages served to readers without LMDB reads; 0 = none. */
-  readCacheBytes?: number;
+  readCacheBytes?: number | undefined;
   /** Named sub-databases the environment can hold; each stream uses 3. Fixed at first open. */
   maxDbs?: number;
 }

@@ -31,6 +31,17 @@ export const IDLE_TICKS = 3;
  */
 export const DEFAULT_READ_CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A fresh Buffer holding src[start, start + len). Goes through a plain Uint8Array view: measured
+ * faster than Buffer#copy for record-sized copies, and it ignores a `length` lmdb-js overrides on
+ * its shared read buffer.
+ */
+export function copyOut(src: Uint8Array, start: number, len: number): Buffer {
+  const out = Buffer.allocUnsafe(len);
+  out.set(new Uint8Array(src.buffer, src.byteOffset + start, len));
+  return out;
+}
+
 /** Spare slab memory kept for reuse (per budget, outside it; dropped on every tick). */
 const MAX_SPARES = 4;
 
@@ -202,9 +213,7 @@ export class RecordCache {
     const start = slab.start(i);
     if (end <= start) return undefined;
     slab.lastTick = this.budget.tick;
-    const out = Buffer.allocUnsafe(end - start);
-    out.set(new Uint8Array(slab.buf.buffer, slab.buf.byteOffset + start, end - start)); // measured faster than buf.copy()
-    return out;
+    return copyOut(slab.buf, start, end - start);
   }
 
   /** Forgets `seq` (removed from the stream). */

@@ -4,13 +4,13 @@
 
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { registerConsumerApi } from './api-consumers.ts';
-import { DirectGetBinder } from './api-direct.ts';
-import { registerStreamApi } from './api-streams.ts';
-import { ApiRouter } from './api.ts';
+import { registerConsumerApi } from './api/consumers.ts';
+import { DirectGetBinder } from './api/direct.ts';
+import { registerStreamApi } from './api/streams.ts';
+import { ApiRouter } from './api/router.ts';
 import type { MessageBus } from './bus.ts';
-import { ConsumerRegistry } from './consumer-registry.ts';
-import { ConsumerStore } from './consumer-store.ts';
+import { ConsumerRegistry } from './consumer/registry.ts';
+import { ConsumerStore } from './consumer/persistence.ts';
 import { StreamManager, type SyncSetting } from './manager.ts';
 
 export interface JetStreamDeps {
@@ -122,12 +122,12 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
 export { StreamManager, JsApiException } from './manager.ts';
 export { DEFAULT_READ_CACHE_BYTES } from './store/record-cache.ts';
 export type { StreamLifecycle, SyncSetting } from './manager.ts';
-export { ApiRouter, NO_RESPONSE, requestJson, requireEmpty, apiFail, API_PREFIX } from './api.ts';
-export type { ApiRequest, ApiRoute } from './api.ts';
-export { Stream } from './stream.ts';
-export type { StreamObserver } from './stream.ts';
-export { applyOp } from './ops.ts';
-export type { StreamOp, StreamMachine, ApplyResult } from './ops.ts';
+export { ApiRouter, NO_RESPONSE, requestJson, requireEmpty, apiFail, API_PREFIX } from './api/router.ts';
+export type { ApiRequest, ApiRoute } from './api/router.ts';
+export { Stream } from './stream/stream.ts';
+export type { StreamObserver } from './stream/stream.ts';
+export { applyOp } from './stream/ops.ts';
+export type { StreamOp, StreamMachine, ApplyResult } from './stream/ops.ts';
 export type { MessageBus, BusHandler, BusSubscription } from './bus.ts';
-export { ConsumerRegistry } from './consumer-registry.ts';
-export { Consumer } from './consumer.ts';
+export { ConsumerRegistry } from './consumer/registry.ts';
+export { Consumer } from './consumer/consumer.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { systemClock } from '../runtime/clock.ts';
 import { MemoryLogger } from '../runtime/logger.ts';
 import type { StreamConfig } from '../protocol/jetstream-api.ts';
-import { normalizeStreamConfig } from './config.ts';
+import { normalizeStreamConfig } from './stream/config.ts';
 import { JsApiException, StreamManager } from './manager.ts';
 import { FakeBus } from './testing.ts';
 

@@ -1,0 +1,178 @@
+// The $JS.API request router: one subscription on `$JS.API.>` and a registry of handlers keyed by
+// the tokens after the prefix ("INFO", "STREAM.CREATE", "STREAM.MSG.GET", ...; the longest
+// registered match wins and the remaining tokens are the handler's arguments). The consumer layer
+// adds its CONSUMER.* routes with `register` on the same router.
+//
+// Contract kept for every route: requests without a reply subject are ignored; every JSON
+// response carries `type` first; failures are `{code, err_code, description}` objects; a handler
+// never takes the server down — anything thrown that is not a JsApiException is logged and
+// answered with a 500.
+
+import type { Logger } from '../../runtime/logger.ts';
+import { jsApiError, type ApiError, type JsErrKind } from '../../protocol/js-errors.ts';
+import { responseType } from '../../protocol/jetstream-api.ts';
+import type { BusSubscription, MessageBus } from '../bus.ts';
+import { parseJsonObject } from '../json-shape.ts';
+import { JsApiException } from '../manager.ts';
+
+export const API_PREFIX = '$JS.API';
+const API_PREFIX_DOT = API_PREFIX + '.';
+
+export interface ApiRequest {
+  readonly subject: string;
+  /** Tokens after the matched route, e.g. ['ORDERS'] for STREAM.INFO.ORDERS. */
+  readonly args: readonly string[];
+  readonly reply: string;
+  /** Copies: handlers may be asynchronous. */
+  readonly hdr: Uint8Array | null;
+  readonly data: Uint8Array;
+}
+
+/** Returned by a handler that answered by itself (e.g. with a raw message) or must not answer. */
+export const NO_RESPONSE: unique symbol = Symbol('no-response');
+
+export interface ApiRoute {
+  /** Response type kind: "stream_create" -> io.nats.jetstream.api.v1.stream_create_response. */
+  readonly kind: string;
+  /** Resolves to the response body (without `type`), or NO_RESPONSE. Throws JsApiException. */
+  handle(req: ApiRequest): unknown | Promise<unknown>;
+  /** Extra fields nats-server includes in this route's error responses (e.g. purged: 0). */
+  readonly errorFields?: Readonly<Record<string, unknown>>;
+  /** Error used when the handler fails unexpectedly. */
+  readonly internalError?: JsErrKind;
+}
+
+export interface ApiStats {
+  total: number;
+  errors: number;
+}
+
+export class ApiRouter {
+  readonly stats: ApiStats = { total: 0, errors: 0 };
+  private readonly routes = new Map<string, ApiRoute>();
+  private maxRouteTokens = 1;
+  private readonly bus: MessageBus;
+  private readonly logger: Logger;
+  private sub: BusSubscription | null = null;
+
+  constructor(bus: MessageBus, logger: Logger) {
+    this.bus = bus;
+    this.logger = logger;
+  }
+
+  /** Adds (or replaces) the handler for `route`, e.g. "CONSUMER.CREATE". */
+  register(route: string, r: ApiRoute): void {
+    this.routes.set(route, r);
+    this.maxRouteTokens = Math.max(this.maxRouteTokens, route.split('.').length);
+  }
+
+  unregister(route: string): void {
+    this.routes.delete(route);
+  }
+
+  start(): void {
+    if (this.sub !== null) return;
+    this.sub = this.bus.subscribe(`${API_PREFIX}.>`, (subject, reply, hdr, data) =>
+      this.dispatch(subject, reply, hdr, data),
+    );
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = null;
+  }
+
+  /** Finds the route for a request subject; exposed for tests. */
+  match(subject: string): { route: ApiRoute; args: string[] } | undefined {
+    if (!subject.startsWith(API_PREFIX_DOT)) return undefined;
+    const tokens = subject.slice(API_PREFIX_DOT.length).split('.');
+    for (let n = Math.min(this.maxRouteTokens, tokens.length); n >= 1; n--) {
+      const route = this.routes.get(tokens.slice(0, n).join('.'));
+      if (route !== undefined) return { route, args: tokens.slice(n) };
+    }
+    return undefined;
+  }
+
+  private dispatch(subject: string, reply: string, hdr: Buffer | null, data: Buffer): void {
+    if (reply === '') return;
+    const found = this.match(subject);
+    if (found === undefined) return; // like nats-server: unknown API subjects get no answer
+    this.stats.total++;
+    const req: ApiRequest = {
+      subject,
+      args: found.args,
+      reply,
+      hdr: hdr === null ? null : Uint8Array.prototype.slice.call(hdr),
+      data: Uint8Array.prototype.slice.call(data),
+    };
+    const { route } = found;
+    let result: unknown;
+    try {
+      result = route.handle(req);
+    } catch (err) {
+      this.fail(route, req, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (body: unknown) => this.respond(route, req, body),
+        (err: unknown) => this.fail(route, req, err),
+      );
+    } else {
+      this.respond(route, req, result);
+    }
+  }
+
+  private respond(route: ApiRoute, req: ApiRequest, body: unknown): void {
+    if (body === NO_RESPONSE) return;
+    const out = { type: responseType(route.kind), ...(body as object) };
+    this.send(req.reply, out);
+  }
+
+  private fail(route: ApiRoute, req: ApiRequest, err: unknown): void {
+    let error: ApiError;
+    if (err instanceof JsApiException) {
+      error = err.apiError;
+    } else {
+      this.logger.error({ subject: req.subject, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'JetStream API handler failed');
+      error = jsApiError(route.internalError ?? 'StreamGeneral', { err: err instanceof Error ? err.message : String(err) });
+      error.code = 500;
+    }
+    this.sendError(req.reply, route, error);
+  }
+
+  /** Answers `reply` with the route's error shape. */
+  sendError(reply: string, route: ApiRoute, error: ApiError): void {
+    this.stats.errors++;
+    this.send(reply, { type: responseType(route.kind), error, ...(route.errorFields ?? {}) });
+  }
+
+  private send(reply: string, body: object): void {
+    try {
+      this.bus.publish(reply, '', null, Buffer.from(JSON.stringify(body), 'utf8'));
+    } catch (err) {
+      this.logger.error({ reply, err: String(err) }, 'failed to send JetStream API response');
+    }
+  }
+}
+
+// ---- helpers for route handlers -------------------------------------------------------------
+
+/** Parses the request body as a JSON object ({} when empty and allowed), or throws 10025. */
+export function requestJson(req: ApiRequest, emptyOk = true): Record<string, unknown> {
+  const parsed = parseJsonObject(req.data, emptyOk);
+  if (!parsed.ok) throw new JsApiException(jsApiError('InvalidJSON', { err: parsed.err }));
+  return parsed.value;
+}
+
+/** Throws 10038 unless the body is empty (nats-server isEmptyRequest: blank or `{}`-ish null). */
+export function requireEmpty(req: ApiRequest): void {
+  if (req.data.length === 0) return;
+  const text = Buffer.from(req.data).toString('utf8').trim();
+  if (text === '' || text === '{}' || text === 'null') return;
+  throw new JsApiException(jsApiError('NotEmptyRequest'));
+}
+
+export function apiFail(kind: JsErrKind, params?: Record<string, string | number>): never {
+  throw new JsApiException(jsApiError(kind, params));
+}

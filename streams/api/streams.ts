@@ -1,0 +1,249 @@
+// $JS.API.INFO and the STREAM.* control plane: CREATE, UPDATE, INFO, DELETE, PURGE, NAMES, LIST,
+// MSG.GET, MSG.DELETE. Each handler validates its request, asks the manager or the stream to do
+// the work (admin changes go through stream.apply, like publishes) and answers only once the
+// change is durable.
+
+import type { Clock } from '../../runtime/clock.ts';
+import { isValidSubject, subjectsCollide } from '../../protocol/subject.ts';
+import type { StreamConfig } from '../../protocol/jetstream-api.ts';
+import { jsApiError } from '../../protocol/js-errors.ts';
+import { apiFail, requestJson, requireEmpty, type ApiRequest, type ApiRouter } from './router.ts';
+import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
+import { checkShape } from '../json-shape.ts';
+import { JsApiException, type StreamManager } from '../manager.ts';
+import type { Stream } from '../stream/stream.ts';
+import { storedMsgJson, streamInfo, type InfoOptions } from '../stream/info.ts';
+
+export const NAMES_PAGE = 1024;
+export const LIST_PAGE = 256;
+
+export interface StreamApiContext {
+  readonly manager: StreamManager;
+  readonly clock: Clock;
+  readonly serverName: string;
+  /** Consumers per stream (0 until the consumer layer provides it). */
+  consumerCount(stream: string): number;
+  /** Consumers in the account. */
+  totalConsumers(): number;
+  apiStats(): { total: number; errors: number };
+}
+
+function streamOf(ctx: StreamApiContext, req: ApiRequest): Stream {
+  const name = req.args.length === 1 ? req.args[0]! : '';
+  const stream = name === '' ? undefined : ctx.manager.get(name);
+  if (stream === undefined) apiFail('StreamNotFound');
+  return stream;
+}
+
+function infoOpts(ctx: StreamApiContext, stream: Stream, extra: Partial<InfoOptions> = {}): InfoOptions {
+  const o: InfoOptions = {
+    nowNs: ctx.clock.epochNs(),
+    leader: ctx.serverName,
+    consumerCount: ctx.consumerCount(stream.name),
+    ...extra,
+  };
+  if (stream.config.storage === 'file' && ctx.manager.sync === 'none') o.syncNote = 'none';
+  return o;
+}
+
+/** Decodes and normalises a CREATE/UPDATE body whose subject names `subjectName`. */
+function configFrom(req: ApiRequest, subjectName: string, forCreate: boolean): StreamConfig {
+  const body = requestJson(req, false);
+  const shapeErr = checkStreamConfigShape(body);
+  if (shapeErr !== undefined) apiFail('InvalidJSON', { err: shapeErr });
+  if (body.name !== subjectName) apiFail('StreamMismatch');
+  if (subjectName.includes('/') || subjectName.includes('\\')) apiFail('StreamNameContainsPathSeparators');
+  if (forCreate && body.sealed === true) {
+    apiFail('StreamInvalidConfig', { err: 'stream configuration for create can not be sealed' });
+  }
+  const normalized = normalizeStreamConfig(body);
+  if (!normalized.ok) throw new JsApiException(normalized.error);
+  // Single server: no replicas beyond 1 (the cluster issue lifts this).
+  if (normalized.config.num_replicas > 1) apiFail('StreamReplicasNotSupported');
+  return normalized.config;
+}
+
+function pageOffset(body: Record<string, unknown>): number {
+  const o = body.offset;
+  // nats-server 2.9 crashed on a negative offset; treat anything odd as 0.
+  return typeof o === 'number' && Number.isFinite(o) && o > 0 ? Math.floor(o) : 0;
+}
+
+function matchesFilter(stream: Stream, filter: string): boolean {
+  if (filter === '') return true;
+  for (const s of stream.config.subjects ?? []) if (subjectsCollide(filter, s)) return true;
+  return false;
+}
+
+export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): void {
+  const { manager } = ctx;
+
+  router.register('INFO', {
+    kind: 'account_info',
+    handle(req) {
+      requireEmpty(req);
+      const st = manager.stats();
+      const api = ctx.apiStats();
+      return {
+        memory: st.memory,
+        storage: st.storage,
+        reserved_memory: 0,
+        reserved_storage: 0,
+        streams: st.streams,
+        consumers: ctx.totalConsumers(),
+        limits: {
+          max_memory: -1,
+          max_storage: -1,
+          max_streams: -1,
+          max_consumers: -1,
+          max_ack_pending: -1,
+          memory_max_stream_bytes: -1,
+          storage_max_stream_bytes: -1,
+          max_bytes_required: false,
+        },
+        api: { total: api.total, errors: api.errors },
+      };
+    },
+  });
+
+  router.register('STREAM.CREATE', {
+    kind: 'stream_create',
+    async handle(req) {
+      const name = req.args.length === 1 ? req.args[0]! : '';
+      const cfg = configFrom(req, name, true);
+      const { stream } = await manager.create(cfg);
+      const { info } = streamInfo(stream, { ...infoOpts(ctx, stream), leader: undefined });
+      return { ...info, did_create: true };
+    },
+  });
+
+  router.register('STREAM.UPDATE', {
+    kind: 'stream_update',
+    async handle(req) {
+      const name = req.args.length === 1 ? req.args[0]! : '';
+      const cfg = configFrom(req, name, false);
+      const stream = await manager.update(cfg);
+      return streamInfo(stream, infoOpts(ctx, stream)).info;
+    },
+  });
+
+  router.register('STREAM.INFO', {
+    kind: 'stream_info',
+    errorFields: { total: 0, offset: 0, limit: 0 },
+    handle(req) {
+      const stream = streamOf(ctx, req);
+      const body = requestJson(req);
+      const bad = checkShape('JSApiStreamInfoRequest', body, {
+        deleted_details: 'bool',
+        subjects_filter: 'string',
+        offset: 'int',
+      });
+      if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
+      const extra: Partial<InfoOptions> = { deletedDetails: body.deleted_details === true, offset: pageOffset(body) };
+      if (typeof body.subjects_filter === 'string') extra.subjectsFilter = body.subjects_filter;
+      const { info, total, offset, limit } = streamInfo(stream, infoOpts(ctx, stream, extra));
+      return { total, offset, limit, ...info };
+    },
+  });
+
+  router.register('STREAM.DELETE', {
+    kind: 'stream_delete',
+    async handle(req) {
+      const stream = streamOf(ctx, req);
+      requireEmpty(req);
+      await manager.delete(stream.name);
+      return { success: true };
+    },
+  });
+
+  router.register('STREAM.PURGE', {
+    kind: 'stream_purge',
+    errorFields: { purged: 0 },
+    async handle(req) {
+      const stream = streamOf(ctx, req);
+      if (stream.config.sealed) apiFail('StreamSealed');
+      if (stream.config.deny_purge) apiFail('StreamPurgeFailed', { err: 'stream purge not permitted' });
+      const body = requestJson(req);
+      const bad = checkShape('JSApiStreamPurgeRequest', body, { filter: 'string', seq: 'uint', keep: 'uint' });
+      if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
+      const filter = typeof body.filter === 'string' ? body.filter : '';
+      const seq = typeof body.seq === 'number' ? body.seq : 0;
+      const keep = typeof body.keep === 'number' ? body.keep : 0;
+      if (seq > 0 && keep > 0) apiFail('BadRequest');
+      if (filter !== '' && !isValidSubject(filter)) apiFail('BadRequest');
+      const op: { op: 'purge'; subject?: string; upToSeq?: number; keep?: number } = { op: 'purge' };
+      if (filter !== '') op.subject = filter;
+      if (seq > 0) op.upToSeq = seq;
+      if (keep > 0) op.keep = keep;
+      const { removed } = stream.apply(op);
+      await stream.flush();
+      return { success: true, purged: removed };
+    },
+  });
+
+  router.register('STREAM.NAMES', {
+    kind: 'stream_names',
+    handle(req) {
+      const body = requestJson(req);
+      const bad = checkShape('JSApiStreamNamesRequest', body, { offset: 'int', subject: 'string' });
+      if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
+      const filter = typeof body.subject === 'string' ? body.subject : '';
+      const all = manager.list().filter((s) => matchesFilter(s, filter));
+      const offset = pageOffset(body);
+      const page = all.slice(offset, offset + NAMES_PAGE).map((s) => s.name);
+      return { total: all.length, offset, limit: NAMES_PAGE, streams: page.length > 0 ? page : null };
+    },
+  });
+
+  router.register('STREAM.LIST', {
+    kind: 'stream_list',
+    handle(req) {
+      const body = requestJson(req);
+      const bad = checkShape('JSApiStreamListRequest', body, { offset: 'int', subject: 'string' });
+      if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
+      const filter = typeof body.subject === 'string' ? body.subject : '';
+      const all = manager.list().filter((s) => matchesFilter(s, filter));
+      const offset = pageOffset(body);
+      const streams = all.slice(offset, offset + LIST_PAGE).map((s) => streamInfo(s, infoOpts(ctx, s)).info);
+      return { total: all.length, offset, limit: LIST_PAGE, streams };
+    },
+  });
+
+  router.register('STREAM.MSG.GET', {
+    kind: 'stream_msg_get',
+    handle(req) {
+      const stream = streamOf(ctx, req);
+      const body = requestJson(req, false);
+      const bad = checkShape('JSApiMsgGetRequest', body, { seq: 'uint', last_by_subj: 'string', next_by_subj: 'string' });
+      if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
+      const seq = typeof body.seq === 'number' ? body.seq : 0;
+      const last = typeof body.last_by_subj === 'string' ? body.last_by_subj : '';
+      const next = typeof body.next_by_subj === 'string' ? body.next_by_subj : '';
+      if ((seq > 0 && last !== '') || (seq === 0 && last === '' && next === '') || (last !== '' && next !== '')) {
+        apiFail('BadRequest');
+      }
+      const store = stream.store;
+      const m = next !== '' ? store.nextMatching(seq, next) : seq > 0 ? store.get(seq) : store.lastBySubject(last);
+      if (m === undefined) apiFail('NoMessageFound');
+      return { message: storedMsgJson(m) };
+    },
+  });
+
+  router.register('STREAM.MSG.DELETE', {
+    kind: 'stream_msg_delete',
+    async handle(req) {
+      const stream = streamOf(ctx, req);
+      if (stream.config.sealed) apiFail('StreamSealed');
+      if (stream.config.deny_delete) apiFail('StreamMsgDeleteFailed', { err: 'message delete not permitted' });
+      const body = requestJson(req, false);
+      const bad = checkShape('JSApiMsgDeleteRequest', body, { seq: 'uint', no_erase: 'bool' });
+      if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
+      const seq = typeof body.seq === 'number' ? body.seq : 0;
+      const exists = seq > 0 && stream.store.get(seq) !== undefined;
+      if (!exists) throw new JsApiException(jsApiError('StreamMsgDeleteFailed', { err: 'no message found' }));
+      stream.apply({ op: 'delete', seq, erase: body.no_erase !== true });
+      await stream.flush();
+      return { success: true };
+    },
+  });
+}

@@ -1,0 +1,321 @@
+// StreamConfig: the defaults the server fills in (echoed back exactly as nats-server 2.10 does),
+// validation with nats-server's err_codes and descriptions, and the update rules.
+//
+// Everything here is pure: callers pass in the other streams' configs for the overlap check.
+
+import { isValidName, isValidSubject, isSubsetOf, subjectsCollide } from '../../protocol/subject.ts';
+import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
+import type {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  StoreCompression,
+  StreamConfig,
+  StreamConsumerLimits,
+} from '../../protocol/jetstream-api.ts';
+import { checkShape, type ShapeSpec } from '../json-shape.ts';
+
+export const NS_PER_MS = 1_000_000;
+/** nats-server StreamDefaultDuplicatesWindow. */
+export const DEFAULT_DUPLICATE_WINDOW_NS = 2 * 60 * 1000 * NS_PER_MS;
+export const MIN_MAX_AGE_NS = 100 * NS_PER_MS;
+export const MIN_DUPLICATE_WINDOW_NS = 100 * NS_PER_MS;
+export const MAX_NAME_LEN = 255;
+export const MAX_DESCRIPTION_LEN = 4 * 1024;
+export const MAX_METADATA_LEN = 128 * 1024;
+export const MAX_REPLICAS = 5;
+
+export type ConfigResult = { ok: true; config: StreamConfig } | { ok: false; error: ApiError };
+
+const STREAM_CONFIG_SHAPE: ShapeSpec = {
+  name: 'string',
+  description: 'string',
+  subjects: 'strings',
+  retention: { enumOf: ['limits', 'interest', 'workqueue'] },
+  max_consumers: 'int',
+  max_msgs: 'int',
+  max_bytes: 'int',
+  max_age: 'duration',
+  max_msgs_per_subject: 'int',
+  max_msg_size: 'int32',
+  discard: { enumOf: ['old', 'new'] },
+  storage: { enumOf: ['file', 'memory'] },
+  num_replicas: 'int',
+  no_ack: 'bool',
+  duplicate_window: 'duration',
+  placement: 'object',
+  mirror: 'object',
+  sources: 'objects',
+  compression: { enumOf: ['none', 's2', ''] },
+  first_seq: 'uint',
+  subject_transform: 'object',
+  republish: 'object',
+  allow_direct: 'bool',
+  mirror_direct: 'bool',
+  discard_new_per_subject: 'bool',
+  sealed: 'bool',
+  deny_delete: 'bool',
+  deny_purge: 'bool',
+  allow_rollup_hdrs: 'bool',
+  consumer_limits: 'object',
+  metadata: 'stringmap',
+};
+
+const CONSUMER_LIMITS_SHAPE: ShapeSpec = { inactive_threshold: 'duration', max_ack_pending: 'int' };
+const PLACEMENT_SHAPE: ShapeSpec = { cluster: 'string', tags: 'strings', preferred: 'string' };
+
+/** Type-checks a decoded request body; the error text goes into a 10025. */
+export function checkStreamConfigShape(body: Record<string, unknown>): string | undefined {
+  const err = checkShape('StreamConfig', body, STREAM_CONFIG_SHAPE);
+  if (err !== undefined) return err;
+  if (isObject(body.consumer_limits)) {
+    const e = checkShape('StreamConsumerLimits', body.consumer_limits, CONSUMER_LIMITS_SHAPE);
+    if (e !== undefined) return e;
+  }
+  if (isObject(body.placement)) return checkShape('Placement', body.placement, PLACEMENT_SHAPE);
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function invalid(err: string): { ok: false; error: ApiError } {
+  return { ok: false, error: jsApiError('StreamInvalidConfig', { err }) };
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function bool(v: unknown): boolean {
+  return v === true;
+}
+
+/**
+ * A count/size limit: 0 means unlimited (-1). Other negatives are rejected rather than silently
+ * turned into -1 (nats-server 2.11+ does that outside pedantic mode; 2.9 stored them as given):
+ * a negative limit is almost always a client bug, and the issue asks for a JSON error.
+ */
+function limit(field: string, v: unknown): number | string {
+  const n = num(v);
+  if (n === 0) return -1;
+  if (n < -1) return `${field} must be set to -1`;
+  return n;
+}
+
+/**
+ * Fills in the server defaults and validates, like nats-server's checkStreamCfg (2.10 semantics
+ * for what is echoed). Does not check cross-stream subject overlap (see findOverlap) or replicas
+ * against the cluster (the caller answers 10074 for num_replicas > 1 in single-server mode).
+ * `body` must have passed checkStreamConfigShape.
+ */
+export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResult {
+  const name = str(body.name);
+  if (!isValidName(name)) {
+    return invalid("stream name is required and can not contain '.', '*', '>'");
+  }
+  if (name.length > MAX_NAME_LEN) return invalid(`stream name is too long, maximum allowed is ${MAX_NAME_LEN}`);
+  const description = str(body.description);
+  if (description.length > MAX_DESCRIPTION_LEN) {
+    return invalid(`stream description is too long, maximum allowed is ${MAX_DESCRIPTION_LEN}`);
+  }
+  let metadata: Record<string, string> | undefined;
+  if (isObject(body.metadata) && Object.keys(body.metadata).length > 0) {
+    metadata = { ...(body.metadata as Record<string, string>) };
+    let len = 0;
+    for (const [k, v] of Object.entries(metadata)) len += k.length + v.length;
+    if (len > MAX_METADATA_LEN) return invalid(`stream metadata exceeds maximum size of ${MAX_METADATA_LEN} bytes`);
+  }
+
+  const storage = (str(body.storage) || 'file') as StorageType;
+  const retention = (str(body.retention) || 'limits') as RetentionPolicy;
+  const discard = (str(body.discard) || 'old') as DiscardPolicy;
+  const compression = (str(body.compression) || 'none') as StoreCompression;
+
+  let replicas = num(body.num_replicas);
+  if (replicas === 0) replicas = 1;
+  if (replicas > MAX_REPLICAS) return invalid(`maximum replicas is ${MAX_REPLICAS}`);
+  if (replicas < 0) return { ok: false, error: jsApiError('ReplicasCountCannotBeNegative') };
+
+  const maxMsgs = limit('max_msgs', body.max_msgs);
+  const maxMsgsPer = limit('max_msgs_per_subject', body.max_msgs_per_subject);
+  const maxBytes = limit('max_bytes', body.max_bytes);
+  const maxMsgSize = limit('max_msg_size', body.max_msg_size);
+  const maxConsumers = limit('max_consumers', body.max_consumers);
+  for (const l of [maxMsgs, maxMsgsPer, maxBytes, maxMsgSize, maxConsumers]) {
+    if (typeof l === 'string') return invalid(l);
+  }
+
+  const maxAge = num(body.max_age);
+  if (maxAge < 0) return invalid('max age can not be negative');
+  if (maxAge !== 0 && maxAge < MIN_MAX_AGE_NS) return invalid('max age needs to be >= 100ms');
+
+  const hasMirror = isObject(body.mirror);
+  const hasSources = Array.isArray(body.sources) && body.sources.length > 0;
+  let dup = num(body.duplicate_window);
+  if (dup === 0 && !hasMirror && !hasSources) {
+    dup = maxAge !== 0 && maxAge < DEFAULT_DUPLICATE_WINDOW_NS ? maxAge : DEFAULT_DUPLICATE_WINDOW_NS;
+  }
+  if (dup < 0) return invalid('duplicates window can not be negative');
+  if (maxAge !== 0 && dup > maxAge) return invalid('duplicates window can not be larger then max age');
+  if (dup > 0 && dup < MIN_DUPLICATE_WINDOW_NS) return invalid('duplicates window needs to be >= 100ms');
+
+  const denyPurge = bool(body.deny_purge);
+  const allowRollup = bool(body.allow_rollup_hdrs);
+  if (denyPurge && allowRollup) return invalid('roll-ups require the purge permission');
+
+  const discardNewPer = bool(body.discard_new_per_subject);
+  if (discardNewPer) {
+    if (discard !== 'new') return invalid('discard new per subject requires discard new policy to be set');
+    if ((maxMsgsPer as number) <= 0) return invalid('discard new per subject requires max msgs per subject > 0');
+  }
+
+  // Features sluice does not implement are refused, not silently ignored: a client that asked for
+  // a mirror and got a plain stream would believe data is being copied.
+  if (hasMirror || hasSources) return invalid('stream mirrors and sources are not supported by this server');
+  if (isObject(body.subject_transform)) return invalid('stream subject transforms are not supported by this server');
+  if (isObject(body.republish)) return invalid('stream republish is not supported by this server');
+
+  const noAck = bool(body.no_ack);
+  let subjects = Array.isArray(body.subjects) ? (body.subjects as string[]).slice() : [];
+  if (subjects.length === 0) {
+    subjects = [name];
+  } else {
+    const seen = new Set<string>();
+    for (const subj of subjects) {
+      if (!isValidSubject(subj)) return invalid('invalid subject');
+      if (seen.has(subj)) return invalid('duplicate subjects detected');
+      if (subj === '>' && !noAck) return invalid('capturing all subjects requires no-ack to be true');
+      if (!noAck && (isSubsetOf(subj, '$JS.>') || isSubsetOf(subj, '$JSC.>')) && !isSubsetOf(subj, '$JS.EVENT.>')) {
+        return invalid('subjects that overlap with jetstream api require no-ack to be true');
+      }
+      if (!noAck && isSubsetOf(subj, '$SYS.>') && !isSubsetOf(subj, '$SYS.ACCOUNT.>')) {
+        return invalid('subjects that overlap with system api require no-ack to be true');
+      }
+      seen.add(subj);
+    }
+    for (const a of subjects) {
+      for (const b of subjects) {
+        if (a !== b && subjectsCollide(a, b)) return invalid(`subject ${JSON.stringify(a)} overlaps with ${JSON.stringify(b)}`);
+      }
+    }
+  }
+
+  let placement: StreamConfig['placement'];
+  if (isObject(body.placement)) {
+    const p = body.placement;
+    if (str(p.preferred) !== '') return invalid('preferred server not permitted in placement');
+    const cluster = str(p.cluster);
+    const tags = Array.isArray(p.tags) ? (p.tags as string[]).slice() : [];
+    if (cluster !== '' || tags.length > 0) {
+      placement = {};
+      if (cluster !== '') placement.cluster = cluster;
+      if (tags.length > 0) placement.tags = tags;
+    }
+  }
+
+  const consumerLimits: StreamConsumerLimits = {};
+  if (isObject(body.consumer_limits)) {
+    const it = num(body.consumer_limits.inactive_threshold);
+    const map = num(body.consumer_limits.max_ack_pending);
+    if (it < 0) return invalid('consumer_limits.inactive_threshold can not be negative');
+    if (it > 0) consumerLimits.inactive_threshold = it;
+    if (map !== 0) consumerLimits.max_ack_pending = map;
+  }
+
+  // Build in nats-server's field order so the echo reads the same as a Go server's.
+  const cfg: StreamConfig = {
+    name,
+    ...(description !== '' ? { description } : {}),
+    subjects,
+    retention,
+    max_consumers: maxConsumers as number,
+    max_msgs: maxMsgs as number,
+    max_bytes: maxBytes as number,
+    max_age: maxAge,
+    max_msgs_per_subject: maxMsgsPer as number,
+    max_msg_size: maxMsgSize as number,
+    discard,
+    storage,
+    num_replicas: replicas,
+    ...(noAck ? { no_ack: true } : {}),
+    ...(dup !== 0 ? { duplicate_window: dup } : {}),
+    ...(placement !== undefined ? { placement } : {}),
+    compression,
+    ...(num(body.first_seq) > 0 ? { first_seq: num(body.first_seq) } : {}),
+    allow_direct: bool(body.allow_direct),
+    mirror_direct: bool(body.mirror_direct),
+    ...(discardNewPer ? { discard_new_per_subject: true } : {}),
+    sealed: bool(body.sealed),
+    deny_delete: bool(body.deny_delete),
+    deny_purge: denyPurge,
+    allow_rollup_hdrs: allowRollup,
+    consumer_limits: consumerLimits,
+    ...(metadata !== undefined ? { metadata } : {}),
+  };
+  return { ok: true, config: cfg };
+}
+
+/**
+ * nats-server configUpdateCheck: what an UPDATE may not change. Returns the config to store
+ * (sealing adjusts a few fields) or the error. Cross-stream overlap is checked by the caller.
+ */
+export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): ConfigResult {
+  if (next.name !== old.name) return invalid('stream configuration name must match original');
+  if (next.max_consumers !== old.max_consumers) {
+    return invalid('stream configuration update can not change MaxConsumers');
+  }
+  if (next.storage !== old.storage) return invalid('stream configuration update can not change storage type');
+  if (next.retention !== old.retention && (old.retention === 'workqueue' || next.retention === 'workqueue')) {
+    return invalid('stream configuration update can not change retention policy to/from workqueue');
+  }
+  if (!next.sealed && old.sealed) return invalid('stream configuration update can not unseal a sealed stream');
+  if (!next.deny_delete && old.deny_delete) {
+    return invalid('stream configuration update can not cancel deny message deletes');
+  }
+  if (!next.deny_purge && old.deny_purge) return invalid('stream configuration update can not cancel deny purge');
+  if (JSON.stringify(next.mirror) !== JSON.stringify(old.mirror)) {
+    return { ok: false, error: jsApiError('StreamMirrorNotUpdatable') };
+  }
+  if (next.sealed) {
+    // A sealed stream keeps everything forever and accepts nothing (nats-server does the same).
+    const sealed: StreamConfig = { ...next, max_age: 0, discard: 'new', deny_delete: true, deny_purge: true };
+    sealed.allow_rollup_hdrs = false;
+    return { ok: true, config: sealed };
+  }
+  return { ok: true, config: next };
+}
+
+/** The name of the first other stream whose subjects collide with `subjects`, if any. */
+export function findOverlap(
+  subjects: readonly string[],
+  others: Iterable<{ readonly name: string; readonly subjects?: readonly string[] }>,
+  exceptName?: string,
+): string | undefined {
+  for (const other of others) {
+    if (other.name === exceptName) continue;
+    for (const a of other.subjects ?? []) {
+      for (const b of subjects) if (subjectsCollide(a, b)) return other.name;
+    }
+  }
+  return undefined;
+}
+
+/** Deep equality of two normalised configs (create-on-existing returns success only when equal). */
+export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

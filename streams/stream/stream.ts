@@ -1,0 +1,344 @@
+// One stream on its leader: capture of published messages (ingest), the decide step that turns a
+// publish or an admin request into a StreamOp, applying it (ops.ts), PubAcks once the change is
+// durable, and the timers for age expiry and the dedupe window.
+//
+// Ingest order (nats-server processJetStreamMsg): sealed -> Nats-Expected-Stream -> Nats-Msg-Id
+// duplicate -> expected last subject seq / last seq / last msg id -> rollup permission ->
+// max_msg_size -> header size -> discard-new limits -> assign seq+time -> apply -> ack.
+
+import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
+import type { StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { BusSubscription, MessageBus } from '../bus.ts';
+import { DedupeWindow } from './dedupe.ts';
+import { checkExpectations, checkExpectedStream, readPublishHeaders, type ExpectationContext } from './expectations.ts';
+import { checkDiscardNew } from './limits.ts';
+import { applyOp, type ApplyResult, type RollupKind, type StreamMachine, type StreamOp } from './ops.ts';
+import { rebuildDedupe } from './recover.ts';
+import type { StreamStore, TimeNs } from '../store/types.ts';
+
+/** nats-server refuses header blocks above this (math.MaxUint16). */
+export const MAX_HEADER_BYTES = 65535;
+/** Age expiry removes at most this many messages per timer tick, then yields to I/O. */
+export const MAX_EXPIRE_PER_TICK = 10_000;
+const NS_PER_MS = 1_000_000n;
+
+export interface StreamDeps {
+  readonly bus: MessageBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Hooks for the consumer layer. */
+export interface StreamObserver {
+  /** A message was stored (called on apply, before it is durable). */
+  onAppend?(seq: number, subject: string): void;
+  /**
+   * Messages were removed by `op`: a delete (that one sequence), a purge, an expiry (everything
+   * below a sequence), or an append or config change (rollups and limits).
+   */
+  onRemove?(op: StreamOp): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Stream implements StreamMachine {
+  readonly name: string;
+  readonly store: StreamStore;
+  readonly dedupe: DedupeWindow;
+  readonly createdNs: TimeNs;
+  config: StreamConfig;
+  lastMsgId = '';
+  /**
+   * Interest retention: whether a stored message on `subject` would interest any consumer. Set by
+   * the consumer layer; null means there are no consumers, so (like nats-server) the message only
+   * consumes a sequence.
+   */
+  interest: ((subject: string) => boolean) | null = null;
+  private readonly observers: StreamObserver[] = [];
+  private readonly bus: MessageBus;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly ackPrefix: string;
+  private subs: BusSubscription[] = [];
+  private ageTimer: TimerHandle | null = null;
+  private dedupeTimer: TimerHandle | null = null;
+  /** The durability promise the pending acks wait for, and those acks as [reply, ack] pairs. */
+  private ackWaitFor: Promise<void> | null = null;
+  private ackBatch: string[] = [];
+  private closed = false;
+
+  constructor(config: StreamConfig, store: StreamStore, createdNs: TimeNs, deps: StreamDeps) {
+    this.name = config.name;
+    this.config = config;
+    this.store = store;
+    this.createdNs = createdNs;
+    this.bus = deps.bus;
+    this.clock = deps.clock;
+    this.logger = deps.logger.child({ stream: config.name });
+    this.dedupe = new DedupeWindow(config.duplicate_window ?? 0);
+    // nats-server's pubAck template, byte for byte: {"stream":"NAME", "seq":N}
+    this.ackPrefix = `{"stream":${JSON.stringify(config.name)}, "seq":`;
+  }
+
+  /** After a restart: rebuild the dedupe window and last msg id from the stored messages. */
+  recover(): void {
+    this.lastMsgId = rebuildDedupe(this.store, this.dedupe, this.clock.epochNs(), this.config.duplicate_window ?? 0);
+    this.scheduleDedupeExpiry();
+    this.scheduleAgeExpiry();
+  }
+
+  addObserver(o: StreamObserver): () => void {
+    this.observers.push(o);
+    return () => {
+      const i = this.observers.indexOf(o);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  // ---- capture -----------------------------------------------------------------------------
+
+  /** Subscribes the stream's subjects (again, after a config change). */
+  bindSubjects(): void {
+    this.unbindSubjects();
+    const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void =>
+      this.ingest(subject, reply, hdr, data);
+    for (const subject of this.config.subjects ?? []) this.subs.push(this.bus.subscribe(subject, handler));
+  }
+
+  unbindSubjects(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+  }
+
+  /** The bus handler for the stream's subjects. Never throws. */
+  ingest(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
+    if (this.closed) return;
+    const respond = reply !== '' && this.config.no_ack !== true;
+    let decided: ReturnType<Stream['decideAppend']>;
+    try {
+      decided = this.decideAppend(subject, hdr, data);
+      if (typeof decided === 'object' && !('code' in decided)) this.apply(decided);
+    } catch (err) {
+      this.logger.error({ err: String(err), subject }, 'failed to store message');
+      decided = jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) });
+    }
+    if (!respond) return;
+    if (typeof decided === 'number') {
+      this.sendAck(reply, this.ackPrefix + decided + ',"duplicate": true}');
+    } else if ('code' in decided) {
+      this.sendAck(reply, JSON.stringify({ error: decided, stream: this.name, seq: 0 }));
+    } else {
+      this.ackWhenDurable(reply, this.ackPrefix + decided.seq + '}');
+    }
+  }
+
+  /**
+   * The decide step for a publish: an append op, the sequence of the original when it is a
+   * duplicate, or the error to answer with. Reads state, changes nothing.
+   */
+  decideAppend(subject: string, hdr: Uint8Array | null, data: Uint8Array): (StreamOp & { op: 'append' }) | number | ApiError {
+    const cfg = this.config;
+    if (cfg.sealed) return jsApiError('StreamSealed');
+    const store = this.store;
+    const nowNs = this.clock.epochNs();
+    const hdrLen = hdr === null ? 0 : hdr.length;
+    let msgId = '';
+    let rollup: RollupKind = '';
+    if (hdrLen > 0) {
+      const h = readPublishHeaders(hdr!);
+      const bad = checkExpectedStream(h, this.name);
+      if (bad !== undefined) return bad;
+      msgId = h.msgId;
+      if (msgId !== '') {
+        const dup = this.dedupe.lookup(msgId, nowNs);
+        if (dup !== undefined) return dup;
+      }
+      const stream = this;
+      const ctx: ExpectationContext = {
+        lastSeq: store.state().lastSeq,
+        lastMsgId: this.lastMsgId,
+        lastSeqOnSubject: (s) => stream.store.lastBySubject(s)?.seq ?? 0,
+      };
+      const failed = checkExpectations(h, subject, ctx);
+      if (failed !== undefined) return failed;
+      if (h.rollup !== '') {
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) return jsApiError('StreamRollupFailed', { err: 'rollup not permitted' });
+        if (h.rollup !== 'sub' && h.rollup !== 'all') {
+          return jsApiError('StreamRollupFailed', { err: `rollup value invalid: ${JSON.stringify(h.rollup)}` });
+        }
+        rollup = h.rollup;
+      }
+    }
+    if (cfg.max_msg_size >= 0 && hdrLen + data.length > cfg.max_msg_size) return jsApiError('StreamMessageExceedsMaximum');
+    if (hdrLen > MAX_HEADER_BYTES) return jsApiError('StreamHeaderExceedsMaximum');
+    const full = checkDiscardNew(cfg, store, subject, store.msgSize(subject, hdr, data));
+    if (full !== undefined) return jsApiError('StreamStoreFailed', { err: full });
+    const skip = cfg.retention === 'interest' && (this.interest === null || !this.interest(subject));
+    return {
+      op: 'append',
+      seq: store.state().lastSeq + 1,
+      timeNs: nowNs,
+      subject,
+      hdr: hdrLen > 0 ? hdr : null,
+      data: data.length > 0 ? data : EMPTY,
+      msgId,
+      rollup,
+      skip,
+    };
+  }
+
+  // ---- applying ----------------------------------------------------------------------------
+
+  /** Applies one op (the only path that changes the stream), then keeps timers and observers current. */
+  apply(op: StreamOp): ApplyResult {
+    const result = applyOp(this, op);
+    if (op.op === 'append') {
+      if (op.msgId !== '') this.scheduleDedupeExpiry();
+      this.scheduleAgeExpiry();
+      if (!op.skip) for (const o of this.observers) o.onAppend?.(op.seq, op.subject);
+    } else if (op.op === 'config') {
+      this.cancelTimers();
+      this.scheduleAgeExpiry();
+      this.scheduleDedupeExpiry();
+    }
+    if (result.removed > 0) for (const o of this.observers) o.onRemove?.(op);
+    return result;
+  }
+
+  /** Resolves when every change applied so far is durable. */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  // ---- acks --------------------------------------------------------------------------------
+
+  private sendAck(reply: string, json: string): void {
+    this.bus.publish(reply, '', null, Buffer.from(json, 'utf8'));
+  }
+
+  /**
+   * Queues an ack until the store's current batch is durable. Every append of one event-loop turn
+   * shares one LMDB transaction and so one promise: one continuation per batch, not per message.
+   */
+  private ackWhenDurable(reply: string, json: string): void {
+    const durable = this.store.flush();
+    if (durable !== this.ackWaitFor) {
+      this.ackWaitFor = durable;
+      const batch: string[] = [];
+      this.ackBatch = batch;
+      durable.then(
+        () => this.sendBatch(batch, null),
+        (err: unknown) => this.sendBatch(batch, err),
+      );
+    }
+    this.ackBatch.push(reply, json);
+  }
+
+  private sendBatch(batch: string[], err: unknown): void {
+    // The next ack starts a new batch even if flush() hands out this same (settled) promise again,
+    // as the memory store always does.
+    if (this.ackBatch === batch) this.ackWaitFor = null;
+    if (err !== null) {
+      this.logger.error({ err: String(err) }, 'store commit failed; publishes answered with an error');
+      const e = JSON.stringify({
+        error: jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) }),
+        stream: this.name,
+        seq: 0,
+      });
+      for (let i = 0; i < batch.length; i += 2) this.sendAck(batch[i]!, e);
+      return;
+    }
+    for (let i = 0; i < batch.length; i += 2) this.sendAck(batch[i]!, batch[i + 1]!);
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+
+  private scheduleAgeExpiry(delayOverrideMs?: number): void {
+    if (this.closed || this.ageTimer !== null || this.config.max_age <= 0) return;
+    const st = this.store.state();
+    if (st.messages === 0) return;
+    let delayMs = delayOverrideMs;
+    if (delayMs === undefined) {
+      const dueNs = st.firstTimeNs + BigInt(this.config.max_age);
+      const now = this.clock.epochNs();
+      delayMs = dueNs <= now ? 0 : Number((dueNs - now + NS_PER_MS - 1n) / NS_PER_MS);
+    }
+    this.ageTimer = this.clock.setTimeout(() => {
+      this.ageTimer = null;
+      this.expireByAge();
+    }, delayMs);
+  }
+
+  /**
+   * Removes messages older than max_age. Reads only from the oldest message forward and stops at
+   * the first young one, so the cost is the number of expired messages, never the stream size.
+   */
+  private expireByAge(): void {
+    if (this.closed || this.config.max_age <= 0) return;
+    try {
+      const cutoff = this.clock.epochNs() - BigInt(this.config.max_age);
+      const st = this.store.state();
+      let upTo = st.lastSeq + 1;
+      let expired = 0;
+      let more = false;
+      for (const m of this.store.iterate(st.firstSeq)) {
+        if (m.timeNs > cutoff) {
+          upTo = m.seq;
+          break;
+        }
+        expired++;
+        if (expired >= MAX_EXPIRE_PER_TICK) {
+          upTo = m.seq + 1;
+          more = true;
+          break;
+        }
+      }
+      if (expired > 0) this.apply({ op: 'expire', upToSeq: upTo });
+      this.scheduleAgeExpiry(more ? 0 : undefined);
+    } catch (err) {
+      this.logger.error({ err: String(err) }, 'age expiry failed');
+    }
+  }
+
+  private scheduleDedupeExpiry(): void {
+    if (this.closed || this.dedupeTimer !== null || this.dedupe.size === 0) return;
+    const windowMs = Math.max(1, Math.ceil((this.config.duplicate_window ?? 0) / 1e6));
+    this.dedupeTimer = this.clock.setTimeout(() => {
+      this.dedupeTimer = null;
+      const oldest = this.dedupe.expire(this.clock.epochNs());
+      if (oldest !== null) this.scheduleDedupeExpiry();
+    }, windowMs);
+  }
+
+  private cancelTimers(): void {
+    this.ageTimer?.cancel();
+    this.ageTimer = null;
+    this.dedupeTimer?.cancel();
+    this.dedupeTimer = null;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Stops capture and timers and closes the store (its data stays). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unbindSubjects();
+    this.cancelTimers();
+    await this.store.close();
+  }
+
+  /** Stops everything and deletes the stream's data. */
+  async drop(): Promise<void> {
+    this.closed = true;
+    this.unbindSubjects();
+    this.cancelTimers();
+    await this.store.drop();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

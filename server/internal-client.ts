@@ -3,7 +3,7 @@
 
 import type { BusHandler, BusSubscription, MessageBus } from '../streams/bus.ts';
 import type { Router } from './router/router.ts';
-import { Subscription, type MessageTarget } from './router/subscription.ts';
+import { Subscription, type MessageTarget, type StalledProducer } from './router/subscription.ts';
 
 class HandlerSubscription extends Subscription {
   readonly handler: BusHandler;
@@ -52,6 +52,11 @@ export class InternalClient implements MessageTarget, MessageBus {
   publishAs(deliverSubject: string, subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number {
     const hdrLen = hdr === null ? 0 : hdr.length;
     return this.router.publishAs(deliverSubject, subject, reply, hdrLen, joinMessage(hdr, data));
+  }
+
+  /** Internal handlers run synchronously and are never congested: nothing to wait for. */
+  holdProducer(producer: StalledProducer): void {
+    producer.unstall();
   }
 
   hasInterest(subject: string): boolean {

@@ -27,8 +27,8 @@ import type { ParserLimits, ProtocolError, ServerOpSink } from '../../protocol/s
 import type { AuthOutcome } from '../auth/authenticator.ts';
 import { SubscribeDecision, type ConnectionPermissions } from '../auth/permissions.ts';
 import type { ServerOptions } from '../options-types.ts';
-import type { Router } from '../router/router.ts';
-import { Subscription, type MessageTarget } from '../router/subscription.ts';
+import { FanOutReport, type Router } from '../router/router.ts';
+import { Subscription, type MessageTarget, type StalledProducer } from '../router/subscription.ts';
 import type { ServerStats } from '../stats.ts';
 import type { ClientTransport } from '../transport/types.ts';
 import { parseConnectJson, type ConnectOptions } from './connect-options.ts';
@@ -91,7 +91,9 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private pingTimer: TimerHandle | undefined;
   private firstBytesSeen = false;
   /** Producers paused until this connection drains (see stallOn). */
-  private stalledProducers: ClientConnection[] = [];
+  private stalledProducers: StalledProducer[] = [];
+  /** Reused for every publish: where the router reports a congested receiver. */
+  private readonly fanOutReport = new FanOutReport();
   private stalled = false;
   private stallTimer: TimerHandle | undefined;
   private readonly stallThresholdBytes: number;
@@ -247,9 +249,10 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     // nats-server acknowledges before it delivers: a verbose client sees +OK ahead of its echo.
     if (this.verbose) this.ok();
     // A subject with wildcard or empty tokens is not publishable: dropped (nats-server's advice).
-    const delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id);
-    const congested = router.lastCongested;
-    if (congested !== undefined && congested !== this && congested instanceof ClientConnection) this.stallOn(congested);
+    const report = this.fanOutReport;
+    const delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id, report);
+    const congested = report.congested;
+    if (congested !== undefined && congested !== this) this.stallOn(congested);
     if (delivered === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
   }
 
@@ -371,15 +374,19 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
    * passes: a consumer that is merely behind catches up instead of being cut off as slow, while a
    * consumer that never reads cannot hold producers for more than PRODUCER_MAX_STALL_MS.
    */
-  private stallOn(consumer: ClientConnection): void {
+  private stallOn(consumer: MessageTarget): void {
     if (this.stalled || this.closed) return;
     this.stalled = true;
-    consumer.stalledProducers.push(this);
     this.transport.pause();
     this.stallTimer = this.ctx.clock.setTimeout(() => this.unstall(), PRODUCER_MAX_STALL_MS);
+    consumer.holdProducer(this);
   }
 
-  private unstall(): void {
+  holdProducer(producer: StalledProducer): void {
+    this.stalledProducers.push(producer);
+  }
+
+  unstall(): void {
     if (!this.stalled) return;
     this.stalled = false;
     this.stallTimer?.cancel();

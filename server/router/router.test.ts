@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../../runtime/rng.ts';
-import { Router } from './router.ts';
-import { Subscription, type MessageTarget } from './subscription.ts';
+import { FanOutReport, Router } from './router.ts';
+import { Subscription, type MessageTarget, type StalledProducer } from './subscription.ts';
 
 class Recorder implements MessageTarget {
-  readonly congested = false;
+  congested = false;
+  readonly held: StalledProducer[] = [];
   readonly got: string[] = [];
   readonly expired: Subscription[] = [];
   constructor(readonly id: number) {}
@@ -14,6 +15,9 @@ class Recorder implements MessageTarget {
   }
   subscriptionExpired(sub: Subscription): void {
     this.expired.push(sub);
+  }
+  holdProducer(producer: StalledProducer): void {
+    this.held.push(producer);
   }
 }
 
@@ -110,4 +114,22 @@ test('single-use reply subjects are matched but not cached; deliver subjects are
   router.publishAs('_INBOX.pull.1', 'orders.x', '', 0, Buffer.from('x'));
   router.publish('orders.x', '', 0, Buffer.from('x'), -1);
   assert.equal((router as unknown as { cache: { size: number } }).cache.size, 2);
+});
+
+test('a publish reports a congested receiver in the caller\'s report, and resets it on the next publish', () => {
+  const router = new Router(seededRng(1));
+  const calm = new Recorder(1);
+  const busy = new Recorder(2);
+  busy.congested = true;
+  router.subscribe(new Subscription(calm, 'a', '', '1'));
+  router.subscribe(new Subscription(busy, 'b.*', 'g', '1'));
+  const report = new FanOutReport();
+  assert.equal(router.publish('b.x', '', 0, Buffer.from('m'), -1, report), 1);
+  assert.equal(report.congested, busy);
+  assert.equal(router.publish('a', '', 0, Buffer.from('m'), -1, report), 1);
+  assert.equal(report.congested, undefined);
+  // Single-use subjects take their own path through the router and report the same way.
+  router.subscribe(new Subscription(busy, '_INBOX.r1', '', '2'));
+  assert.equal(router.publish('_INBOX.r1', '', 0, Buffer.from('m'), -1, report), 1);
+  assert.equal(report.congested, busy);
 });

@@ -8,6 +8,16 @@ import { MatchCache, splitMatches, type MatchResult } from './match-cache.ts';
 import type { MessageTarget, Subscription } from './subscription.ts';
 
 /**
+ * What one fan-out found besides its delivery count, for the publisher that asked: a congested
+ * target it delivered to (the last one), so the publisher can pause until that target drains.
+ * The publisher owns the report and reuses it, so the message path allocates nothing for it;
+ * the router resets it at the start of every publish that is given one.
+ */
+export class FanOutReport {
+  congested: MessageTarget | undefined = undefined;
+}
+
+/**
  * Subjects that are published to about once: request reply inboxes (PubAcks, API responses,
  * replies) and JetStream ack subjects (one per delivered message). Caching them would only churn
  * the cache and evict the hot subjects (measured ~10 % CPU per JetStream publish, and the
@@ -30,8 +40,6 @@ export class Router {
   /** Messages handed to targets since start (for monitoring). */
   deliveredMsgs = 0;
   deliveredBytes = 0;
-  /** A congested target that the last publish() delivered to, or undefined. */
-  lastCongested: MessageTarget | undefined = undefined;
 
   constructor(rng: Rng) {
     this.rng = rng;
@@ -70,14 +78,15 @@ export class Router {
   /**
    * Delivers a published message to every plain subscriber and one member of each queue group.
    * `noEchoId` is the publisher's connection id when it asked for echo:false, else -1.
-   * Returns how many subscriptions received it, or -1 when the subject is not publishable.
+   * Returns how many subscriptions received it, or -1 when the subject is not publishable; a
+   * congested receiver is written into `report` when one is given.
    */
-  publish(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number): number {
-    this.lastCongested = undefined;
-    if (isSingleUseSubject(subject)) return this.publishOnce(subject, reply, hdrLen, msg, noEchoId);
+  publish(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number, report: FanOutReport | null = null): number {
+    if (report !== null) report.congested = undefined;
+    if (isSingleUseSubject(subject)) return this.publishOnce(subject, reply, hdrLen, msg, noEchoId, report);
     const result = this.match(subject);
     if (!result.publishable) return -1;
-    return this.fanOut(result.plain, result.queues, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId);
+    return this.fanOut(result.plain, result.queues, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId, report);
   }
 
   /**
@@ -85,16 +94,16 @@ export class Router {
    * of no queue group among the matches, delivered straight from the trie's answer without
    * building a MatchResult or the subject's bytes (targets encode the string themselves).
    */
-  private publishOnce(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number): number {
+  private publishOnce(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number, report: FanOutReport | null): number {
     if (!isValidSubject(subject)) return -1;
     const matches = this.trie.match(subject);
     for (let i = 0; i < matches.length; i++) {
       if (matches[i]!.queue !== '') {
         const { plain, queues } = splitMatches(matches, null, true);
-        return this.fanOut(plain, queues, null, subject, reply, hdrLen, msg, noEchoId);
+        return this.fanOut(plain, queues, null, subject, reply, hdrLen, msg, noEchoId, report);
       }
     }
-    return this.fanOut(matches, NO_QUEUES, null, subject, reply, hdrLen, msg, noEchoId);
+    return this.fanOut(matches, NO_QUEUES, null, subject, reply, hdrLen, msg, noEchoId, report);
   }
 
   /**
@@ -105,9 +114,8 @@ export class Router {
    */
   publishAs(deliverSubject: string, subject: string, reply: string, hdrLen: number, msg: Buffer): number {
     const result = this.match(deliverSubject);
-    this.lastCongested = undefined;
     if (!result.publishable) return -1;
-    return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, -1);
+    return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, -1, null);
   }
 
   private fanOut(
@@ -119,18 +127,19 @@ export class Router {
     hdrLen: number,
     msg: Buffer,
     noEchoId: number,
+    report: FanOutReport | null,
   ): number {
     let delivered = 0;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i]!;
       if (sub.closed || sub.target.id === noEchoId) continue;
-      this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg);
+      if (this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg) && report !== null) report.congested = sub.target;
       delivered++;
     }
     for (let g = 0; g < queues.length; g++) {
       const sub = this.pickMember(queues[g]!, noEchoId);
       if (sub === undefined) continue;
-      this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg);
+      if (this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg) && report !== null) report.congested = sub.target;
       delivered++;
     }
     return delivered;
@@ -154,16 +163,17 @@ export class Router {
     return undefined;
   }
 
-  private deliver(sub: Subscription, subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+  /** Hands one message to `sub`'s target; returns whether that target is now congested. */
+  private deliver(sub: Subscription, subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): boolean {
     this.deliveredMsgs++;
     this.deliveredBytes += msg.length;
     sub.delivered++;
     const target = sub.target;
     target.deliverMsg(sub, subjectBytes, subject, reply, hdrLen, msg);
-    if (target.congested) this.lastCongested = target;
     if (sub.max > 0 && sub.delivered >= sub.max) {
       this.unsubscribe(sub);
-      sub.target.subscriptionExpired(sub);
+      target.subscriptionExpired(sub);
     }
+    return target.congested;
   }
 }

@@ -1,5 +1,11 @@
 // A subscription: one SUB of one connection (or of an internal handler such as $JS.API).
 
+/** A publisher paused while a congested target catches up (see ClientConnection.stallOn). */
+export interface StalledProducer {
+  /** Resumes reading from the producer; idempotent. */
+  unstall(): void;
+}
+
 /** Whoever receives the messages of a subscription: a client connection or an internal handler. */
 export interface MessageTarget {
   /** Connection id; compared with the publisher's id to honour echo:false. */
@@ -9,6 +15,11 @@ export interface MessageTarget {
    * deliver to it pause briefly so it can catch up (see ClientConnection).
    */
   readonly congested: boolean;
+  /**
+   * Keeps `producer` paused until this target drains (or closes), then calls its unstall(). Only
+   * asked of a target that reported itself congested.
+   */
+  holdProducer(producer: StalledProducer): void;
   /**
    * Delivers one message matched by `sub`. The Buffers are views valid only during the call.
    * `msg` holds `hdrLen` header bytes followed by the payload. `subjectBytes` is `subject` as

@@ -95,6 +95,7 @@ describe('flags -> options', () => {
         name: 'n1',
         httpPort: '8222',
         storeDir: './data',
+        jetstreamSync: 'durable',
         maxPayload: '2MB',
         logLevel: 'debug',
         portsFileDir: '/tmp',
@@ -105,6 +106,7 @@ describe('flags -> options', () => {
         serverName: 'n1',
         httpPort: 8222,
         storeDir: './data',
+        jetstreamSync: 'durable',
         maxPayloadBytes: 2 * 1024 * 1024,
         logLevel: 'debug',
         portsFileDir: '/tmp',
@@ -120,6 +122,7 @@ describe('flags -> options', () => {
       [{ maxPayload: '100MB' }, /^invalid value for --max-payload: .*got "100MB"$/],
       [{ host: '' }, /^invalid value for --host: expected a non-empty string/],
       [{ name: 'a b' }, /^invalid value for --name/],
+      [{ jetstreamSync: 'always' }, /^invalid value for --jetstream-sync: expected one of committed, durable, none, got "always"$/],
     ];
     for (const [flags, pattern] of cases) {
       assert.throws(() => optionsFromFlags(flags), (err: unknown) => {

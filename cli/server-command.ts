@@ -33,6 +33,7 @@ export interface ServerFlags {
   name?: string;
   httpPort?: string;
   storeDir?: string;
+  jetstreamSync?: string;
   maxPayload?: string;
   config?: string;
   logLevel?: string;
@@ -56,6 +57,7 @@ export function createServerCommand(): Command {
     .option('-n, --name <name>', 'server name announced to clients (default: the generated server id)')
     .option('-m, --http-port <port>', 'monitoring HTTP port (/healthz, /varz); 0 picks a free port (default: off)')
     .option('--store-dir <dir>', 'JetStream storage directory (default: JetStream off)')
+    .option('--jetstream-sync <mode>', 'when a JetStream write is acknowledged: committed (default: at the commit, fsync every second), durable (after fsync), none (never fsync)')
     .option('--max-payload <size>', `largest message payload, e.g. 1048576 or 1MB (default: ${DEFAULT_MAX_PAYLOAD_BYTES})`)
     .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: info)`)
@@ -102,6 +104,9 @@ export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
   if (flags.name !== undefined) o.serverName = checked('serverName', '--name', flags.name, flags.name);
   if (flags.httpPort !== undefined) o.httpPort = portFlag('--http-port', flags.httpPort);
   if (flags.storeDir !== undefined) o.storeDir = checked('storeDir', '--store-dir', flags.storeDir, flags.storeDir);
+  if (flags.jetstreamSync !== undefined) {
+    o.jetstreamSync = checked('jetstreamSync', '--jetstream-sync', flags.jetstreamSync as ServerOptions['jetstreamSync'], flags.jetstreamSync);
+  }
   if (flags.maxPayload !== undefined) {
     const bytes = parseSize(flags.maxPayload);
     if (bytes === undefined || checkOption('maxPayloadBytes', bytes) !== undefined) {

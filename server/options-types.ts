@@ -2,6 +2,7 @@
 // embedding callers all end up here; server/options.ts holds the defaults and the validation.
 
 import type { LogLevel } from '../runtime/logger.ts';
+import type { SyncMode } from '../streams/index.ts';
 import type { UserConfig } from './auth/users.ts';
 
 /** TLS material and policy of one listener (client port or WebSocket port). Paths are PEM files. */
@@ -53,6 +54,13 @@ export interface ServerOptions {
   storeDir: string | undefined;
   /** Memory for recently written JetStream messages, served to consumers without a disk read; 0 = none. */
   jetstreamReadCacheBytes: number;
+  /**
+   * When a JetStream write counts as done (a PubAck is sent): 'committed' (the default) at the
+   * LMDB commit, 'durable' after its fdatasync, 'none' never fsynced. docs/adr/0008-sync-modes.md.
+   */
+  jetstreamSync: SyncMode;
+  /** 'committed' mode: how often the store is fsynced (nats-server's sync_interval). */
+  jetstreamSyncIntervalMs: number;
   maxPayloadBytes: number;
   maxControlLineBytes: number;
   maxPendingBytes: number;

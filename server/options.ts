@@ -19,7 +19,12 @@ import {
   DEFAULT_WRITE_DEADLINE_MS,
   RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES,
 } from '../protocol/limits.ts';
-import { DEFAULT_READ_CACHE_BYTES as DEFAULT_JETSTREAM_READ_CACHE_BYTES } from '../streams/index.ts';
+import {
+  DEFAULT_READ_CACHE_BYTES as DEFAULT_JETSTREAM_READ_CACHE_BYTES,
+  DEFAULT_SYNC_INTERVAL_MS,
+  DEFAULT_SYNC_MODE,
+  SYNC_MODES,
+} from '../streams/index.ts';
 import { checkUsers } from './auth/users.ts';
 import type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
 
@@ -53,6 +58,8 @@ export function defaultOptions(): ServerOptions {
     httpHost: DEFAULT_HOST,
     storeDir: undefined,
     jetstreamReadCacheBytes: DEFAULT_JETSTREAM_READ_CACHE_BYTES,
+    jetstreamSync: DEFAULT_SYNC_MODE,
+    jetstreamSyncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
     maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
     maxControlLineBytes: DEFAULT_MAX_CONTROL_LINE_BYTES,
     maxPendingBytes: DEFAULT_MAX_PENDING_BYTES,
@@ -175,6 +182,8 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   httpHost: nonEmptyStringRule,
   storeDir: optionalPathRule,
   jetstreamReadCacheBytes: nonNegativeIntRule,
+  jetstreamSync: (v) => ((SYNC_MODES as readonly unknown[]).includes(v) ? undefined : `one of ${SYNC_MODES.join(', ')}`),
+  jetstreamSyncIntervalMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
   maxPayloadBytes: positiveIntRule(MAX_PAYLOAD_HARD_CAP_BYTES, 'a positive size in bytes'),
   maxControlLineBytes: positiveIntRule(INT32_MAX, 'a positive size in bytes'),
   maxPendingBytes: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive size in bytes'),

@@ -146,6 +146,8 @@ export class SluiceServer implements RunningServer {
         serverName: this.serverName,
         maxPayloadBytes: o.maxPayloadBytes,
         readCacheBytes: o.jetstreamReadCacheBytes,
+        sync: o.jetstreamSync,
+        syncIntervalMs: o.jetstreamSyncIntervalMs,
       });
       this.logger.info({ store_dir: o.storeDir }, 'JetStream enabled');
     }

@@ -11,7 +11,8 @@ import { ApiRouter } from './api/router.ts';
 import type { MessageBus } from './bus.ts';
 import { ConsumerRegistry } from './consumer/registry.ts';
 import { ConsumerStore } from './consumer/persistence.ts';
-import { StreamManager, type SyncSetting } from './manager.ts';
+import { StreamManager } from './manager.ts';
+import { DEFAULT_SYNC_MODE, type SyncMode } from './store/lmdb-env.ts';
 
 export interface JetStreamDeps {
   /** JetStream data lives in <storeDir>/jetstream (one LMDB environment). */
@@ -22,12 +23,10 @@ export interface JetStreamDeps {
   /** Reported as the stream leader in STREAM.INFO. */
   serverName: string;
   maxPayloadBytes: number;
-  /**
-   * When PubAcks are sent: 'committed' (default) after the LMDB commit (survives a process
-   * crash); 'durable' after its fdatasync (survives a power loss); 'none' LMDB noSync (never
-   * fsyncs; file streams then report `"sync":"none"` in STREAM.INFO). See docs/jetstream-streams.md.
-   */
-  sync?: SyncSetting;
+  /** When a write counts as done: docs/adr/0008-sync-modes.md. Default 'committed'. */
+  sync?: SyncMode;
+  /** Committed mode: how often the environment is fsynced; default 1 s. */
+  syncIntervalMs?: number;
   /** Budget of the recently-written-messages cache (store/record-cache.ts); 0 = none. */
   readCacheBytes?: number;
 }
@@ -61,7 +60,8 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     bus: deps.bus,
     clock: deps.clock,
     logger,
-    sync: deps.sync ?? 'committed',
+    sync: deps.sync ?? DEFAULT_SYNC_MODE,
+    syncIntervalMs: deps.syncIntervalMs,
     readCacheBytes: deps.readCacheBytes,
   };
   const manager = await StreamManager.open(managerDeps);
@@ -121,7 +121,8 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
 
 export { StreamManager, JsApiException } from './manager.ts';
 export { DEFAULT_READ_CACHE_BYTES } from './store/record-cache.ts';
-export type { StreamLifecycle, SyncSetting } from './manager.ts';
+export type { StreamLifecycle } from './manager.ts';
+export { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE, SYNC_MODES, SyncMode } from './store/lmdb-env.ts';
 export { ApiRouter, NO_RESPONSE, requestJson, requireEmpty, apiFail, API_PREFIX } from './api/router.ts';
 export type { ApiRequest, ApiRoute } from './api/router.ts';
 export { Stream } from './stream/stream.ts';

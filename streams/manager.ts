@@ -18,7 +18,7 @@ import { checkStreamUpdate, findOverlap, sameConfig } from './stream/config.ts';
 import { Stream } from './stream/stream.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { openLmdbStore } from './store/lmdb-store.ts';
-import { SyncMode, openLmdbEnvironment, type LmdbDb, type LmdbEnvironment } from './store/lmdb-env.ts';
+import { DEFAULT_SYNC_MODE, openLmdbEnvironment, type SyncMode, type LmdbDb, type LmdbEnvironment } from './store/lmdb-env.ts';
 import type { StreamStore } from './store/types.ts';
 
 /** An API-level failure carrying the exact error object to answer with. */
@@ -31,19 +31,15 @@ export class JsApiException extends Error {
   }
 }
 
-/**
- * When a PubAck is sent (docs/jetstream-streams.md): 'committed' (default, DESIGN principle 12)
- * after the LMDB commit — survives a process crash; 'durable' after the commit's fdatasync —
- * survives a power loss; 'none' with LMDB noSync — survives a process crash, never fsyncs.
- */
-export type SyncSetting = 'committed' | 'durable' | 'none';
-
 export interface ManagerDeps {
   readonly storeDir: string;
   readonly bus: MessageBus;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly sync?: SyncSetting;
+  /** When a write counts as done (docs/adr/0008-sync-modes.md); default 'committed'. */
+  readonly sync?: SyncMode;
+  /** Committed mode: how often the environment is fsynced; default 1 s. */
+  readonly syncIntervalMs?: number | undefined;
   /** Budget of the stores' shared read cache (store/record-cache.ts); default 16 MiB, 0 = none. */
   readonly readCacheBytes?: number | undefined;
 }
@@ -66,7 +62,7 @@ const META_DB = 'sluice:streams';
 
 export class StreamManager {
   readonly env: LmdbEnvironment;
-  readonly sync: SyncSetting;
+  readonly sync: SyncMode;
   private readonly meta: LmdbDb;
   private readonly streams = new Map<string, Stream>();
   private readonly listeners: StreamLifecycle[] = [];
@@ -79,7 +75,7 @@ export class StreamManager {
     this.deps = deps;
     this.logger = deps.logger;
     this.env = env;
-    this.sync = deps.sync ?? 'committed';
+    this.sync = env.sync;
     this.meta = env.root.openDB(META_DB, {});
   }
 
@@ -87,9 +83,9 @@ export class StreamManager {
   static async open(deps: ManagerDeps): Promise<StreamManager> {
     const dir = join(deps.storeDir, 'jetstream');
     mkdirSync(dir, { recursive: true });
-    const sync = deps.sync === 'none' ? SyncMode.None : deps.sync === 'durable' ? SyncMode.Durable : SyncMode.Committed;
     const env = openLmdbEnvironment(dir, {
-      sync,
+      sync: deps.sync ?? DEFAULT_SYNC_MODE,
+      syncIntervalMs: deps.syncIntervalMs,
       every: (fn, ms) => deps.clock.setInterval(fn, ms),
       readCacheBytes: deps.readCacheBytes,
     });

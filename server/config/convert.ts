@@ -6,6 +6,7 @@
 import type { ServerOptions } from '../options-types.ts';
 import { checkOption, invalidValueMessage, isLogLevel, parseDurationMs, parseSize } from '../options.ts';
 import { LOG_LEVELS } from '../../runtime/logger.ts';
+import { SYNC_MODES, type SyncMode } from '../../streams/index.ts';
 import type { ConfMap, ConfValue } from './nats-conf.ts';
 
 export class ConfigError extends Error {
@@ -53,6 +54,8 @@ export const asDurationMs: Conv<number> = (v, raw) => {
   return new Bad(DURATION_EXPECTED);
 };
 export const asLogLevel: Conv<string> = (v) => (isLogLevel(v) ? v : new Bad(`one of ${LOG_LEVELS.join(', ')}`));
+export const asSyncMode: Conv<SyncMode> = (v) =>
+  typeof v === 'string' && (SYNC_MODES as readonly string[]).includes(v) ? (v as SyncMode) : new Bad(`one of ${SYNC_MODES.join(', ')}`);
 export const asBool: Conv<boolean> = (v) => (typeof v === 'boolean' ? v : new Bad('true or false'));
 
 /** "host:port", "[v6]:port", ":port" or a bare port number, as nats-server's `listen`. */

@@ -44,13 +44,15 @@ describe('JSON config', () => {
       "host": "127.0.0.1", "port": 0, "server_name": "s1", "http_port": 8222, "store_dir": "/d",
       "max_payload": 2048, "max_control_line": 1024, "max_pending": "128MB", "max_connections": 10,
       "max_subscriptions": 5, "ping_interval": "30s", "ping_max": 3, "auth_timeout": 1.5,
-      "write_deadline": "2s", "log_level": "debug", "ports_file_dir": "/tmp/p"
+      "write_deadline": "2s", "log_level": "debug", "ports_file_dir": "/tmp/p",
+      "jetstream_sync": "none", "jetstream_sync_interval": "5s"
     }`).options;
     const camel = load(`{
       "host": "127.0.0.1", "port": 0, "name": "s1", "httpPort": 8222, "storeDir": "/d",
       "maxPayload": 2048, "maxControlLine": 1024, "maxPending": "128MB", "maxConnections": 10,
       "maxSubscriptions": 5, "pingInterval": "30s", "pingMax": 3, "authTimeout": "1500ms",
-      "writeDeadline": 2, "logLevel": "debug", "portsFileDir": "/tmp/p"
+      "writeDeadline": 2, "logLevel": "debug", "portsFileDir": "/tmp/p",
+      "jetstreamSync": "none", "jetstreamSyncIntervalMs": 5000
     }`).options;
     const want = {
       host: '127.0.0.1',
@@ -58,6 +60,8 @@ describe('JSON config', () => {
       serverName: 's1',
       httpPort: 8222,
       storeDir: '/d',
+      jetstreamSync: 'none',
+      jetstreamSyncIntervalMs: 5000,
       maxPayloadBytes: 2048,
       maxControlLineBytes: 1024,
       maxPendingBytes: 128 * 1024 * 1024,
@@ -101,6 +105,9 @@ describe('JSON config', () => {
     assertConfigError('{"pingIntervalMs": 0}', /"pingIntervalMs": expected a positive duration in milliseconds, got 0$/);
     assertConfigError('{"name": 5}', /"name": expected a string, got 5$/);
     assertConfigError('{"jetstream_read_cache": -1}', /"jetstream_read_cache": expected .*, got -1$/);
+    assertConfigError('{"jetstream_sync": "fast"}', /"jetstream_sync": expected one of committed, durable, none, got "fast"$/);
+    assertConfigError('jetstream { sync: sometimes }', /"jetstream\.sync": expected one of committed, durable, none/);
+    assertConfigError('jetstream { sync_interval: "soon" }', /"jetstream\.sync_interval": expected a duration/);
   });
 });
 
@@ -138,6 +145,9 @@ describe('nats-server syntax: mapping table', () => {
     ['jetstream store alias', 'jetstream { store: /js2 }', { storeDir: '/js2' }],
     ['jetstream read_cache (sluice key)', 'jetstream { store_dir: /js, read_cache: 32MB }', { storeDir: '/js', jetstreamReadCacheBytes: 32 * 1024 * 1024 }],
     ['jetstream read_cache 0 turns it off', 'jetstream { read_cache: 0 }', { storeDir: DEFAULT_JETSTREAM_STORE_DIR, jetstreamReadCacheBytes: 0 }],
+    ['jetstream sync (sluice key)', 'jetstream { sync: durable }', { storeDir: DEFAULT_JETSTREAM_STORE_DIR, jetstreamSync: 'durable' }],
+    ['jetstream sync_interval: always is durable', 'jetstream { sync_interval: always }', { storeDir: DEFAULT_JETSTREAM_STORE_DIR, jetstreamSync: 'durable' }],
+    ['jetstream sync_interval duration', 'jetstream { sync_interval: 30s }', { storeDir: DEFAULT_JETSTREAM_STORE_DIR, jetstreamSyncIntervalMs: 30_000 }],
     ['jetstream: enabled', 'jetstream: enabled', { storeDir: DEFAULT_JETSTREAM_STORE_DIR }],
     ['jetstream: true', 'jetstream: true', { storeDir: DEFAULT_JETSTREAM_STORE_DIR }],
     ['jetstream: disabled', 'jetstream: disabled', {}],

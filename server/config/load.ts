@@ -19,6 +19,7 @@ import {
   asPort,
   asSize,
   asString,
+  asSyncMode,
   Bad,
   asMap,
   Collector,
@@ -109,6 +110,9 @@ const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
   add(['http_host', 'httpHost'], 'httpHost', asString);
   add(['store_dir', 'storeDir'], 'storeDir', asString);
   add(['jetstream_read_cache', 'jetstreamReadCacheBytes'], 'jetstreamReadCacheBytes', asSize);
+  add(['jetstream_sync', 'jetstreamSync'], 'jetstreamSync', asSyncMode);
+  add(['jetstream_sync_interval'], 'jetstreamSyncIntervalMs', asDurationMs);
+  add(['jetstreamSyncIntervalMs'], 'jetstreamSyncIntervalMs', ms);
   add(['max_payload', 'maxPayload', 'maxPayloadBytes'], 'maxPayloadBytes', asSize);
   add(['max_control_line', 'maxControlLine', 'maxControlLineBytes'], 'maxControlLineBytes', asSize);
   add(['max_pending', 'maxPending', 'maxPendingBytes'], 'maxPendingBytes', asSize);
@@ -271,7 +275,7 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
         mapSecurityKey(c, key, v, root, raw);
         break;
       case 'jetstream': {
-        const js = mapJetStream(c, key, v);
+        const js = mapJetStream(c, key, v, raw);
         jetstream = js.enabled;
         if (js.storeDir !== undefined) jsStoreDir = js.storeDir;
         break;
@@ -327,7 +331,12 @@ interface StoreDirSetting {
   map: ConfMap;
 }
 
-function mapJetStream(c: Collector, key: string, v: ConfValue): { enabled: boolean; storeDir: StoreDirSetting | undefined } {
+function mapJetStream(
+  c: Collector,
+  key: string,
+  v: ConfValue,
+  raw: (map: ConfMap, key: string) => string | undefined,
+): { enabled: boolean; storeDir: StoreDirSetting | undefined } {
   if (typeof v === 'boolean') return { enabled: v, storeDir: undefined };
   if (typeof v === 'string') {
     const s = v.toLowerCase();
@@ -353,6 +362,19 @@ function mapJetStream(c: Collector, key: string, v: ConfValue): { enabled: boole
       case 'read_cache': // sluice's own key: memory for recently written messages
         c.set('jetstreamReadCacheBytes', c.convert(asSize, path, sv, block), path, sv, block);
         break;
+      case 'sync': // sluice's own key: committed | durable | none (docs/adr/0008-sync-modes.md)
+        c.set('jetstreamSync', c.convert(asSyncMode, path, sv, block), path, sv, block);
+        break;
+      case 'sync_interval': {
+        // nats-server's key: "always" fsyncs every write (our 'durable'); a duration is how often
+        // the store is fsynced in 'committed' mode.
+        if (typeof sv === 'string' && sv.toLowerCase() === 'always') {
+          c.set('jetstreamSync', 'durable', path, sv, block);
+        } else {
+          c.set('jetstreamSyncIntervalMs', c.convert(asDurationMs, path, sv, block, raw(block, sub)), path, sv, block);
+        }
+        break;
+      }
       default:
         c.unsupported(path, block);
     }

@@ -17,9 +17,8 @@
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ConsumerConfig } from '../../protocol/jetstream-api.ts';
-import type { SyncSetting } from '../manager.ts';
 import { isStateSnapshot, type StateSnapshot } from './ack-state.ts';
-import type { LmdbDb, LmdbEnvironment } from '../store/lmdb-env.ts';
+import type { LmdbDb, LmdbEnvironment, SyncMode } from '../store/lmdb-env.ts';
 
 const DB_NAME = 'sluice:consumers';
 /**
@@ -148,14 +147,14 @@ export class StateWriter {
 export class ConsumerStore {
   private readonly db: LmdbDb;
   private readonly env: LmdbEnvironment;
-  private readonly sync: SyncSetting;
+  private readonly sync: SyncMode;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly writers = new Set<StateWriter>();
   private queue: StateWriter[] = [];
   private readonly flushBound = (): void => this.flushQueued();
 
-  constructor(env: LmdbEnvironment, sync: SyncSetting, clock: Clock, logger: Logger) {
+  constructor(env: LmdbEnvironment, sync: SyncMode, clock: Clock, logger: Logger) {
     this.env = env;
     this.sync = sync;
     this.clock = clock;

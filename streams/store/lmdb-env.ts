@@ -39,24 +39,35 @@ export function readCopy(db: LmdbDb, key: Buffer): Buffer | undefined {
   return copyOut(shared, 0, (db as unknown as { lastSize: number }).lastSize);
 }
 
+/**
+ * When a write counts as done (a PubAck is sent, an API change is answered): docs/adr/0008-sync-modes.md.
+ * The one place this choice is named; the server option `jetstreamSync`, `jetstream { sync }` and
+ * `--jetstream-sync` all take these values.
+ */
 export const SyncMode = {
-  /** Acks wait for the commit's fdatasync: survives power loss. The default. */
-  Durable: 'durable',
-  /** Acks wait for the commit only (data in the OS page cache): survives a process crash, not a
-   * power loss. Commits skip the fdatasync (LMDB noSync); the whole environment is fsynced every
-   * `syncIntervalMs` instead, like nats-server's sync_interval (it also acks before fsync).
-   * Measured here: a commit-with-fdatasync costs ~4 ms p50 on this disk, a noSync commit ~0.2 ms. */
+  /** The default. Done at the LMDB commit (the data is in the OS page cache: survives a process
+   * crash, kill -9 included). Commits skip the fdatasync (LMDB noSync); the whole environment is
+   * fsynced every `syncIntervalMs` (1 s by default) instead, so a power loss loses at most about
+   * that much. nats-server also acks before it fsyncs (its sync_interval, 2 min by default).
+   * Measured here: a commit with fdatasync costs ~4 ms p50 on this disk, a noSync commit ~0.2 ms. */
   Committed: 'committed',
-  /** LMDB noSync: no fdatasync at all. Survives a process crash; a power loss may lose recent
-   * transactions or, per LMDB, corrupt the environment. Faster; must be advertised as such. */
+  /** Done after the commit's fdatasync: survives a power loss. */
+  Durable: 'durable',
+  /** LMDB noSync and no periodic fsync: PubAcks still go out at the commit, config and consumer
+   * state writes are not waited for, and nothing is ever fsynced (the OS writes pages back when it
+   * likes). A power loss may lose recent transactions or, per LMDB, corrupt the environment. File
+   * streams report `"sync": "none"` in STREAM.INFO. */
   None: 'none',
 } as const;
 export type SyncMode = (typeof SyncMode)[keyof typeof SyncMode];
+export const SYNC_MODES: readonly SyncMode[] = Object.values(SyncMode);
+export const DEFAULT_SYNC_MODE: SyncMode = SyncMode.Committed;
 
 export interface LmdbEnvironmentOptions {
+  /** Default: DEFAULT_SYNC_MODE ('committed'). */
   sync?: SyncMode;
   /** Committed mode: how often the environment is fsynced. Default 1 s. */
-  syncIntervalMs?: number;
+  syncIntervalMs?: number | undefined;
   /** Runs periodic work (a Clock's setInterval): committed mode's fsync, read-cache expiry. */
   every?: (fn: () => void, ms: number) => { cancel(): void };
   /** Memory for recently written messages served to readers without LMDB reads; 0 = none. */
@@ -72,7 +83,7 @@ export interface BatchParticipant {
 
 /** 3 sub-databases per stream for 4096 streams, plus room for consumers and raft logs. */
 const DEFAULT_MAX_DBS = 3 * 4096 + 256;
-const DEFAULT_SYNC_INTERVAL_MS = 1000;
+export const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
 /** One per path per process: the native environment and what every handle on it shares. */
 interface SharedRoot {
@@ -141,7 +152,7 @@ export class LmdbEnvironment {
 
   constructor(path: string, opts: LmdbEnvironmentOptions = {}) {
     this.path = resolve(path);
-    this.sync = opts.sync ?? SyncMode.Durable;
+    this.sync = opts.sync ?? DEFAULT_SYNC_MODE;
     this.shared = sharedRoot(this.path, this.sync !== SyncMode.Durable, opts.maxDbs ?? DEFAULT_MAX_DBS);
     if (this.sync === SyncMode.Committed && opts.every !== undefined) {
       this.syncTimer = opts.every(() => this.syncNow(), opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);

@@ -17,9 +17,17 @@ export interface ChildServer {
   kill(): Promise<void>;
 }
 
-export async function startChildServer(opts: { storeDir: string; portsDir: string; name: string }): Promise<ChildServer> {
+export interface ChildServerOptions {
+  storeDir: string;
+  portsDir: string;
+  name: string;
+  /** More `sluice server` flags. */
+  args?: readonly string[];
+}
+
+export async function startChildServer(opts: ChildServerOptions): Promise<ChildServer> {
   const args = ['--import', 'tsx', 'cli/main.ts', 'server', '--port', '0', '--store-dir', opts.storeDir];
-  args.push('--ports-file-dir', opts.portsDir, '--name', opts.name, '--log-level', 'warn');
+  args.push('--ports-file-dir', opts.portsDir, '--name', opts.name, '--log-level', 'warn', ...(opts.args ?? []));
   const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

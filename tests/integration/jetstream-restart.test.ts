@@ -24,8 +24,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function startChild(): Promise<ChildServer> {
-  const child = await startChildServer({ storeDir, portsDir, name: 'restart' });
+async function startChild(args: readonly string[] = [], dir = storeDir): Promise<ChildServer> {
+  const child = await startChildServer({ storeDir: dir, portsDir, name: 'restart', args });
   children.push(child);
   return child;
 }
@@ -92,3 +92,34 @@ test('acked messages survive SIGKILL with their sequences; publishing continues 
     await kill(second);
   }
 });
+
+// The other two sync modes (docs/adr/0008-sync-modes.md), chosen with the flag: both still ack
+// at or after the commit, so a process crash loses nothing acked; 'none' says so in STREAM.INFO.
+for (const mode of ['durable', 'none'] as const) {
+  test(`--jetstream-sync ${mode}: acked messages survive SIGKILL`, async () => {
+    const dir = join(work, `store-${mode}`);
+    const n = 500;
+    const first = await startChild(['--jetstream-sync', mode], dir);
+    let nc: NatsConnection = await connect({ servers: first.url, reconnect: false });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const si = await jsm.streams.add({ name: 'SYNC', subjects: ['sync.>'] });
+      assert.equal((si as unknown as { sync?: string }).sync, mode === 'none' ? 'none' : undefined);
+      const js = jetstream(nc);
+      const acks = await Promise.all(Array.from({ length: n }, (_, i) => js.publish(`sync.${i}`, `m${i}`)));
+      assert.equal(acks.at(-1)!.seq, n);
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+    await kill(first);
+    const second = await startChild(['--jetstream-sync', mode], dir);
+    nc = await connect({ servers: second.url, reconnect: false });
+    try {
+      const info = await (await jetstreamManager(nc)).streams.info('SYNC');
+      assert.deepEqual([info.state.messages, info.state.last_seq], [n, n]);
+    } finally {
+      await nc.close().catch(() => undefined);
+      await kill(second);
+    }
+  });
+}

@@ -1,5 +1,5 @@
 // The leader's view of one follower's log: how far it matches, what to send next, and the flow
-// control that bounds how much is in flight (DESIGN principle 6: the raft inflight limit).
+// control that bounds how much is in flight (docs/DESIGN.md principle 6: the raft inflight limit).
 //
 // States (as in etcd-io/raft tracker/progress.go):
 // - Probe: the leader does not know where the follower's log ends. It sends one Append at a

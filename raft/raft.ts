@@ -10,8 +10,8 @@
 //
 // Modelled on etcd-io/raft (raft.go, rawnode.go): per-role step functions, Progress-based flow
 // control, pre-vote, check-quorum, read-index, leadership transfer. Design decisions are in
-// docs/adr/0002-raft-design.md. This file exceeds the ~500-line guideline by design (DESIGN.md
-// principle 14): the per-role step logic reads best in one place.
+// docs/adr/0002-raft-design.md. This file exceeds the ~500-line guideline by design
+// (docs/DESIGN.md principle 14): the per-role step logic reads best in one place.
 
 import { assert } from '../runtime/assert.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';

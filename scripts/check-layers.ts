@@ -1,4 +1,4 @@
-// Enforces the layering in DESIGN.md: which top-level folder may import which.
+// Enforces the layering in docs/DESIGN.md: which top-level folder may import which.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';

@@ -1,4 +1,4 @@
-// The INFO object a client receives on accept (spec/client-protocol.md §3). Fields that
+// The INFO object a client receives on accept (docs/protocol.md, INFO). Fields that
 // nats-server omits when empty/false are left out here too.
 
 import { ADVERTISED_SERVER_VERSION, PROTOCOL_VERSION } from '../protocol/version.ts';

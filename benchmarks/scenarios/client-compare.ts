@@ -1,5 +1,5 @@
 // client-pubsub / client-reqrep: our client (sluice/client) against the official
-// @nats-io/transport-node v3 on the SAME server in the same run — issue 6's performance bar
+// @nats-io/transport-node v3 on the SAME server in the same run — the client's performance bar
 // (pubsub 16 B msgs/s >= 1.0x the official client; request/reply p99 <= 1.0x).
 //
 // Each run measures both clients, alternating official/ours over `rounds` rounds, and reports the

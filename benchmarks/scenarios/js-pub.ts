@@ -1,4 +1,4 @@
-// js-pub and js-pub-sync: JetStream publish with PubAcks, issue 4's performance bar.
+// js-pub and js-pub-sync: JetStream publish with PubAcks, the JetStream publish performance bar.
 //
 // One raw-socket connection does everything: it deletes a leftover stream BENCH (so the scenario
 // can be repeated against a long-running server, e.g. when profiling with run.ts), creates

@@ -1,7 +1,7 @@
 // reqrep-client: sequential request/reply with the official client (@nats-io/transport-node v3) at
 // both ends: a responder connection whose subscription callback calls msg.respond(), and a
 // requester that awaits nc.request() one at a time. This is the "reqrep p99 (official client,
-// sequential)" bar of issue 2; it includes the client's own costs (inbox mux, promises), which are
+// sequential)" bar; it includes the client's own costs (inbox mux, promises), which are
 // the same against both servers.
 
 import { performance } from 'node:perf_hooks';

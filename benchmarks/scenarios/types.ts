@@ -50,7 +50,7 @@ export interface Scenario {
   /** Key of the metric compared between servers (the ratio sluice / nats-server). */
   primary: string;
   needs?: ServerFeature[];
-  /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. issue 2's ">= 0.5x". */
+  /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. ">= 0.5x". */
   bar?: { op: '>=' | '<='; ratio: number };
   run(ctx: RunContext): Promise<Metrics>;
 }

@@ -1,4 +1,4 @@
-// ws-pubsub: 1 publisher -> 1 subscriber, both over WebSocket (issue 3's bar: >= 0.5x nats-server's
+// ws-pubsub: 1 publisher -> 1 subscriber, both over WebSocket (its bar: >= 0.5x nats-server's
 // WebSocket listener). The generator speaks the client protocol inside binary WebSocket messages
 // through the `ws` package: the publisher sends the same ~256 KiB blocks of PUB frames as the TCP
 // pubsub scenario (one block per WebSocket message, sequence-stamped), the subscriber feeds every

@@ -1,6 +1,7 @@
 // TLS for the client port, the NATS way: the server sends INFO in the clear (with tls_required),
-// then the client starts the TLS handshake on the same socket (spec/client-protocol.md §2). With
-// `handshakeFirst` the handshake comes before INFO instead (clients opt in with handshakeFirst).
+// then the client starts the TLS handshake on the same socket (docs/protocol.md, "Connection
+// lifecycle"). With `handshakeFirst` the handshake comes before INFO instead (clients opt in with
+// handshakeFirst).
 // After the handshake this is an ordinary socket transport over the TLS socket.
 
 import { readFileSync } from 'node:fs';

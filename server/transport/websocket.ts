@@ -1,4 +1,4 @@
-// The WebSocket listener (spec/websocket.md): HTTP/1.1 upgrade handled by the `ws` package, our
+// The WebSocket listener (docs/websocket.md): HTTP/1.1 upgrade handled by the `ws` package, our
 // own origin policy applied before it, then the same client protocol carried in the frames. The
 // frames have no meaning to NATS: each message's bytes go to the connection's parser as if they
 // came over TCP, and each flush of the connection goes out as one binary message.
@@ -120,7 +120,7 @@ export function normalizeOrigin(origin: string): string | undefined {
 
 /**
  * Is a request with this Origin acceptable? Requests without an Origin (non-browser clients) are
- * always accepted; browsers always send one (spec/websocket.md §5).
+ * always accepted; browsers always send one (docs/websocket.md, origins).
  */
 export function originAllowed(
   origin: string | undefined,

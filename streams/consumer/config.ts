@@ -171,7 +171,7 @@ export function filtersOf(cfg: ConsumerConfig): string[] {
 /**
  * nats-server setConsumerConfigDefaults (non-pedantic), plus the ephemeral inactive threshold
  * nats-server stamps on the consumer after creation: applying it here makes an identical re-create
- * of an ephemeral compare equal (user-needs item 3: re-creates must be idempotent).
+ * of an ephemeral compare equal (docs/DESIGN.md, user needs 3: re-creates must be idempotent).
  */
 export function applyConsumerDefaults(input: ConsumerConfig, stream: StreamConfig): ConsumerConfig {
   const cfg: ConsumerConfig = { ...input };

@@ -1,7 +1,7 @@
 // A raft log on LMDB, implementing raft/'s Storage interface.
 //
-// One LMDB environment per server (DESIGN.md): this takes the already-open root database and a
-// name prefix, and opens two named sub-databases in it:
+// One LMDB environment per server (docs/DESIGN.md): this takes the already-open root database
+// and a name prefix, and opens two named sub-databases in it:
 //   <prefix>:log    entries, keyed by the index as 8 bytes big-endian (so LMDB's byte order is
 //                   log order); value = [term u64 BE][kind u8][data]
 //   <prefix>:state  msgpack records: 'hard' (term, vote, commit), 'start' (the dummy position

@@ -3,9 +3,9 @@
 // with its store timestamp), so a FIFO of entries gives expiry from the front in O(1) amortised
 // per id, and nothing ever scans the whole window.
 //
-// Memory is bounded twice: by time (the window) and by `maxEntries` (a named policy, DESIGN
-// principle 6): past it the oldest ids are forgotten early, which shortens the effective window
-// under extreme publish rates rather than growing without bound.
+// Memory is bounded twice: by time (the window) and by `maxEntries` (a named policy,
+// docs/DESIGN.md principle 6): past it the oldest ids are forgotten early, which shortens the
+// effective window under extreme publish rates rather than growing without bound.
 
 import type { TimeNs } from '../store/types.ts';
 

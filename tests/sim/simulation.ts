@@ -1,5 +1,5 @@
-// Deterministic simulation of a raft cluster (DESIGN principle 9; in the spirit of TigerBeetle's
-// VOPR and etcd's rafttest).
+// Deterministic simulation of a raft cluster (docs/DESIGN.md principle 9; in the spirit of
+// TigerBeetle's VOPR and etcd's rafttest).
 //
 // One seeded Rng decides everything: cluster size and raft options, network faults, which
 // event happens when, and every node's election jitter. Virtual time advances from event to

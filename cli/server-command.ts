@@ -3,14 +3,13 @@
 // Precedence: defaults < config file (--config) < flags. Every flag value is checked by the same
 // rule as the option it sets, and a bad one is reported naming the flag. The server logs its
 // bound ports itself; this command only starts it, relays config warnings, and shuts it down.
-//
-// Later issues add --cluster-name, --cluster-port and --routes, with exactly those names.
 
 import { Command } from 'commander';
 import {
   checkOption,
   completeTlsOptions,
   createPinoLogger,
+  DEFAULT_CLUSTER_NAME,
   DEFAULT_HOST,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PORT,
@@ -18,9 +17,12 @@ import {
   loadConfigFile,
   LOG_LEVELS,
   OptionsError,
+  parseRouteUrl,
   parseSize,
   resolveOptionsWithWarnings,
+  ROUTE_URL_EXPECTED,
   startServer,
+  type ClusterOptions,
   type PinoLogger,
   type ServerOptions,
   type TlsOptions,
@@ -34,6 +36,9 @@ export interface ServerFlags {
   httpPort?: string;
   storeDir?: string;
   jetstreamSync?: string;
+  clusterPort?: string;
+  clusterName?: string;
+  routes?: string;
   maxPayload?: string;
   config?: string;
   logLevel?: string;
@@ -59,6 +64,9 @@ export function createServerCommand(): Command {
     .option('--store-dir <dir>', 'JetStream storage directory (default: JetStream off)')
     .option('--jetstream-sync <mode>', 'when a JetStream write is acknowledged: committed (default: at the commit, fsync every second), durable (after fsync), none (never fsync)')
     .option('--max-payload <size>', `largest message payload, e.g. 1048576 or 1MB (default: ${DEFAULT_MAX_PAYLOAD_BYTES})`)
+    .option('--cluster-port <port>', 'cluster port for routes from other servers; 0 (or -1) picks a free port (default: not clustered)')
+    .option('--cluster-name <name>', `cluster name; routes from another cluster are refused (default: ${DEFAULT_CLUSTER_NAME})`)
+    .option('--routes <urls>', 'seed routes to join, comma-separated: nats-route://host:port[,...]')
     .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: info)`)
     .option('--ports-file-dir <dir>', 'write <dir>/<name>_<pid>.ports listing the bound URLs')
@@ -126,7 +134,28 @@ export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
   if (flags.token !== undefined) o.token = checked('token', '--token', flags.token, flags.token);
   const tls = tlsFromFlags(flags);
   if (tls !== undefined) o.tls = tls;
+  const cluster = clusterFromFlags(flags);
+  if (cluster !== undefined) o.cluster = cluster as ServerOptions['cluster'];
   return o;
+}
+
+/** --cluster-* and --routes as a partial cluster setting; undefined when none were given. */
+function clusterFromFlags(flags: ServerFlags): Partial<ClusterOptions> | undefined {
+  const { clusterPort, clusterName, routes } = flags;
+  if (clusterPort === undefined && clusterName === undefined && routes === undefined) return undefined;
+  const c: Partial<ClusterOptions> = {};
+  if (clusterPort !== undefined) c.port = portFlag('--cluster-port', clusterPort);
+  if (clusterName !== undefined) {
+    if (clusterName === '' || /\s/.test(clusterName)) throw flagError('--cluster-name', 'a name without whitespace', clusterName);
+    c.name = clusterName;
+  }
+  if (routes !== undefined) {
+    const list = routes.split(',').map((r) => r.trim()).filter((r) => r !== '');
+    const bad = list.find((r) => parseRouteUrl(r) === undefined);
+    if (bad !== undefined || list.length === 0) throw flagError('--routes', ROUTE_URL_EXPECTED + ' (comma-separated)', routes);
+    c.routes = list;
+  }
+  return c;
 }
 
 /** --tls-* flags as a TLS setting (defaults filled in); undefined when none were given. */
@@ -160,6 +189,8 @@ export function serverSettingsFromFlags(flags: ServerFlags): ServerSettings {
     warnings.push(...loaded.warnings);
   }
   const merged = { ...fromFile, ...fromFlags };
+  // Cluster flags override the file's cluster block field by field.
+  if (fromFile.cluster !== undefined && fromFlags.cluster !== undefined) merged.cluster = { ...fromFile.cluster, ...fromFlags.cluster };
   // TLS flags name the files; the file's other TLS settings (timeout, handshake_first) still apply.
   if (fromFile.tls !== undefined && fromFlags.tls !== undefined) {
     merged.tls = { ...fromFlags.tls, timeoutMs: fromFile.tls.timeoutMs, handshakeFirst: fromFile.tls.handshakeFirst };

@@ -84,6 +84,18 @@ export class SubjectTrie<T> {
     return this.count;
   }
 
+  /** Every stored value, in no particular order (a walk of the whole trie: not for hot paths). */
+  *values(): IterableIterator<T> {
+    const stack: TrieNode<T>[] = [this.root];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      yield* node.valueList;
+      if (node.literals !== null) for (const child of node.literals.values()) stack.push(child);
+      if (node.star !== null) stack.push(node.star);
+      if (node.gt !== null) stack.push(node.gt);
+    }
+  }
+
   /** Changes whenever the contents change; match caches compare it. */
   get generation(): number {
     return this.gen;

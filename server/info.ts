@@ -31,6 +31,16 @@ export interface InfoContext {
   readonly ws?: ListenerInfo;
   /** host:port of the WebSocket listeners clients may use (INFO `ws_connect_urls`). */
   readonly wsConnectUrls?: readonly string[];
+  /** When clustered: the cluster's name and every server's client URLs (INFO `connect_urls`). */
+  readonly cluster?: ClusterInfo;
+}
+
+export interface ClusterInfo {
+  readonly name: string;
+  /** host:port of every server in the cluster (this one included) for TCP clients. */
+  connectUrls(): readonly string[];
+  /** The same for WebSocket clients. */
+  wsConnectUrls(): readonly string[];
 }
 
 /** Per-connection parts of INFO. */
@@ -67,6 +77,13 @@ export function buildClientInfo(
   info.client_id = clientId;
   if (clientIp) info.client_ip = clientIp;
   if (extras.nonce !== '') info.nonce = extras.nonce;
+  if (ctx.cluster !== undefined) {
+    info.cluster = ctx.cluster.name;
+    // Clients add these to their server list and fail over to them; WebSocket clients are given
+    // WebSocket URLs, as nats-server does.
+    const urls = extras.transport === 'ws' ? ctx.cluster.wsConnectUrls() : ctx.cluster.connectUrls();
+    if (urls.length > 0) info.connect_urls = [...urls];
+  }
   // WebSocket clients would take these as their own server pool (nats-server sends them other
   // servers' WebSocket URLs as connect_urls); a single server has none to offer them.
   if (extras.transport === 'tcp' && ctx.wsConnectUrls !== undefined && ctx.wsConnectUrls.length > 0) {

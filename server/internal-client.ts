@@ -61,7 +61,7 @@ export class InternalClient implements MessageTarget, MessageBus {
 
   hasInterest(subject: string): boolean {
     const m = this.router.match(subject);
-    return m.plain.length > 0 || m.queues.length > 0;
+    return m.plain.length > 0 || m.queues.length > 0 || m.routes.length > 0;
   }
 
   deliverMsg(sub: Subscription, _subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {

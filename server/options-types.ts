@@ -19,6 +19,23 @@ export interface TlsOptions {
   handshakeFirst: boolean;
 }
 
+/** The cluster listener and routes (nats-server's `cluster {}` block); docs/adr/0009-cluster-routes.md. */
+export interface ClusterOptions {
+  /** Cluster name; a route from a server with another name is refused. */
+  name: string;
+  /** Interface for the cluster listener; '' = the client `host`. */
+  host: string;
+  /** Cluster port; 0 picks a free one. */
+  port: number;
+  /** Seed routes to dial, nats-route://host:port; the rest of the mesh is learnt from them. */
+  routes: string[];
+  /** Keep-alive on each route: a PING this often, the link dropped after `maxPingsOutstanding` unanswered. */
+  pingIntervalMs: number;
+  maxPingsOutstanding: number;
+  /** Bytes queued to one peer before the route is dropped as a slow consumer (it reconnects). */
+  maxPendingBytes: number;
+}
+
 /** The WebSocket listener's settings besides its port (nats-server's `websocket {}` block). */
 export interface WebSocketOptions {
   /** Interface for the WebSocket listener; '' = the client `host`. */
@@ -77,6 +94,8 @@ export interface ServerOptions {
   /** WebSocket listener port; undefined = no WebSocket listener; 0 = a free port. */
   wsPort: number | undefined;
   websocket: WebSocketOptions;
+  /** undefined = not clustered. */
+  cluster: ClusterOptions | undefined;
   /** TLS on the client port; undefined = plain TCP. */
   tls: TlsOptions | undefined;
   /** Single-token authentication (plain or bcrypt hash). */

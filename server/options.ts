@@ -26,6 +26,7 @@ import {
   SYNC_MODES,
 } from '../streams/index.ts';
 import { checkUsers } from './auth/users.ts';
+import { clusterRule, defaultClusterOptions } from './cluster/options.ts';
 import type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
 
 export type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
@@ -73,6 +74,7 @@ export function defaultOptions(): ServerOptions {
     portsFileDir: undefined,
     wsPort: undefined,
     websocket: defaultWebSocketOptions(),
+    cluster: undefined,
     tls: undefined,
     token: undefined,
     user: undefined,
@@ -197,6 +199,7 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   portsFileDir: optionalPathRule,
   wsPort: optionalPortRule,
   websocket: websocketRule,
+  cluster: clusterRule,
   tls: tlsRule('tls'),
   token: optionalStringRule('a non-empty token'),
   user: optionalStringRule('a non-empty user name'),
@@ -265,6 +268,7 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
     }
     resolved.websocket = ws;
   }
+  if (isPlainObject(given.cluster)) resolved.cluster = { ...defaultClusterOptions(), ...definedOnly(given.cluster) };
   const tls = given.tls;
   if (isPlainObject(tls) && typeof tls.certFile === 'string' && typeof tls.keyFile === 'string') {
     resolved.tls = completeTlsOptions(tls as unknown as TlsOptions);
@@ -312,6 +316,10 @@ function checkAuthCombination(o: ServerOptions): void {
   if (o.token !== undefined && o.user !== undefined) {
     throw new OptionsError('token', 'invalid value for "token": a token cannot be combined with a single user ("user")');
   }
+}
+
+function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 export function resolveOptions(partial: Partial<ServerOptions>): ServerOptions {

@@ -20,7 +20,8 @@ import { buildVarz } from './monitor/varz.ts';
 import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
-import { Router } from './router/router.ts';
+import { GLOBAL_ACCOUNT, Router } from './router/router.ts';
+import { Cluster, advertiseHost } from './cluster/cluster.ts';
 import { ServerStats } from './stats.ts';
 import { startClientListeners, type ClientListeners } from './listeners.ts';
 import type { ClientTransport } from './transport/types.ts';
@@ -73,7 +74,10 @@ export class SluiceServer implements RunningServer {
   /** The server's own pseudo-client: JetStream and other internal handlers subscribe through it. */
   private readonly internal: InternalClient;
   private readonly jetstreamClock: Clock;
+  private readonly rng: Rng;
   jetstream: JetStreamService | undefined;
+  /** The routes to the other servers, when clustered. */
+  cluster: Cluster | undefined;
   private readonly connections = new Map<number, ClientConnection>();
   private readonly connectionContext: ConnectionContext;
   private readonly startMs: number;
@@ -92,7 +96,8 @@ export class SluiceServer implements RunningServer {
     this.logger = deps.logger ?? createPinoLogger(options.logLevel);
     this.serverId = newServerId();
     this.serverName = options.serverName || this.serverId;
-    this.router = new Router(deps.rng ?? systemRng());
+    this.rng = deps.rng ?? systemRng();
+    this.router = new Router(this.rng);
     this.flusher = new Flusher(this.clock);
     this.jetstreamClock = deps.jetstreamClock ?? this.clock;
     this.internal = new InternalClient(0, this.router, (err, subject) =>
@@ -167,6 +172,7 @@ export class SluiceServer implements RunningServer {
     };
     this.logger.info({ url: this.clientUrl, port: this.ports.client, tls: o.tls !== undefined }, 'listening for client connections');
     if (this.wsUrl !== undefined) this.logger.info({ url: this.wsUrl, port: this.ports.ws }, 'listening for websocket clients');
+    if (o.cluster !== undefined) await this.startCluster(o.cluster);
     if (o.httpPort !== undefined) {
       this.monitor = await startMonitor(o.httpHost, o.httpPort, this.monitorEndpoints(), this.logger);
       this.ports.http = this.monitor.port;
@@ -177,6 +183,7 @@ export class SluiceServer implements RunningServer {
         nats: [this.clientUrl],
         monitoring: this.httpUrl ? [this.httpUrl] : [],
         websocket: this.wsUrl ? [this.wsUrl] : [],
+        cluster: this.cluster ? [this.cluster.url] : [],
       });
     }
     this.logger.info({ server_id: this.serverId, server_name: this.serverName }, 'server is ready');
@@ -187,7 +194,45 @@ export class SluiceServer implements RunningServer {
     return this.closing;
   }
 
+  private async startCluster(options: NonNullable<ServerOptions['cluster']>): Promise<void> {
+    const o = this.options;
+    const clientUrls = [`${advertiseHost(o.host)}:${this.ports.client}`];
+    const wsUrls = this.listeners?.wsConnectUrls ?? [];
+    const cluster = new Cluster({
+      serverId: this.serverId,
+      serverName: this.serverName,
+      options,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.logger,
+      flusher: this.flusher,
+      routerFor: (account) => (account === GLOBAL_ACCOUNT ? this.router : undefined),
+      // JetStream stays per server until streams are replicated: its API and stream subjects
+      // are not offered to the other servers.
+      isServerLocal: (sub) => sub.target === this.internal,
+      clientUrls: () => clientUrls,
+      wsUrls: () => wsUrls,
+      membershipChanged: () => this.onClusterChanged(),
+    });
+    this.cluster = cluster;
+    this.router.interestListener = cluster;
+    // Interest that exists before the first route (JetStream's consumers) is known from the start.
+    for (const sub of this.router.localSubscriptions()) cluster.localInterest(this.router.account, sub, true);
+    this.infoContext = {
+      ...this.infoContext!,
+      cluster: { name: options.name, connectUrls: () => cluster.connectUrls(), wsConnectUrls: () => cluster.wsConnectUrls() },
+    };
+    await cluster.start(o.host);
+    this.ports.cluster = cluster.port;
+  }
+
+  /** A peer came or went: clients learn the new set of URLs (nats-server's async INFO). */
+  private onClusterChanged(): void {
+    for (const conn of this.connections.values()) conn.sendAsyncInfo();
+  }
+
   private async shutdown(): Promise<void> {
+    await this.cluster?.close();
     const listenerClosed = this.listeners?.close();
     for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
     await listenerClosed;

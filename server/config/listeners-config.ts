@@ -3,10 +3,11 @@
 // (cipher_suites, pinned_certs, jwt_cookie, a websocket-specific authorization, ...) are one
 // warning each.
 
-import type { TlsOptions, WebSocketOptions } from '../options-types.ts';
+import type { ClusterOptions, TlsOptions, WebSocketOptions } from '../options-types.ts';
 import { completeTlsOptions, defaultWebSocketOptions } from '../options.ts';
 import type { RawLookup } from './auth-config.ts';
-import { asBool, asDurationMs, asHostPort, asMap, asPort, asString, Bad, POSITIVE_DURATION_EXPECTED, type Collector, type Conv } from './convert.ts';
+import { defaultClusterOptions } from '../cluster/options.ts';
+import { asBool, asDurationMs, asHostPort, asInt, asMap, asPort, asString, Bad, POSITIVE_DURATION_EXPECTED, type Collector, type Conv } from './convert.ts';
 
 const asStringList: Conv<string[]> = (v) => {
   if (typeof v === 'string') return [v];
@@ -121,4 +122,47 @@ export function mapWebSocketBlock(c: Collector, key: string, v: unknown, raw: Ra
   // Without a port the settings are kept (a --ws-port flag may supply it) but nothing listens.
   if (port !== undefined) c.set('wsPort', port, `${key}.port`, port, block);
   c.set('websocket', ws, key, v, block);
+}
+
+/**
+ * A `cluster { name, listen | host + port, routes: [...] }` block (nats-server's keys). Route
+ * authorization, TLS, pooling and compression are not supported yet: warned about and ignored.
+ */
+export function mapClusterBlock(c: Collector, key: string, v: unknown, raw: RawLookup): void {
+  const block = asMap(c, key, v);
+  const cluster: Partial<ClusterOptions> = {};
+  for (const [sub, sv] of Object.entries(block)) {
+    const path = `${key}.${sub}`;
+    switch (sub.toLowerCase()) {
+      case 'name':
+        cluster.name = c.convert(asString, path, sv, block);
+        break;
+      case 'port':
+        cluster.port = c.convert(asPort, path, sv, block);
+        break;
+      case 'host':
+      case 'net':
+        cluster.host = c.convert(asString, path, sv, block);
+        break;
+      case 'listen': {
+        const hp = c.convert(asHostPort, path, sv, block);
+        if (hp.host !== undefined) cluster.host = hp.host;
+        cluster.port = hp.port;
+        break;
+      }
+      case 'routes':
+        cluster.routes = c.convert(asStringList, path, sv, block);
+        break;
+      case 'pingintervalms':
+        // sluice's JSON spelling (resolved options round-trip through JSON).
+        cluster.pingIntervalMs = c.convert(asInt, path, sv, block);
+        break;
+      case 'ping_interval':
+        cluster.pingIntervalMs = c.convert(asDurationMs, path, sv, block, raw(block, sub));
+        break;
+      default:
+        c.unsupported(path, block);
+    }
+  }
+  c.set('cluster', { ...defaultClusterOptions(), ...cluster }, key, v, block);
 }

@@ -28,7 +28,7 @@ import {
   type Conv,
   type LoadedConfig,
 } from './convert.ts';
-import { mapTlsBlock, mapWebSocketBlock } from './listeners-config.ts';
+import { mapClusterBlock, mapTlsBlock, mapWebSocketBlock } from './listeners-config.ts';
 import { NatsConfError, parseNatsConf, type ConfMap, type ConfValue, type ParsedConf } from './nats-conf.ts';
 
 export { ConfigError } from './convert.ts';
@@ -169,6 +169,9 @@ function mapSecurityKey(c: Collector, key: string, v: unknown, parent: ConfMap, 
     case 'ws':
       mapWebSocketBlock(c, key, v, raw);
       return true;
+    case 'cluster':
+      mapClusterBlock(c, key, v, raw);
+      return true;
     case 'ws_port':
     case 'wsport':
       c.set('wsPort', c.convert(asPort, key, v, parent), key, v, parent);
@@ -272,6 +275,7 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
       case 'authorization':
       case 'tls':
       case 'websocket':
+      case 'cluster':
         mapSecurityKey(c, key, v, root, raw);
         break;
       case 'jetstream': {

@@ -126,6 +126,16 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     return this.out.length + this.transport.pendingWriteBytes();
   }
 
+  /**
+   * An INFO after the handshake (the cluster's client URLs changed), for clients that said in
+   * CONNECT they understand one (protocol >= 1), as nats-server does.
+   */
+  sendAsyncInfo(): void {
+    if (this.closed || !this.connectReceived || this.protocol < 1) return;
+    writeInfo(this.out, this.ctx.infoFor(this));
+    this.ctx.flusher.markDirty(this);
+  }
+
   /** Sends INFO and starts reading. */
   start(): void {
     writeInfo(this.out, this.ctx.infoFor(this));

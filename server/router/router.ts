@@ -4,8 +4,8 @@
 import { SubjectTrie } from '../../protocol/subject-trie.ts';
 import { isValidSubject } from '../../protocol/subject.ts';
 import type { Rng } from '../../runtime/rng.ts';
-import { MatchCache, splitMatches, type MatchResult } from './match-cache.ts';
-import type { MessageTarget, Subscription } from './subscription.ts';
+import { MatchCache, splitMatches, type MatchResult, type QueueGroup } from './match-cache.ts';
+import type { MessageTarget, RouteTarget, Subscription } from './subscription.ts';
 
 /**
  * What one fan-out found besides its delivery count, for the publisher that asked: a congested
@@ -31,18 +31,32 @@ function isSingleUseSubject(subject: string): boolean {
   return false;
 }
 
-const NO_QUEUES: readonly (readonly Subscription[])[] = [];
+const NO_QUEUES: readonly QueueGroup[] = [];
+const NO_NAMES: readonly string[] = [];
+
+/** The account every connection belongs to until accounts exist; routes name it on the wire. */
+export const GLOBAL_ACCOUNT = '$G';
+
+/** Told when this server's own interest in a subject (and queue) is added or removed. */
+export interface LocalInterestListener {
+  localInterest(account: string, sub: Subscription, added: boolean): void;
+}
 
 export class Router {
+  /** The account whose subject space this router is; routes key interest by it. */
+  readonly account: string;
   private readonly trie = new SubjectTrie<Subscription>();
   private readonly cache = new MatchCache();
   private readonly rng: Rng;
+  /** The cluster, when there is one: it propagates this server's interest to the peers. */
+  interestListener: LocalInterestListener | null = null;
   /** Messages handed to targets since start (for monitoring). */
   deliveredMsgs = 0;
   deliveredBytes = 0;
 
-  constructor(rng: Rng) {
+  constructor(rng: Rng, account = GLOBAL_ACCOUNT) {
     this.rng = rng;
+    this.account = account;
   }
 
   get subscriptionCount(): number {
@@ -51,12 +65,19 @@ export class Router {
 
   subscribe(sub: Subscription): void {
     this.trie.insert(sub.subject, sub);
+    if (sub.route === null) this.interestListener?.localInterest(this.account, sub, true);
   }
 
   unsubscribe(sub: Subscription): void {
     if (sub.closed) return;
     sub.closed = true;
     this.trie.remove(sub.subject, sub);
+    if (sub.route === null) this.interestListener?.localInterest(this.account, sub, false);
+  }
+
+  /** Every subscription of this server's own (for a new route's full interest set). */
+  *localSubscriptions(): Iterable<Subscription> {
+    for (const sub of this.trie.values()) if (sub.route === null && !sub.closed) yield sub;
   }
 
   /**
@@ -76,31 +97,35 @@ export class Router {
   }
 
   /**
-   * Delivers a published message to every plain subscriber and one member of each queue group.
+   * Delivers a published message to every plain subscriber and one member of each queue group,
+   * here or, once per peer, on the servers of the cluster that have interest.
    * `noEchoId` is the publisher's connection id when it asked for echo:false, else -1.
-   * Returns how many subscriptions received it, or -1 when the subject is not publishable; a
-   * congested receiver is written into `report` when one is given.
+   * Returns how many subscriptions (or peers) received it, or -1 when the subject is not
+   * publishable; a congested receiver is written into `report` when one is given.
    */
   publish(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number, report: FanOutReport | null = null): number {
     if (report !== null) report.congested = undefined;
     if (isSingleUseSubject(subject)) return this.publishOnce(subject, reply, hdrLen, msg, noEchoId, report);
     const result = this.match(subject);
     if (!result.publishable) return -1;
+    if (result.remote) return this.fanOutClustered(result, subject, '', reply, hdrLen, msg, noEchoId, report);
     return this.fanOut(result.plain, result.queues, result.subjectBytes, subject, reply, hdrLen, msg, noEchoId, report);
   }
 
   /**
    * A single-use subject: matched without the cache (no lookup, no entry) and, in the usual case
-   * of no queue group among the matches, delivered straight from the trie's answer without
-   * building a MatchResult or the subject's bytes (targets encode the string themselves).
+   * of no queue group and no peer among the matches, delivered straight from the trie's answer
+   * without building a MatchResult or the subject's bytes (targets encode the string themselves).
    */
   private publishOnce(subject: string, reply: string, hdrLen: number, msg: Buffer, noEchoId: number, report: FanOutReport | null): number {
     if (!isValidSubject(subject)) return -1;
     const matches = this.trie.match(subject);
     for (let i = 0; i < matches.length; i++) {
-      if (matches[i]!.queue !== '') {
-        const { plain, queues } = splitMatches(matches, null, true);
-        return this.fanOut(plain, queues, null, subject, reply, hdrLen, msg, noEchoId, report);
+      const m = matches[i]!;
+      if (m.queue !== '' || m.route !== null) {
+        const result = splitMatches(matches, null, true);
+        if (result.remote) return this.fanOutClustered(result, subject, '', reply, hdrLen, msg, noEchoId, report);
+        return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, noEchoId, report);
       }
     }
     return this.fanOut(matches, NO_QUEUES, null, subject, reply, hdrLen, msg, noEchoId, report);
@@ -115,12 +140,41 @@ export class Router {
   publishAs(deliverSubject: string, subject: string, reply: string, hdrLen: number, msg: Buffer): number {
     const result = this.match(deliverSubject);
     if (!result.publishable) return -1;
+    if (result.remote) return this.fanOutClustered(result, deliverSubject, subject, reply, hdrLen, msg, -1, null);
     return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, -1, null);
+  }
+
+  /**
+   * A message that came from a peer: delivered to this server's plain subscribers and to one
+   * local member of each queue group the peer picked us for. Never forwarded again: the mesh is
+   * full, so the publisher's server already sent it to every peer with interest (one hop).
+   */
+  deliverFromRoute(subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): number {
+    const result = this.match(subject);
+    if (!result.publishable) return -1;
+    const shown = deliverAs === '' ? subject : deliverAs;
+    const subjectBytes = deliverAs === '' ? result.subjectBytes : null;
+    let delivered = 0;
+    const plain = result.plain;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i]!;
+      if (sub.closed) continue;
+      this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);
+      delivered++;
+    }
+    for (let q = 0; q < queues.length; q++) {
+      const group = result.queues.find((g) => g.name === queues[q]);
+      const sub = group === undefined ? undefined : this.pickMember(group.members, -1);
+      if (sub === undefined) continue;
+      this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);
+      delivered++;
+    }
+    return delivered;
   }
 
   private fanOut(
     plain: readonly Subscription[],
-    queues: readonly (readonly Subscription[])[],
+    queues: readonly QueueGroup[],
     subjectBytes: Buffer | null,
     subject: string,
     reply: string,
@@ -137,10 +191,66 @@ export class Router {
       delivered++;
     }
     for (let g = 0; g < queues.length; g++) {
-      const sub = this.pickMember(queues[g]!, noEchoId);
+      const sub = this.pickMember(queues[g]!.members, noEchoId);
       if (sub === undefined) continue;
       if (this.deliver(sub, subjectBytes, subject, reply, hdrLen, msg) && report !== null) report.congested = sub.target;
       delivered++;
+    }
+    return delivered;
+  }
+
+  /**
+   * The fan-out when other servers have interest: local plain subscribers, each queue group to a
+   * local member when it has one (local members are preferred, as nats-server does) or else to
+   * one peer picked by its member count, and each interested peer sent the message once, with
+   * the names of the groups it was picked for.
+   */
+  private fanOutClustered(
+    result: MatchResult,
+    subject: string,
+    deliverAs: string,
+    reply: string,
+    hdrLen: number,
+    msg: Buffer,
+    noEchoId: number,
+    report: FanOutReport | null,
+  ): number {
+    const shown = deliverAs === '' ? subject : deliverAs;
+    const subjectBytes = deliverAs === '' ? result.subjectBytes : null;
+    let delivered = this.fanOut(result.plain, NO_QUEUES, subjectBytes, shown, reply, hdrLen, msg, noEchoId, report);
+    let picked: Map<RouteTarget, string[]> | null = null;
+    const queues = result.queues;
+    for (let g = 0; g < queues.length; g++) {
+      const group = queues[g]!;
+      const sub = this.pickMember(group.members, noEchoId);
+      if (sub !== undefined) {
+        if (this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg) && report !== null) report.congested = sub.target;
+        delivered++;
+        continue;
+      }
+      const remote = this.pickRemote(group.remotes);
+      if (remote === undefined) continue;
+      picked ??= new Map();
+      const names = picked.get(remote.route!);
+      if (names === undefined) picked.set(remote.route!, [group.name]);
+      else names.push(group.name);
+    }
+    const routes = result.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      let names = NO_NAMES;
+      if (picked !== null) {
+        names = picked.get(route) ?? NO_NAMES;
+        picked.delete(route);
+      }
+      if (this.forward(route, subject, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
+      delivered++;
+    }
+    if (picked !== null) {
+      for (const [route, names] of picked) {
+        if (this.forward(route, subject, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
+        delivered++;
+      }
     }
     return delivered;
   }
@@ -149,18 +259,41 @@ export class Router {
   findSubscriptionOf(targetId: number, subject: string): Subscription | undefined {
     const { plain, queues } = this.match(subject);
     for (const sub of plain) if (!sub.closed && sub.target.id === targetId) return sub;
-    for (const group of queues) for (const sub of group) if (!sub.closed && sub.target.id === targetId) return sub;
+    for (const group of queues) for (const sub of group.members) if (!sub.closed && sub.target.id === targetId) return sub;
     return undefined;
   }
 
   private pickMember(members: readonly Subscription[], noEchoId: number): Subscription | undefined {
     const n = members.length;
+    if (n === 0) return undefined;
     const start = n === 1 ? 0 : this.rng.int(n);
     for (let k = 0; k < n; k++) {
       const sub = members[(start + k) % n]!;
       if (!sub.closed && sub.target.id !== noEchoId) return sub;
     }
     return undefined;
+  }
+
+  /** A peer for a queue group, chosen with probability proportional to its member count. */
+  private pickRemote(remotes: readonly Subscription[]): Subscription | undefined {
+    let total = 0;
+    for (let i = 0; i < remotes.length; i++) if (!remotes[i]!.closed) total += remotes[i]!.weight;
+    if (total === 0) return undefined;
+    let at = this.rng.int(total);
+    for (let i = 0; i < remotes.length; i++) {
+      const r = remotes[i]!;
+      if (r.closed) continue;
+      if (at < r.weight) return r;
+      at -= r.weight;
+    }
+    return undefined;
+  }
+
+  private forward(route: RouteTarget, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): boolean {
+    this.deliveredMsgs++;
+    this.deliveredBytes += msg.length;
+    route.forward(this.account, subject, deliverAs, reply, queues, hdrLen, msg);
+    return route.congested;
   }
 
   /** Hands one message to `sub`'s target; returns whether that target is now congested. */

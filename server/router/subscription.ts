@@ -30,6 +30,16 @@ export interface MessageTarget {
   subscriptionExpired(sub: Subscription): void;
 }
 
+/** A link to another server of the cluster: where messages for that server's interest go. */
+export interface RouteTarget extends MessageTarget {
+  /**
+   * Sends one message to the peer, once, whatever number of its subscriptions match. `queues` names
+   * the queue groups the peer was picked for (it delivers to one of its members of each).
+   * `deliverAs` is the subject MSG lines show when it differs from the routing subject ('' = same).
+   */
+  forward(account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void;
+}
+
 export class Subscription {
   readonly target: MessageTarget;
   readonly subject: string;
@@ -42,9 +52,15 @@ export class Subscription {
   max: number;
   delivered: number;
   closed: boolean;
+  /** Interest of another server (learned over `route`), or null for this server's own. */
+  readonly route: RouteTarget | null;
+  /** Queue interest of another server: how many members it has (weights the pick between peers). */
+  weight: number;
 
-  constructor(target: MessageTarget, subject: string, queue: string, sid: string) {
+  constructor(target: MessageTarget, subject: string, queue: string, sid: string, route: RouteTarget | null = null, weight = 1) {
     this.target = target;
+    this.route = route;
+    this.weight = weight;
     this.subject = subject;
     this.queue = queue;
     this.sid = sid;

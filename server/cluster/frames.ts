@@ -1,0 +1,291 @@
+// The route wire format between sluice servers (docs/adr/0009-cluster-routes.md). Not nats-server's
+// text route protocol: peers are always sluice, so frames are length-prefixed binary, which costs
+// no line scanning or digit parsing per forwarded message.
+//
+//   frame  := u32 length (of kind + body) | u8 kind | body
+//   str    := u16 byte length | UTF-8 bytes
+//   HELLO  := msgpack object (RouteHello)          PEERS := msgpack object (RoutePeers)
+//   SUB    := str account | str subject | str queue | u32 weight
+//   UNSUB  := str account | str subject | str queue
+//   MSG    := str account | str subject | str deliverAs | str reply | u8 nQueues | nQueues × str
+//             | u32 hdrLen | header block and payload (the rest of the frame)
+//   PING, PONG := empty            ERR := UTF-8 reason (the sender closes after it)
+//
+// `subject` routes the message; `deliverAs` ('' = same) is the subject its MSG lines show (a
+// JetStream delivery routed by an inbox carries its stored subject). `queues` names the queue
+// groups the receiver must deliver to (one member each); plain subscribers always get it.
+
+import { Packr } from 'msgpackr';
+import type { OutboundBuffer } from '../../protocol/encoder.ts';
+
+export const FrameKind = { Hello: 1, Peers: 2, Sub: 3, Unsub: 4, Msg: 5, Ping: 6, Pong: 7, Err: 8 } as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+/** What the dialer sends first after the listener's INFO line: anything else is not a route. */
+export const ROUTE_MAGIC = Buffer.from('SLUICE-ROUTE/1\r\n', 'latin1');
+
+/** Both sides introduce themselves with this; the listener answers the dialer's. */
+export interface RouteHello {
+  /** Wire version; a peer refuses versions it does not speak. */
+  readonly v: 1;
+  readonly id: string;
+  readonly name: string;
+  readonly cluster: string;
+  /** Where other servers can dial this one: nats-route://host:port. */
+  readonly routeUrl: string;
+  /** host:port clients can use (INFO connect_urls). */
+  readonly clientUrls: readonly string[];
+  readonly wsUrls: readonly string[];
+}
+
+/** The servers a peer is connected to: how a newcomer learns the rest of the mesh. */
+export interface RoutePeers {
+  readonly peers: readonly { readonly id: string; readonly url: string }[];
+}
+
+export interface RouteFrameSink {
+  hello(h: RouteHello): void;
+  peers(p: RoutePeers): void;
+  sub(account: string, subject: string, queue: string, weight: number): void;
+  unsub(account: string, subject: string, queue: string): void;
+  /** `msg` (hdrLen header bytes, then the payload) is a view valid only during the call. */
+  msg(account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void;
+  ping(): void;
+  pong(): void;
+  err(reason: string): void;
+}
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+const packr = new Packr({ useRecords: false });
+const NO_QUEUES: readonly string[] = [];
+
+function beginFrame(out: OutboundBuffer, kind: FrameKind): number {
+  const at = out.length;
+  out.appendU32(0);
+  out.appendByte(kind);
+  return at;
+}
+
+function endFrame(out: OutboundBuffer, at: number): void {
+  out.patchU32(at, out.length - at - 4);
+}
+
+function appendStr(out: OutboundBuffer, s: string): void {
+  const at = out.length;
+  out.appendU16(0);
+  out.appendUtf8(s);
+  const n = out.length - at - 2;
+  if (n > 0xffff) throw new FrameError(`string of ${n} bytes does not fit a route frame`);
+  out.patchU16(at, n);
+}
+
+export function writeHello(out: OutboundBuffer, h: RouteHello): void {
+  const at = beginFrame(out, FrameKind.Hello);
+  out.appendBytes(packr.pack(h));
+  endFrame(out, at);
+}
+
+export function writePeers(out: OutboundBuffer, p: RoutePeers): void {
+  const at = beginFrame(out, FrameKind.Peers);
+  out.appendBytes(packr.pack(p));
+  endFrame(out, at);
+}
+
+export function writeSub(out: OutboundBuffer, account: string, subject: string, queue: string, weight: number): void {
+  const at = beginFrame(out, FrameKind.Sub);
+  appendStr(out, account);
+  appendStr(out, subject);
+  appendStr(out, queue);
+  out.appendU32(weight);
+  endFrame(out, at);
+}
+
+export function writeUnsub(out: OutboundBuffer, account: string, subject: string, queue: string): void {
+  const at = beginFrame(out, FrameKind.Unsub);
+  appendStr(out, account);
+  appendStr(out, subject);
+  appendStr(out, queue);
+  endFrame(out, at);
+}
+
+export function writeMsg(
+  out: OutboundBuffer,
+  account: string,
+  subject: string,
+  deliverAs: string,
+  reply: string,
+  queues: readonly string[],
+  hdrLen: number,
+  msg: Uint8Array,
+): void {
+  const at = beginFrame(out, FrameKind.Msg);
+  appendStr(out, account);
+  appendStr(out, subject);
+  appendStr(out, deliverAs);
+  appendStr(out, reply);
+  out.appendByte(queues.length);
+  for (let i = 0; i < queues.length; i++) appendStr(out, queues[i]!);
+  out.appendU32(hdrLen);
+  out.appendBytes(msg);
+  endFrame(out, at);
+}
+
+export function writeEmpty(out: OutboundBuffer, kind: typeof FrameKind.Ping | typeof FrameKind.Pong): void {
+  const at = beginFrame(out, kind);
+  endFrame(out, at);
+}
+
+export function writeErrFrame(out: OutboundBuffer, reason: string): void {
+  const at = beginFrame(out, FrameKind.Err);
+  out.appendUtf8(reason);
+  endFrame(out, at);
+}
+
+/**
+ * Splits a byte stream into frames and hands each to the sink. Resumable: a frame cut across
+ * chunks is kept (only its bytes) until the rest arrives. Throws FrameError on a malformed or
+ * oversized frame; the link is then closed.
+ */
+export class RouteFrameDecoder {
+  private readonly sink: RouteFrameSink;
+  private readonly maxFrameBytes: number;
+  /** Bytes of an incomplete frame, in arrival order, and how many the frame needs in all. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private wanted = 0;
+  // Cursor over the frame being decoded.
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private end = 0;
+
+  constructor(sink: RouteFrameSink, maxFrameBytes: number) {
+    this.sink = sink;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  push(chunk: Buffer): void {
+    let data = chunk;
+    if (this.heldBytes > 0) {
+      // A large frame arrives in many chunks: keep them aside until it is whole, then join once.
+      this.held.push(Buffer.from(chunk)); // a copy: the caller may reuse its buffer
+      this.heldBytes += chunk.length;
+      if (this.heldBytes < this.wanted) return;
+      data = Buffer.concat(this.held, this.heldBytes);
+      this.held = [];
+      this.heldBytes = 0;
+      this.wanted = 0;
+    }
+    let at = 0;
+    const n = data.length;
+    while (n - at >= 4) {
+      const len = data.readUInt32BE(at);
+      if (len < 1 || len > this.maxFrameBytes) throw new FrameError(`route frame of ${len} bytes (limit ${this.maxFrameBytes})`);
+      if (n - at - 4 < len) {
+        this.wanted = 4 + len;
+        break;
+      }
+      this.frame(data, at + 4, at + 4 + len);
+      at += 4 + len;
+    }
+    if (at < n) {
+      // Copied: `data` may be the transport's buffer, reused after this call.
+      const rest = Buffer.from(data.subarray(at));
+      this.held.push(rest);
+      this.heldBytes = rest.length;
+      if (this.wanted === 0 || rest.length < 4) this.wanted = 4;
+    }
+  }
+
+  private frame(data: Buffer, start: number, end: number): void {
+    this.buf = data;
+    this.pos = start + 1;
+    this.end = end;
+    const sink = this.sink;
+    switch (data[start]) {
+      case FrameKind.Msg: {
+        const account = this.str();
+        const subject = this.str();
+        const deliverAs = this.str();
+        const reply = this.str();
+        const nq = this.u8();
+        let queues = NO_QUEUES;
+        if (nq > 0) {
+          const list: string[] = [];
+          for (let i = 0; i < nq; i++) list.push(this.str());
+          queues = list;
+        }
+        const hdrLen = this.u32();
+        if (hdrLen > end - this.pos) throw new FrameError('route MSG header length past the frame');
+        sink.msg(account, subject, deliverAs, reply, queues, hdrLen, data.subarray(this.pos, end));
+        return;
+      }
+      case FrameKind.Sub: {
+        const account = this.str();
+        const subject = this.str();
+        const queue = this.str();
+        sink.sub(account, subject, queue, this.u32());
+        return;
+      }
+      case FrameKind.Unsub:
+        sink.unsub(this.str(), this.str(), this.str());
+        return;
+      case FrameKind.Ping:
+        sink.ping();
+        return;
+      case FrameKind.Pong:
+        sink.pong();
+        return;
+      case FrameKind.Hello:
+        sink.hello(this.object('HELLO') as RouteHello);
+        return;
+      case FrameKind.Peers:
+        sink.peers(this.object('PEERS') as RoutePeers);
+        return;
+      case FrameKind.Err:
+        sink.err(data.toString('utf8', this.pos, end));
+        return;
+      default:
+        throw new FrameError(`unknown route frame kind ${data[start]}`);
+    }
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new FrameError('truncated route frame');
+  }
+
+  private u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  private u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  private str(): string {
+    this.need(2);
+    const n = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    this.need(n);
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  private object(what: string): unknown {
+    let v: unknown;
+    try {
+      v = packr.unpack(this.buf.subarray(this.pos, this.end));
+    } catch (err) {
+      throw new FrameError(`unreadable route ${what}: ${String(err)}`);
+    }
+    if (v === null || typeof v !== 'object') throw new FrameError(`route ${what} is not an object`);
+    return v;
+  }
+}

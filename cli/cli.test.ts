@@ -114,6 +114,19 @@ describe('flags -> options', () => {
     );
   });
 
+  test('cluster flags become a partial cluster block; the rest comes from the file or the defaults', () => {
+    assert.deepEqual(optionsFromFlags({ clusterPort: '-1', clusterName: 'c1', routes: 'nats-route://127.0.0.1:6222, nats-route://h2:6223' }), {
+      cluster: { port: 0, name: 'c1', routes: ['nats-route://127.0.0.1:6222', 'nats-route://h2:6223'] },
+    });
+    const file = join(dir, 'cluster.conf');
+    writeFileSync(file, 'cluster { name: from-file, listen: "127.0.0.1:7000", routes: ["nats-route://127.0.0.1:7001"] }\n');
+    const { options } = serverSettingsFromFlags({ config: file, clusterPort: '7100' });
+    assert.deepEqual(
+      [options.cluster?.name, options.cluster?.host, options.cluster?.port, options.cluster?.routes],
+      ['from-file', '127.0.0.1', 7100, ['nats-route://127.0.0.1:7001']],
+    );
+  });
+
   test('bad values throw one line naming the flag', () => {
     const cases: [Parameters<typeof optionsFromFlags>[0], RegExp][] = [
       [{ port: '70000' }, /^invalid value for --port: .*got "70000"$/],
@@ -122,6 +135,9 @@ describe('flags -> options', () => {
       [{ maxPayload: '100MB' }, /^invalid value for --max-payload: .*got "100MB"$/],
       [{ host: '' }, /^invalid value for --host: expected a non-empty string/],
       [{ name: 'a b' }, /^invalid value for --name/],
+      [{ routes: 'http://127.0.0.1:6222' }, /^invalid value for --routes: expected a route URL such as "nats-route:\/\/127\.0\.0\.1:6222" \(comma-separated\), got "http:\/\/127\.0\.0\.1:6222"$/],
+      [{ clusterPort: 'x' }, /^invalid value for --cluster-port/],
+      [{ clusterName: 'a b' }, /^invalid value for --cluster-name: expected a name without whitespace/],
       [{ jetstreamSync: 'always' }, /^invalid value for --jetstream-sync: expected one of committed, durable, none, got "always"$/],
     ];
     for (const [flags, pattern] of cases) {
@@ -135,7 +151,7 @@ describe('flags -> options', () => {
 
   test('flags override the config file, which overrides defaults; config warnings are collected', () => {
     const file = join(dir, 'override.conf');
-    writeFileSync(file, 'port: 1111\nserver_name: from-file\nmax_payload: 16MB\ncluster { port: 6222 }\n');
+    writeFileSync(file, 'port: 1111\nserver_name: from-file\nmax_payload: 16MB\nmqtt { port: 1883 }\n');
     const s = serverSettingsFromFlags({ config: file, port: '2222' });
     assert.equal(s.options.port, 2222);
     assert.equal(s.options.serverName, 'from-file');
@@ -143,7 +159,7 @@ describe('flags -> options', () => {
     assert.equal(s.options.host, '0.0.0.0');
     // Option warnings (the payload above 8 MiB) are the server's to log; the CLI relays the file's.
     assert.equal(s.warnings.length, 1);
-    assert.match(s.warnings[0]!, /unsupported config key "cluster" ignored/);
+    assert.match(s.warnings[0]!, /unsupported config key "mqtt" ignored/);
   });
 
   test('WebSocket, auth and TLS flags', () => {
@@ -182,7 +198,7 @@ describe('bin/sluice server', () => {
   test('starts on a free port, logs it, writes the ports file, exits 0 on SIGTERM', { timeout: 30_000 }, async () => {
     const conf = join(dir, 'run.conf');
     const portsDir = join(dir, 'ports');
-    writeFileSync(conf, `port: -1\nserver_name: from-file\ncluster { name: c }\nports_file_dir: "${portsDir}"\n`);
+    writeFileSync(conf, `port: -1\nserver_name: from-file\nmqtt { port: 1883 }\nports_file_dir: "${portsDir}"\n`);
     const child = start(['server', '-c', conf, '--name', 'cli-test', '--host', '127.0.0.1']);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -202,7 +218,7 @@ describe('bin/sluice server', () => {
     }
     assert.ok(port > 0, `no port logged; stderr: ${stderr}`);
     assert.ok(
-      lines.some((l) => l.level === 'warn' && String(l.msg).includes('unsupported config key "cluster" ignored')),
+      lines.some((l) => l.level === 'warn' && String(l.msg).includes('unsupported config key "mqtt" ignored')),
       'config warnings are logged',
     );
 

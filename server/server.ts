@@ -17,6 +17,7 @@ import { buildClientInfo, type InfoContext } from './info.ts';
 import { createPinoLogger } from './logging.ts';
 import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
 import { buildVarz } from './monitor/varz.ts';
+import { buildRoutez } from './monitor/routez.ts';
 import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
@@ -290,11 +291,25 @@ export class SluiceServer implements RunningServer {
         connectionCount: () => server.connections.size,
         subscriptionCount: () => server.router.subscriptionCount,
         jetstreamEnabled: () => server.jetstream !== undefined,
+        ...(server.ports.cluster !== undefined ? { clusterPort: server.ports.cluster } : {}),
+        routeCount: () => server.cluster?.openLinks().length ?? 0,
       });
+    const routez = (query: URLSearchParams): unknown =>
+      buildRoutez(
+        {
+          serverId: server.serverId,
+          serverName: server.serverName,
+          nowMs: () => server.clock.nowMs(),
+          routes: () => server.cluster?.openLinks() ?? [],
+          configured: () => server.options.cluster?.routes ?? [],
+        },
+        query,
+      );
     return new Map<string, EndpointHandler>([
-      ['/', () => ({ endpoints: ['/varz', '/healthz'] })],
+      ['/', () => ({ endpoints: ['/varz', '/routez', '/healthz'] })],
       ['/healthz', () => ({ status: 'ok' })],
       ['/varz', varz],
+      ['/routez', routez],
     ]);
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_JETSTREAM_STORE_DIR, loadConfigFile, loadConfigText } from './load.ts';
 import { defaultWebSocketOptions, resolveOptions } from '../options.ts';
+import { defaultClusterOptions } from '../cluster/options.ts';
 
 const load = (text: string, file = 'c.conf') => loadConfigText(text, file, { env: {} });
 
@@ -106,6 +107,8 @@ describe('JSON config', () => {
     assertConfigError('{"name": 5}', /"name": expected a string, got 5$/);
     assertConfigError('{"jetstream_read_cache": -1}', /"jetstream_read_cache": expected .*, got -1$/);
     assertConfigError('{"jetstream_sync": "fast"}', /"jetstream_sync": expected one of committed, durable, none, got "fast"$/);
+    assertConfigError('cluster { routes: ["tcp://x"] }', /"cluster": expected cluster\.routes\[0\] to be a route URL such as/);
+    assertConfigError('cluster { name: "a b" }', /"cluster": expected cluster\.name to be a name without whitespace/);
     assertConfigError('jetstream { sync: sometimes }', /"jetstream\.sync": expected one of committed, durable, none/);
     assertConfigError('jetstream { sync_interval: "soon" }', /"jetstream\.sync_interval": expected a duration/);
   });
@@ -212,12 +215,12 @@ describe('nats-server syntax: mapping table', () => {
       pass: 'secret',
       wsPort: 8080,
       websocket: { ...defaultWebSocketOptions(), noTls: true },
+      cluster: { ...defaultClusterOptions(), name: 'hub', host: '0.0.0.0', port: 6222, routes: ['nats://a:6222', 'nats://b:6222'] },
       tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: undefined, verify: false, timeoutMs: 2000, handshakeFirst: false },
     });
     const keys = r.warnings.map((w) => /unsupported config key "([^"]+)"/.exec(w)?.[1]);
     assert.deepEqual(keys, [
       'jetstream.max_memory_store',
-      'cluster',
       'leafnodes',
       'mqtt',
       'accounts',
@@ -225,7 +228,7 @@ describe('nats-server syntax: mapping table', () => {
       'gateway',
       'lame_duck_duration',
     ]);
-    assert.match(r.warnings[1]!, /^unsupported config key "cluster" ignored \(c\.conf:17:7\)$/);
+    assert.match(r.warnings[1]!, /^unsupported config key "leafnodes" ignored \(c\.conf:23:7\)$/);
     assert.doesNotThrow(() => resolveOptions(r.options));
   });
 

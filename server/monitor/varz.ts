@@ -25,6 +25,10 @@ export interface VarzSource {
   readonly wsPort?: number;
   /** The WebSocket listener uses TLS. */
   readonly wsTls?: boolean;
+  /** The bound cluster port, when clustered. */
+  readonly clusterPort?: number;
+  /** Open routes (also the number of remote servers: one route per peer). */
+  routeCount(): number;
 }
 
 export function buildVarz(src: VarzSource): Record<string, unknown> {
@@ -53,6 +57,15 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     max_payload: o.maxPayloadBytes,
     max_pending: o.maxPendingBytes,
     write_deadline: o.writeDeadlineMs * 1_000_000,
+    cluster:
+      o.cluster === undefined
+        ? {}
+        : {
+            name: o.cluster.name,
+            addr: o.cluster.host || o.host,
+            cluster_port: src.clusterPort ?? o.cluster.port,
+            ...(o.cluster.routes.length > 0 ? { urls: o.cluster.routes.map(hostPortOf) } : {}),
+          },
     websocket:
       src.wsPort === undefined
         ? {}
@@ -74,8 +87,8 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     cpu: src.cpu.sample(),
     connections: src.connectionCount(),
     total_connections: src.stats.totalConnections,
-    routes: 0,
-    remotes: 0,
+    routes: src.routeCount(),
+    remotes: src.routeCount(),
     leafnodes: 0,
     in_msgs: src.stats.inMsgs,
     out_msgs: src.stats.outMsgs,
@@ -84,4 +97,9 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     slow_consumers: src.stats.slowConsumers,
     subscriptions: src.subscriptionCount(),
   };
+}
+
+/** nats-server lists configured routes as host:port. */
+function hostPortOf(url: string): string {
+  return url.replace(/^[a-z-]+:\/\/(?:[^@/]*@)?/i, '').replace(/\/$/, '');
 }

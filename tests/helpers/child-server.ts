@@ -12,13 +12,20 @@ export interface ChildServer {
   readonly proc: ChildProcess;
   readonly port: number;
   readonly url: string;
+  /** The ports file's other URLs (empty when the listener is off). */
+  readonly clusterUrl: string;
+  readonly clusterPort: number;
+  readonly httpUrl: string;
+  /** What the process wrote so far, stdout (its JSON log at the chosen level) and stderr. */
+  output(): string;
   readonly exited: Promise<number | null>;
   /** SIGKILL and wait for the process to be gone. */
   kill(): Promise<void>;
 }
 
 export interface ChildServerOptions {
-  storeDir: string;
+  /** JetStream store directory; JetStream is off without it. */
+  storeDir?: string;
   portsDir: string;
   name: string;
   /** More `sluice server` flags. */
@@ -26,11 +33,13 @@ export interface ChildServerOptions {
 }
 
 export async function startChildServer(opts: ChildServerOptions): Promise<ChildServer> {
-  const args = ['--import', 'tsx', 'cli/main.ts', 'server', '--port', '0', '--store-dir', opts.storeDir];
+  const args = ['--import', 'tsx', 'cli/main.ts', 'server', '--port', '0'];
+  if (opts.storeDir !== undefined) args.push('--store-dir', opts.storeDir);
   args.push('--ports-file-dir', opts.portsDir, '--name', opts.name, '--log-level', 'warn', ...(opts.args ?? []));
-  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (stderr += d.toString()));
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((r) =>
     proc.once('exit', (code) => {
@@ -39,12 +48,11 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     }),
   );
   const portsFile = join(opts.portsDir, `${opts.name}_${proc.pid}.ports`);
-  const port = await waitFor(
+  const ports = await waitFor(
     () => {
       if (exitCode !== undefined) throw new Error(`server exited (${exitCode}) before listening: ${stderr}`);
       try {
-        const url = (JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[] }).nats[0]!;
-        return Number(new URL(url).port);
+        return JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[]; cluster?: string[]; monitoring?: string[] };
       } catch {
         return undefined;
       }
@@ -52,10 +60,16 @@ export async function startChildServer(opts: ChildServerOptions): Promise<ChildS
     'the server to write its ports file',
     30_000,
   );
+  const port = Number(new URL(ports.nats[0]!).port);
+  const clusterUrl = ports.cluster?.[0] ?? '';
   return {
     proc,
     port,
     url: `nats://127.0.0.1:${port}`,
+    clusterUrl,
+    clusterPort: clusterUrl === '' ? 0 : Number(new URL(clusterUrl).port),
+    httpUrl: ports.monitoring?.[0] ?? '',
+    output: () => stderr,
     exited,
     async kill() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../../runtime/rng.ts';
 import { FanOutReport, Router } from './router.ts';
-import { Subscription, type MessageTarget, type StalledProducer } from './subscription.ts';
+import { Subscription, type MessageTarget, type RouteTarget, type StalledProducer } from './subscription.ts';
 
 class Recorder implements MessageTarget {
   congested = false;
@@ -132,4 +132,86 @@ test('a publish reports a congested receiver in the caller\'s report, and resets
   router.subscribe(new Subscription(busy, '_INBOX.r1', '', '2'));
   assert.equal(router.publish('_INBOX.r1', '', 0, Buffer.from('m'), -1, report), 1);
   assert.equal(report.congested, busy);
+});
+
+/** A peer as the router sees it: records what it was asked to forward. */
+class FakeRoute implements RouteTarget {
+  readonly congested = false;
+  readonly forwarded: string[] = [];
+  constructor(readonly id: number) {}
+  forward(account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], _hdrLen: number, msg: Buffer): void {
+    this.forwarded.push(`${account}:${subject}:${deliverAs}:${reply}:[${queues.join(',')}]:${msg.toString()}`);
+  }
+  deliverMsg(): void {
+    throw new Error('a route is never delivered to directly');
+  }
+  subscriptionExpired(): void {}
+  holdProducer(): void {}
+}
+
+const remote = (route: FakeRoute, subject: string, queue = '', weight = 1): Subscription =>
+  new Subscription(route, subject, queue, `${subject} ${queue}`, route, weight);
+
+test('a peer gets one copy however many of its subscriptions match, with the queue groups it was picked for', () => {
+  const router = new Router(seededRng(7));
+  const local = new Recorder(1);
+  const peer = new FakeRoute(-1);
+  router.subscribe(new Subscription(local, 'a.*', '', '1'));
+  router.subscribe(remote(peer, 'a.*'));
+  router.subscribe(remote(peer, 'a.>'));
+  router.subscribe(remote(peer, 'a.b', 'workers', 3));
+  assert.equal(router.publish('a.b', 'r', 0, Buffer.from('m'), -1), 2);
+  assert.deepEqual(local.got, ['1:a.b:r:0:m']);
+  assert.deepEqual(peer.forwarded, ['$G:a.b::r:[workers]:m']);
+});
+
+test('queue groups prefer local members; without one, peers are picked by weight', () => {
+  const router = new Router(seededRng(3));
+  const heavy = new FakeRoute(-1);
+  const light = new FakeRoute(-2);
+  router.subscribe(remote(heavy, 'job', 'q', 9));
+  router.subscribe(remote(light, 'job', 'q', 1));
+  for (let i = 0; i < 1000; i++) router.publish('job', '', 0, Buffer.from('m'), -1);
+  assert.equal(heavy.forwarded.length + light.forwarded.length, 1000, 'each message to exactly one peer');
+  assert.ok(heavy.forwarded.length > 800 && light.forwarded.length > 40, `weights honoured: ${heavy.forwarded.length}/${light.forwarded.length}`);
+  const member = new Recorder(5);
+  router.subscribe(new Subscription(member, 'job', 'q', '1'));
+  heavy.forwarded.length = 0;
+  light.forwarded.length = 0;
+  for (let i = 0; i < 100; i++) router.publish('job', '', 0, Buffer.from('m'), -1);
+  assert.equal(member.got.length, 100, 'the local member takes them all');
+  assert.equal(heavy.forwarded.length + light.forwarded.length, 0);
+});
+
+test('messages from a peer reach local subscribers and the named groups only, never another peer', () => {
+  const router = new Router(seededRng(1));
+  const plain = new Recorder(1);
+  const q1 = new Recorder(2);
+  const q2 = new Recorder(3);
+  const other = new Recorder(4);
+  const peer = new FakeRoute(-1);
+  router.subscribe(new Subscription(plain, 'x.>', '', '1'));
+  router.subscribe(new Subscription(q1, 'x.y', 'g', '1'));
+  router.subscribe(new Subscription(q2, 'x.y', 'g', '1'));
+  router.subscribe(new Subscription(other, 'x.y', 'h', '1'));
+  router.subscribe(remote(peer, 'x.>'));
+  assert.equal(router.deliverFromRoute('x.y', '', 'r', ['g'], 0, Buffer.from('m')), 2);
+  assert.deepEqual(plain.got, ['1:x.y:r:0:m']);
+  assert.equal(q1.got.length + q2.got.length, 1);
+  assert.deepEqual(other.got, [], 'group h was not picked by the sender');
+  assert.deepEqual(peer.forwarded, [], 'one hop');
+  // A JetStream-style delivery routed by one subject and shown with another.
+  assert.equal(router.deliverFromRoute('x.z', 'orders.1', '', [], 0, Buffer.from('n')), 1);
+  assert.deepEqual(plain.got.at(-1), '1:orders.1::0:n');
+});
+
+test('interest changes of local subscriptions are reported; a peer\'s are not', () => {
+  const router = new Router(seededRng(1));
+  const seen: string[] = [];
+  router.interestListener = { localInterest: (account, sub, added) => void seen.push(`${added ? '+' : '-'}${account}:${sub.subject}:${sub.queue}`) };
+  const s = new Subscription(new Recorder(1), 'a', 'q', '1');
+  router.subscribe(s);
+  router.subscribe(remote(new FakeRoute(-1), 'b'));
+  router.unsubscribe(s);
+  assert.deepEqual(seen, ['+$G:a:q', '-$G:a:q']);
 });

@@ -241,6 +241,8 @@ export class Cluster implements LocalInterestListener, RouteHost {
 
   closed(link: RouteLink, reason: string): void {
     this.links.delete(link);
+    // The dialler saw its own server id in the listener's INFO: a seed list that names this server.
+    if (reason === 'route to self') this.markSelf(link);
     const peer = link.peer;
     const wasOpen = peer !== null && this.peers.get(peer.id) === link;
     if (wasOpen) {

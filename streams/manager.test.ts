@@ -37,7 +37,7 @@ test('streams come back after a restart: file streams with their messages, memor
   await mgr.create(cfg({ name: 'M', subjects: ['m.*'], storage: 'memory' }));
   for (let i = 0; i < 5; i++) bus.publish('f.x', `r${i}`, null, Buffer.from(`${i}`));
   bus.publish('m.x', 'rm', null, Buffer.from('mem'));
-  await mgr.get('F')!.flush();
+  await mgr.get('F')!.durable();
   await settle();
   assert.equal(bus.jsonTo('r4').length, 1);
   await mgr.update(cfg({ name: 'F', subjects: ['f.*', 'g'], max_msgs: 3 }));
@@ -53,7 +53,7 @@ test('streams come back after a restart: file streams with their messages, memor
   assert.equal(mgr.get('M')!.store.state().messages, 0);
   // Subjects are bound again.
   bus.publish('g', 'r', null, Buffer.from('after'));
-  await f.flush();
+  await f.durable();
   await settle();
   assert.deepEqual(bus.jsonTo('r'), [{ stream: 'F', seq: 6 }]);
   await mgr.delete('M');

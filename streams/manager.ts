@@ -123,8 +123,8 @@ export class StreamManager {
   }
 
   private openStore(cfg: StreamConfig): Promise<StreamStore> {
-    if (cfg.storage === 'memory') return Promise.resolve(new MemoryStore(cfg.name, { clock: this.deps.clock }));
-    return openLmdbStore(this.env, cfg.name, { clock: this.deps.clock });
+    if (cfg.storage === 'memory') return Promise.resolve(new MemoryStore(cfg.name));
+    return openLmdbStore(this.env, cfg.name);
   }
 
   /** Runs mutations one at a time, in arrival order. */
@@ -255,7 +255,7 @@ export class StreamManager {
     return { streams: this.streams.size, messages, bytes: memory + storage, memory, storage };
   }
 
-  /** Stops capture, flushes and closes every store, then the environment. */
+  /** Stops capture, closes every store (each waits until durable), then the environment. */
   close(): Promise<void> {
     return this.serialized(async () => {
       if (this.closed) return;

@@ -13,6 +13,7 @@ import { checkShape } from '../json-shape.ts';
 import { JsApiException, type StreamManager } from '../manager.ts';
 import type { Stream } from '../stream/stream.ts';
 import { storedMsgJson, streamInfo, type InfoOptions } from '../stream/info.ts';
+import type { PurgeOptions } from '../store/types.ts';
 
 export const NAMES_PAGE = 1024;
 export const LIST_PAGE = 256;
@@ -171,12 +172,12 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       const keep = typeof body.keep === 'number' ? body.keep : 0;
       if (seq > 0 && keep > 0) apiFail('BadRequest');
       if (filter !== '' && !isValidSubject(filter)) apiFail('BadRequest');
-      const op: { op: 'purge'; subject?: string; upToSeq?: number; keep?: number } = { op: 'purge' };
+      const op: { op: 'purge' } & PurgeOptions = { op: 'purge' };
       if (filter !== '') op.subject = filter;
       if (seq > 0) op.upToSeq = seq;
       if (keep > 0) op.keep = keep;
       const { removed } = stream.apply(op);
-      await stream.flush();
+      await stream.durable();
       return { success: true, purged: removed };
     },
   });
@@ -242,7 +243,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       const exists = seq > 0 && stream.store.get(seq) !== undefined;
       if (!exists) throw new JsApiException(jsApiError('StreamMsgDeleteFailed', { err: 'no message found' }));
       stream.apply({ op: 'delete', seq, erase: body.no_erase !== true });
-      await stream.flush();
+      await stream.durable();
       return { success: true };
     },
   });

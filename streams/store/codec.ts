@@ -1,6 +1,6 @@
 // Byte accounting and the LMDB binary layouts. Hand-laid rather than msgpackr: a message record is
 // a fixed 15-byte prefix and three byte runs, which measured ~1.7x faster to write than a packed
-// object (DESIGN.md facts), and the layout is trivially versioned by its first byte.
+// object (docs/DESIGN.md, measured facts), and the layout is versioned by its first byte.
 
 import type { StoredMsg, TimeNs } from './types.ts';
 

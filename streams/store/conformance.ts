@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../runtime/clock.ts';
 import { runModelCheck } from './model-check.ts';
+import { appendNext } from './testing.ts';
 import type { StreamStore } from './types.ts';
 
 export interface StoreHarness {
@@ -17,14 +18,14 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
-export type StoreFactory = (clock: ManualClock) => Promise<StoreHarness>;
+export type StoreFactory = () => Promise<StoreHarness>;
 
 const enc = (s: string): Uint8Array => Buffer.from(s);
 const HDR = enc('NATS/1.0\r\nA: 1\r\n\r\n');
 
 async function withStore(factory: StoreFactory, fn: (h: StoreHarness, clock: ManualClock) => Promise<void> | void) {
   const clock = new ManualClock(1_700_000_000_000);
-  const h = await factory(clock);
+  const h = await factory();
   try {
     await fn(h, clock);
   } finally {
@@ -34,7 +35,7 @@ async function withStore(factory: StoreFactory, fn: (h: StoreHarness, clock: Man
 
 /** Appends `subjects` in order, one message each, with payload `<subject>#<seq>`. */
 function fill(s: StreamStore, subjects: string[]): void {
-  for (const subj of subjects) s.append(subj, null, enc(`${subj}#${s.state().lastSeq + 1}`));
+  for (const subj of subjects) appendNext(s, subj, null, enc(`${subj}#${s.state().lastSeq + 1}`));
 }
 
 const seqsOf = (it: Iterable<{ seq: number }>): number[] => [...it].map((m) => m.seq);
@@ -55,10 +56,10 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
     it('appends with increasing sequences and reads them back exactly', () =>
       withStore(factory, async ({ store, turn }, clock) => {
         const t0 = clock.epochNs();
-        assert.equal(store.append('orders.new', HDR, enc('one')), 1);
+        assert.equal(appendNext(store, 'orders.new', HDR, enc('one'), clock.epochNs()), 1);
         clock.advance(5);
-        assert.equal(store.append('orders.old', null, enc('two')), 2);
-        assert.equal(store.append('orders.new', new Uint8Array(0), new Uint8Array(0), 42n), 3);
+        assert.equal(appendNext(store, 'orders.old', null, enc('two'), clock.epochNs()), 2);
+        assert.equal(appendNext(store, 'orders.new', new Uint8Array(0), new Uint8Array(0), 42n), 3);
         const check = () => {
           const m1 = store.get(1)!;
           assert.equal(m1.subject, 'orders.new');
@@ -76,7 +77,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
           assert.equal(store.get(0), undefined);
         };
         check(); // before any commit
-        await store.flush();
+        await store.durable();
         check(); // after commit
         const st = store.state();
         assert.equal(st.messages, 3);
@@ -96,7 +97,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
     it('copies the caller bytes (the read buffer may be reused)', () =>
       withStore(factory, ({ store }) => {
         const buf = Buffer.from('hello');
-        store.append('a', null, buf);
+        appendNext(store, 'a', null, buf);
         buf.fill(0);
         assert.equal(Buffer.from(store.get(1)!.data).toString(), 'hello');
       }));
@@ -113,7 +114,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.ok(store.delete(4));
         assert.equal(store.lastBySubject('a.1')!.seq, 1, 'falls back to the previous one');
         assert.equal(store.lastBySubject('a.*')!.seq, 3);
-        await store.flush();
+        await store.durable();
         assert.ok(store.delete(5));
         assert.equal(store.lastBySubject('>')!.seq, 3);
       }));
@@ -137,7 +138,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.deepEqual(st.deleted, [3]);
         assert.ok(store.delete(2));
         assert.equal(store.state().firstSeq, 4, 'skips the interior gap');
-        await store.flush();
+        await store.durable();
         assert.ok(store.delete(4));
         assert.ok(store.delete(5));
         st = store.state({ deleted: true });
@@ -145,7 +146,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.equal(st.firstTimeNs, 0n);
         assert.deepEqual(st.deleted, []);
         assert.equal(st.bytes, 0);
-        assert.equal(store.append('a', null, enc('x')), 6, 'sequences are never reused');
+        assert.equal(appendNext(store, 'a', null, enc('x')), 6, 'sequences are never reused');
         assert.equal(store.state().firstSeq, 6);
       }));
 
@@ -159,13 +160,13 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.deepEqual([st.firstSeq, st.lastSeq, st.messages, st.numDeleted], [2, 4, 1, 2]);
         assert.deepEqual(st.deleted, [3, 4]);
         assert.equal(store.lastBySubject('>')!.seq, 2);
-        assert.equal(store.append('e', null, enc('e')), 5);
+        assert.equal(appendNext(store, 'e', null, enc('e')), 5);
       }));
 
     it('purge all keeps the sequence going', () =>
       withStore(factory, async ({ store }) => {
         fill(store, ['a', 'b', 'c']);
-        await store.flush();
+        await store.durable();
         fill(store, ['d']);
         assert.equal(store.purge(), 4);
         let st = store.state();
@@ -173,7 +174,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.notEqual(st.lastTimeNs, 0n, 'last time survives a purge (as in nats-server)');
         assert.equal(store.get(2), undefined);
         assert.equal(store.nextMatching(0), undefined);
-        assert.equal(store.append('a', null, enc('x')), 5);
+        assert.equal(appendNext(store, 'a', null, enc('x')), 5);
         st = store.state();
         assert.deepEqual([st.messages, st.firstSeq, st.lastSeq, st.numSubjects], [1, 5, 5, 1]);
         assert.equal(store.purge({}), 1);
@@ -182,7 +183,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
     it('purge up to a sequence (exclusive), including past the end', () =>
       withStore(factory, async ({ store }) => {
         fill(store, ['a', 'b', 'a', 'b', 'a', 'b']);
-        await store.flush();
+        await store.durable();
         assert.equal(store.purge({ upToSeq: 4 }), 3);
         let st = store.state();
         assert.deepEqual([st.messages, st.firstSeq, st.lastSeq], [3, 4, 6]);
@@ -191,7 +192,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.equal(store.purge({ upToSeq: 10 }), 3);
         st = store.state();
         assert.deepEqual([st.messages, st.firstSeq, st.lastSeq], [0, 10, 9]);
-        assert.equal(store.append('a', null, enc('x')), 10);
+        assert.equal(appendNext(store, 'a', null, enc('x')), 10);
       }));
 
     it('purge keep N (whole stream counts sequences, nats-style)', () =>
@@ -206,7 +207,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
     it('purge by subject filter, with keep and with an upper sequence', () =>
       withStore(factory, async ({ store }) => {
         fill(store, ['a.1', 'b', 'a.2', 'b', 'a.1', 'b', 'a.2']);
-        await store.flush();
+        await store.durable();
         assert.equal(store.purge({ subject: 'a.*', keep: 2 }), 2);
         assert.deepEqual(seqsOf(store.iterate(0, 'a.>')), [5, 7]);
         assert.equal(store.purge({ subject: 'b', upToSeq: 5 }), 2);
@@ -236,16 +237,16 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         store.delete(5);
         assert.equal(store.nextMatching(5, 'x.a')!.seq, 7);
         assert.equal(store.nextMatching(5)!.seq, 6);
-        await store.flush();
+        await store.durable();
         assert.equal(store.nextMatching(5, 'x.*')!.seq, 7);
       }));
 
     it('wildcard scans stay correct with many subjects', () =>
       withStore(factory, async ({ store }) => {
-        for (let i = 0; i < 300; i++) store.append(`k.${i}`, null, enc(`${i}`));
-        store.append('other', null, enc('o'));
-        await store.flush();
-        for (let i = 0; i < 300; i++) store.append(`k.${i}.deep`, null, enc(`${i}`));
+        for (let i = 0; i < 300; i++) appendNext(store, `k.${i}`, null, enc(`${i}`));
+        appendNext(store, 'other', null, enc('o'));
+        await store.durable();
+        for (let i = 0; i < 300; i++) appendNext(store, `k.${i}.deep`, null, enc(`${i}`));
         assert.equal(store.nextMatching(0, 'k.*')!.seq, 1);
         assert.equal(store.nextMatching(2, 'o*'), undefined);
         assert.equal(store.nextMatching(2, 'oth*'), undefined);
@@ -261,7 +262,7 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
     it('numPendingFrom and subjectsState', () =>
       withStore(factory, async ({ store }) => {
         fill(store, ['a', 'b.1', 'a', 'b.2', 'a', 'c']);
-        await store.flush();
+        await store.durable();
         assert.equal(store.numPendingFrom(0), 6);
         assert.equal(store.numPendingFrom(4), 3);
         assert.equal(store.numPendingFrom(7), 0);
@@ -290,25 +291,27 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.equal(st.numDeleted, 2);
         assert.throws(() => store.applyAppend(13, 'a', null, enc('z'), 9n), /sequence/);
         assert.throws(() => store.applyAppend(5, 'a', null, enc('z'), 9n), /sequence/);
-        assert.equal(store.append('b', null, enc('z')), 14);
-        await store.flush();
+        assert.equal(appendNext(store, 'b', null, enc('z')), 14);
+        await store.durable();
         assert.deepEqual(seqsOf(store.iterate(0)), [10, 13, 14]);
       }));
 
-    it('flush resolves; appendAsync gives the seq and a durability promise', () =>
+    it('durable() taken right after an append resolves once that append is durable', () =>
       withStore(factory, async ({ store }) => {
-        const a = store.appendAsync('a', null, enc('1'));
-        const b = store.appendAsync('a', null, enc('2'));
-        assert.deepEqual([a.seq, b.seq], [1, 2]);
-        await Promise.all([a.durable, b.durable, store.flush()]);
+        const a = appendNext(store, 'a', null, enc('1'));
+        const aDurable = store.durable();
+        const b = appendNext(store, 'a', null, enc('2'));
+        const bDurable = store.durable();
+        assert.deepEqual([a, b], [1, 2]);
+        await Promise.all([aDurable, bDurable, store.durable()]);
         assert.equal(store.get(2)!.seq, 2);
       }));
 
     it('a closed store refuses use', () =>
       withStore(factory, async ({ store }) => {
-        store.append('a', null, enc('1'));
+        appendNext(store, 'a', null, enc('1'));
         await store.close();
-        assert.throws(() => store.append('a', null, enc('2')), /closed/);
+        assert.throws(() => store.applyAppend(2, 'a', null, enc('2'), 1n), /closed/);
         assert.throws(() => store.get(1), /closed/);
       }));
 

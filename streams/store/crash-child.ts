@@ -22,14 +22,15 @@ async function main(): Promise<void> {
     let last = 0;
     for (let i = 0; i < perTurn; i++) {
       const seq = store.state().lastSeq + 1;
-      last = store.append(crashSubject(seq), null, crashPayload(seq));
+      store.applyAppend(seq, crashSubject(seq), null, crashPayload(seq), systemClock.epochNs());
+      last = seq;
       if (first === 0) first = last;
     }
     const range = `D ${first} ${last}\n`;
-    store.flush().then(
+    store.durable().then(
       () => process.stdout.write(range),
       (err: unknown) => {
-        process.stderr.write(`flush failed: ${String(err)}\n`);
+        process.stderr.write(`durable() failed: ${String(err)}\n`);
         process.exit(1);
       },
     );

@@ -49,7 +49,7 @@ export class SubjectMatchCache<T> {
       if (subjectMatches(filter, subject)) matched.push(value);
     }
     if (hit === undefined && this.entries.size >= this.maxEntries) {
-      // Bounded (DESIGN principle 6): drop the oldest entry.
+      // Bounded (docs/DESIGN.md principle 6): drop the oldest entry.
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }

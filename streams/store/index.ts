@@ -1,5 +1,5 @@
-// Stream storage: the StreamStore contract, its memory and LMDB implementations, and the op
-// vocabulary every change goes through.
+// Stream storage: the StreamStore contract and its memory and LMDB implementations. Every change
+// reaches a store through applyOp (streams/stream/ops.ts).
 
 export { StorageKind, StoreError, StoreErrorCode } from './types.ts';
 export type {
@@ -11,11 +11,7 @@ export type {
   TimeNs,
 } from './types.ts';
 export { MemoryStore } from './memory-store.ts';
-export type { MemoryStoreOptions } from './memory-store.ts';
 export { LmdbStore, openLmdbStore } from './lmdb-store.ts';
-export type { LmdbStoreOptions } from './lmdb-store.ts';
 export { LmdbEnvironment, SyncMode, openLmdbEnvironment } from './lmdb-env.ts';
 export type { LmdbEnvironmentOptions } from './lmdb-env.ts';
-export { applyStoreOp } from './ops.ts';
-export type { StoreOp } from './ops.ts';
 export { fileStoreMsgSize, memStoreMsgSize } from './codec.ts';

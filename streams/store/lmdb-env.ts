@@ -1,4 +1,4 @@
-// The one LMDB environment per server (DESIGN.md: streams, consumers and raft logs share it, each in
+// The one LMDB environment per server (docs/DESIGN.md: streams, consumers, raft logs share it, in
 // named sub-databases). It owns the group-commit hook: lmdb-js commits every async write issued
 // in one event-loop turn as one transaction (eventTurnBatching) and calls 'beforecommit' just
 // before closing that batch. Stores register there to write their coalesced metadata (counters,

@@ -8,6 +8,7 @@ import { conformanceSuite, type StoreHarness } from './conformance.ts';
 import { META_KEY } from './lmdb-index.ts';
 import { openLmdbEnvironment, type LmdbEnvironment, type SyncMode } from './lmdb-env.ts';
 import { openLmdbStore } from './lmdb-store.ts';
+import { appendNext } from './testing.ts';
 import type { StreamStore } from './types.ts';
 
 const enc = (s: string): Buffer => Buffer.from(s);
@@ -20,18 +21,18 @@ for (const [label, readCacheBytes] of [
   ['lmdb, tiny read cache', 2048],
   ['lmdb, no read cache', 0],
 ] as const) {
-  conformanceSuite(label, async (clock) => {
+  conformanceSuite(label, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
     const envOpts = readCacheBytes === undefined ? {} : { readCacheBytes };
     let env = openLmdbEnvironment(dir, envOpts);
     const h: StoreHarness = {
-      store: await openLmdbStore(env, 'TEST', { clock }),
+      store: await openLmdbStore(env, 'TEST'),
       turn,
       reopen: async () => {
         await h.store.close();
         await env.close();
         env = openLmdbEnvironment(dir, envOpts);
-        h.store = await openLmdbStore(env, 'TEST', { clock });
+        h.store = await openLmdbStore(env, 'TEST');
       },
       cleanup: async () => {
         try {
@@ -78,8 +79,8 @@ describe('LmdbStore specifics', () => {
     withEnv(async ({ env }) => {
       const budget = env().cacheBudget!;
       const s = await openLmdbStore(env(), 'RC');
-      for (let i = 1; i <= 100; i++) s.append(`a.${i % 3}`, i % 2 === 0 ? enc('NATS/1.0\r\nk: v\r\n\r\n') : null, enc(`m${i}`));
-      await s.flush();
+      for (let i = 1; i <= 100; i++) appendNext(s, `a.${i % 3}`, i % 2 === 0 ? enc('NATS/1.0\r\nk: v\r\n\r\n') : null, enc(`m${i}`));
+      await s.durable();
       await turn();
       assert.ok(budget.usedBytes > 0, 'the commit filled the cache');
       for (let i = 1; i <= 100; i++) {
@@ -90,7 +91,7 @@ describe('LmdbStore specifics', () => {
       }
       s.delete(50);
       assert.equal(s.get(50), undefined);
-      await s.flush();
+      await s.durable();
       assert.equal(s.get(50), undefined);
       await s.close();
       assert.equal(budget.usedBytes, 0);
@@ -99,9 +100,9 @@ describe('LmdbStore specifics', () => {
   it('accounts bytes like nats-server fileStoreMsgSize', () =>
     withEnv(async ({ env }) => {
       const s = await openLmdbStore(env(), 'B');
-      s.append('a.b', enc('NATS/1.0\r\n\r\n'), enc('hello'));
+      appendNext(s, 'a.b', enc('NATS/1.0\r\n\r\n'), enc('hello'));
       assert.equal(s.state().bytes, 22 + 3 + 4 + 12 + 5 + 8);
-      s.append('a.b', null, enc('hello'));
+      appendNext(s, 'a.b', null, enc('hello'));
       assert.equal(s.state().bytes, 54 + 22 + 3 + 5 + 8);
       await s.close();
     }));
@@ -109,45 +110,45 @@ describe('LmdbStore specifics', () => {
   it('survives a restart: messages, sequences, deletes, subjects, counters', () =>
     withEnv(async ({ env, restart }) => {
       const clock = new ManualClock();
-      let s = await openLmdbStore(env(), 'ORDERS', { clock });
+      let s = await openLmdbStore(env(), 'ORDERS');
       for (let i = 0; i < 200; i++) {
         clock.advance(1);
-        s.append(`orders.${i % 7}`, i % 3 === 0 ? enc('NATS/1.0\r\nX: y\r\n\r\n') : null, enc(`m${i}`));
+        appendNext(s, `orders.${i % 7}`, i % 3 === 0 ? enc('NATS/1.0\r\nX: y\r\n\r\n') : null, enc(`m${i}`), clock.epochNs());
         if (i % 50 === 49) await turn();
       }
       s.delete(10);
       s.delete(1);
       s.purge({ subject: 'orders.3', keep: 5 });
-      await s.flush();
+      await s.durable();
       s.delete(200); // the newest, pending at close
       const before = snapshot(s);
       await s.close();
       await restart();
-      s = await openLmdbStore(env(), 'ORDERS', { clock });
+      s = await openLmdbStore(env(), 'ORDERS');
       assert.deepEqual(snapshot(s), before);
       assert.equal(s.lastBySubject('orders.4')!.seq, 194);
-      assert.equal(s.append('orders.0', null, enc('next')), 201, 'continues after the last sequence');
+      assert.equal(appendNext(s, 'orders.0', null, enc('next')), 201, 'continues after the last sequence');
       await s.close();
     }));
 
   it('keeps firstSeq = lastSeq + 1 across a restart after purging everything', () =>
     withEnv(async ({ env, restart }) => {
       let s = await openLmdbStore(env(), 'P');
-      for (let i = 0; i < 10; i++) s.append('a', null, enc('x'));
+      for (let i = 0; i < 10; i++) appendNext(s, 'a', null, enc('x'));
       s.purge();
       await s.close();
       await restart();
       s = await openLmdbStore(env(), 'P');
       const st = s.state();
       assert.deepEqual([st.messages, st.firstSeq, st.lastSeq, st.numSubjects], [0, 11, 10, 0]);
-      assert.equal(s.append('a', null, enc('y')), 11);
+      assert.equal(appendNext(s, 'a', null, enc('y')), 11);
       await s.close();
     }));
 
   it('drop removes all data; the name can be reused', () =>
     withEnv(async ({ env, restart }) => {
       let s = await openLmdbStore(env(), 'D');
-      s.append('a', null, enc('x'));
+      appendNext(s, 'a', null, enc('x'));
       await s.drop();
       assert.throws(() => s.get(1), /closed/);
       await restart();
@@ -162,10 +163,10 @@ describe('LmdbStore specifics', () => {
       const a = await openLmdbStore(env(), 'A');
       const b = await openLmdbStore(env(), 'B');
       await assert.rejects(openLmdbStore(env(), 'A'), /already open/);
-      a.append('x', null, enc('1'));
-      a.append('x', null, enc('2'));
-      b.append('x', null, enc('3'));
-      await Promise.all([a.flush(), b.flush()]);
+      appendNext(a, 'x', null, enc('1'));
+      appendNext(a, 'x', null, enc('2'));
+      appendNext(b, 'x', null, enc('3'));
+      await Promise.all([a.durable(), b.durable()]);
       assert.equal(a.state().messages, 2);
       assert.equal(Buffer.from(b.get(1)!.data).toString(), '3');
       await a.close();
@@ -175,13 +176,17 @@ describe('LmdbStore specifics', () => {
   it('group commit: appends of one turn share one durability promise', () =>
     withEnv(async ({ env, restart }) => {
       let s = await openLmdbStore(env(), 'G');
-      const acks: { seq: number; durable: Promise<void> }[] = [];
-      for (let i = 0; i < 1000; i++) acks.push(s.appendAsync('g', null, enc(`${i}`)));
-      assert.ok(acks.every((a) => a.durable === acks[0]!.durable));
+      const acks: Promise<void>[] = [];
+      for (let i = 0; i < 1000; i++) {
+        appendNext(s, 'g', null, enc(`${i}`));
+        acks.push(s.durable());
+      }
+      assert.ok(acks.every((a) => a === acks[0]));
       await turn();
-      const next = s.appendAsync('g', null, enc('later'));
-      assert.notEqual(next.durable, acks[0]!.durable, 'a new turn is a new transaction');
-      await next.durable;
+      appendNext(s, 'g', null, enc('later'));
+      const next = s.durable();
+      assert.notEqual(next, acks[0], 'a new turn is a new transaction');
+      await next;
       await s.close();
       await restart();
       s = await openLmdbStore(env(), 'G');
@@ -192,9 +197,9 @@ describe('LmdbStore specifics', () => {
   it('rebuilds its summary from the records if the metadata is missing', () =>
     withEnv(async ({ env, restart }) => {
       let s = await openLmdbStore(env(), 'R');
-      for (let i = 0; i < 30; i++) s.append(`r.${i % 4}`, null, enc(`v${i}`));
+      for (let i = 0; i < 30; i++) appendNext(s, `r.${i % 4}`, null, enc(`v${i}`));
       s.delete(5);
-      await s.flush();
+      await s.durable();
       const before = snapshot(s);
       await s.close();
       await env().root.openDB('stream:R:s', { encoding: 'binary' }).remove(META_KEY);
@@ -210,14 +215,14 @@ describe('LmdbStore specifics', () => {
     try {
       let env = openLmdbEnvironment(dir);
       let s = await openLmdbStore(env, 'W');
-      s.append('a', null, enc('x'));
+      appendNext(s, 'a', null, enc('x'));
       await s.close();
       await env.close();
       rmSync(dir, { recursive: true, force: true });
       env = openLmdbEnvironment(dir);
       s = await openLmdbStore(env, 'W');
       assert.equal(s.state().messages, 0);
-      s.append('a', null, enc('y'));
+      appendNext(s, 'a', null, enc('y'));
       await s.close();
       await env.close();
     } finally {
@@ -229,8 +234,8 @@ describe('LmdbStore specifics', () => {
     it(`sync: '${sync}' stores and reopens`, () =>
       withEnv(async ({ env, restart }) => {
         let s = await openLmdbStore(env(), 'S');
-        for (let i = 0; i < 100; i++) s.append('s', null, enc(`${i}`));
-        await s.flush();
+        for (let i = 0; i < 100; i++) appendNext(s, 's', null, enc(`${i}`));
+        await s.durable();
         await s.close();
         await restart();
         s = await openLmdbStore(env(), 'S');

@@ -1,11 +1,12 @@
 // Randomised check of a StreamStore against a naive reference model (a sorted map and brute-force
-// queries). Operations are interleaved with ended turns and flushes, so the LMDB store is checked
-// with changes pending, in flight and committed. Set STORE_SEED to replay a failing run.
+// queries). Operations are interleaved with ended turns and waits for durability, so the LMDB store
+// is checked with changes pending, in flight and committed. Set STORE_SEED to replay a failing run.
 
 import assert from 'node:assert/strict';
 import { subjectMatches } from '../../protocol/subject.ts';
 import { seededRng, systemRng, type Rng } from '../../runtime/rng.ts';
 import type { StoreHarness } from './conformance.ts';
+import { appendNext } from './testing.ts';
 import type { PurgeOptions, StreamStore } from './types.ts';
 
 interface ModelMsg {
@@ -113,7 +114,7 @@ export async function runModelCheck(h: StoreHarness, subjectSpace: number): Prom
       const r = rng.next();
       if (r < 0.5) {
         const m: ModelMsg = { seq: 0, subject: subject(), timeNs: 1_000_000n + BigInt(step), data: `d${step}` };
-        m.seq = store.append(m.subject, null, Buffer.from(m.data), m.timeNs);
+        m.seq = appendNext(store, m.subject, null, Buffer.from(m.data), m.timeNs);
         assert.equal(m.seq, model.last + 1);
         model.append(m);
       } else if (r < 0.52) {
@@ -133,7 +134,7 @@ export async function runModelCheck(h: StoreHarness, subjectSpace: number): Prom
       } else if (r < 0.86) {
         await h.turn();
       } else if (r < 0.9) {
-        await store.flush();
+        await store.durable();
       }
       bytes = 0;
       for (const m of model.msgs.values()) bytes += sizeOf(m);

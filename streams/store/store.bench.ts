@@ -2,6 +2,7 @@
 //   node --import tsx streams/store/store.bench.ts [messages]
 // pipelined: a batch of 1,000 appends per turn, up to 4 batches in flight (like a publisher with
 //            acks outstanding); awaited: 1,000 appends, wait until durable, repeat.
+// Each append is what a leader's apply does: applyAppend at lastSeq + 1 with the clock's time.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +18,18 @@ const batch = 1000;
 const payload = Buffer.alloc(128, 0x61);
 const turn = () => new Promise<void>((resolve) => systemClock.setImmediate(resolve));
 
+function appendBatch(store: StreamStore, firstSeq: number): void {
+  for (let seq = firstSeq; seq < firstSeq + batch; seq++) {
+    store.applyAppend(seq, 'bench.orders', null, payload, systemClock.epochNs());
+  }
+}
+
 async function pipelined(store: StreamStore): Promise<number> {
   const t0 = systemClock.monoNs();
   const inflight: Promise<void>[] = [];
   for (let n = 0; n < total; n += batch) {
-    for (let i = 0; i < batch; i++) store.append('bench.orders', null, payload);
-    inflight.push(store.flush());
+    appendBatch(store, n + 1);
+    inflight.push(store.durable());
     if (inflight.length >= 4) await inflight.shift();
     else await turn();
   }
@@ -33,8 +40,8 @@ async function pipelined(store: StreamStore): Promise<number> {
 async function awaited(store: StreamStore): Promise<number> {
   const t0 = systemClock.monoNs();
   for (let n = 0; n < total; n += batch) {
-    for (let i = 0; i < batch; i++) store.append('bench.orders', null, payload);
-    await store.flush();
+    appendBatch(store, n + 1);
+    await store.durable();
   }
   return total / ((systemClock.monoNs() - t0) / 1e9);
 }

@@ -1,19 +1,21 @@
-// The stream store contract: what streams/stream.ts (ingest, limits, retention), consumers and the
-// $JS.API handlers need from storage, and nothing more. Two implementations: memory-store.ts and
-// lmdb-store.ts; both pass the same conformance suite (conformance.ts).
+// The stream store contract: what streams/stream/ (decide, apply, limits, retention), consumers and
+// the $JS.API handlers need from storage, and nothing more. Two implementations: memory-store.ts
+// and lmdb-store.ts, sharing their queries and purges through base-store.ts; both pass the same
+// conformance suite (conformance.ts).
 //
 // Contracts every implementation keeps:
-// - Sequences are assigned synchronously, start at 1, strictly increase and are never reused:
-//   after a purge of everything, firstSeq = lastSeq + 1 and the next append gets lastSeq + 1.
+// - The store never picks a sequence: the leader decides lastSeq + 1 (streams/stream/stream.ts)
+//   and `applyAppend` stores at it. Sequences start at 1, strictly increase and are never reused:
+//   after a purge of everything, firstSeq = lastSeq + 1 and the next append is at lastSeq + 1.
 // - Reads are synchronous and see every change made so far (read-your-writes), even when the
 //   change is not yet durable.
-// - Every mutation is one of the operations in ops.ts, applied deterministically: given the same
-//   starting state and the same operations, two replicas end in the same state. The leader picks
-//   the sequence and timestamp of an append; replicas use `applyAppend` with those values.
-// - Durability is separate from visibility: `flush()` resolves when every change made so far is
-//   durable. LMDB, per the environment's sync mode: 'durable' (default) = committed and
-//   fdatasync'ed; 'committed' = committed (survives a process crash, not a power loss); 'none' =
-//   committed with no fdatasync ever. Memory: at once.
+// - Only `applyOp` (streams/stream/ops.ts) writes a store: every StreamOp becomes calls of
+//   `applyAppend`, `delete` and `purge`, which are deterministic: given the same starting state
+//   and the same calls, two replicas end in the same state. The leader picks the sequence and
+//   timestamp of an append, so replicas store exactly what it stored.
+// - Durability is separate from visibility: `durable()` resolves when every change made so far
+//   counts as done under the environment's sync mode (docs/adr/0008-sync-modes.md: committed by
+//   default, fdatasync'ed in 'durable' mode). Memory: at once.
 
 /**
  * Timestamps are epoch nanoseconds as `bigint`: JetStream times are RFC 3339 with nanoseconds, and
@@ -79,13 +81,10 @@ export interface StreamStore {
   readonly name: string;
 
   /**
-   * Stores a message with the next sequence (lastSeq + 1) and returns it. `timeNs` defaults to the
-   * store's clock. The buffers are copied: callers may pass views into a reused read buffer.
-   */
-  append(subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs?: TimeNs): number;
-  /**
-   * Replica path: store with an explicit sequence chosen by the leader. `seq` must be > lastSeq;
-   * a jump leaves the skipped sequences as deleted (or moves firstSeq when the store is empty).
+   * Stores a message at `seq` with `timeNs`, both chosen by the leader (normally lastSeq + 1 and
+   * its clock). `seq` must be > lastSeq; a jump leaves the skipped sequences as deleted (or moves
+   * firstSeq when the store is empty). The buffers are copied: callers may pass views into a
+   * reused read buffer. The change is durable when `durable()`, called after it, resolves.
    */
   applyAppend(
     seq: number,
@@ -94,13 +93,6 @@ export interface StreamStore {
     data: Uint8Array,
     timeNs: TimeNs,
   ): void;
-  /** `append` plus the promise of its durability (the same promise as `flush()` right after). */
-  appendAsync(
-    subject: string,
-    hdr: Uint8Array | null,
-    data: Uint8Array,
-    timeNs?: TimeNs,
-  ): { seq: number; durable: Promise<void> };
 
   get(seq: number): StoredMsg | undefined;
   /** Last message whose subject matches `filter` (literal or wildcard; empty or '>' = any). */
@@ -124,8 +116,8 @@ export interface StreamStore {
   msgSize(subject: string, hdr: Uint8Array | null, data: Uint8Array): number;
 
   /** Resolves when every change made so far is durable. Cheap: one shared promise per batch. */
-  flush(): Promise<void>;
-  /** Flushes, then releases the store. The LMDB environment stays open (it is shared). */
+  durable(): Promise<void>;
+  /** Waits until durable, then releases the store. The LMDB environment stays open (it is shared). */
   close(): Promise<void>;
   /** Deletes all data of this stream, including its metadata, and closes the store. */
   drop(): Promise<void>;

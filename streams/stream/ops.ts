@@ -1,5 +1,7 @@
 // The stream state machine: every change to a stream is a StreamOp, and applyOp is the only code
-// that changes a stream's messages, its dedupe window, its last msg id and its config.
+// that changes a stream's messages, its dedupe window, its last msg id and its config. It writes
+// the store through the store's own methods (applyAppend / delete / purge): StreamOp is the one
+// op vocabulary from the leader's decision down to storage.
 //
 // The leader path is decide -> op -> apply (stream.ts): validation, dedupe, expectations and
 // sequence/timestamp assignment happen in decide, on the leader only; apply is deterministic —
@@ -12,8 +14,7 @@
 
 import { unreachable } from '../../runtime/assert.ts';
 import type { StreamConfig } from '../../protocol/jetstream-api.ts';
-import { applyStoreOp } from '../store/ops.ts';
-import type { StreamStore, TimeNs } from '../store/types.ts';
+import type { PurgeOptions, StreamStore, TimeNs } from '../store/types.ts';
 import type { DedupeWindow } from './dedupe.ts';
 import { enforceLimits } from './limits.ts';
 
@@ -39,8 +40,8 @@ export type StreamOp =
     }
   /** MSG.DELETE, or a consumer ack removing a message (workqueue / interest retention). */
   | { readonly op: 'delete'; readonly seq: number; readonly erase: boolean }
-  /** STREAM.PURGE with nats-server PurgeEx semantics (filter / seq / keep). */
-  | { readonly op: 'purge'; readonly subject?: string; readonly upToSeq?: number; readonly keep?: number }
+  /** STREAM.PURGE with nats-server PurgeEx semantics: the op is the store's PurgeOptions. */
+  | ({ readonly op: 'purge' } & Readonly<PurgeOptions>)
   /**
    * Age expiry decided by the leader's clock: remove every message with seq < upToSeq. Carrying
    * the boundary (not "now") keeps replicas identical whatever their clocks say.
@@ -84,16 +85,11 @@ export function applyOp(m: StreamMachine, op: StreamOp): ApplyResult {
       return { seq: op.seq, removed };
     }
     case 'delete':
-      return { seq: op.seq, removed: applyStoreOp(m.store, { op: 'delete', seq: op.seq, erase: op.erase }) };
-    case 'purge': {
-      const purge: { op: 'purge'; subject?: string; upToSeq?: number; keep?: number } = { op: 'purge' };
-      if (op.subject !== undefined) purge.subject = op.subject;
-      if (op.upToSeq !== undefined) purge.upToSeq = op.upToSeq;
-      if (op.keep !== undefined) purge.keep = op.keep;
-      return { seq: 0, removed: applyStoreOp(m.store, purge) };
-    }
+      return { seq: op.seq, removed: m.store.delete(op.seq, { erase: op.erase }) ? 1 : 0 };
+    case 'purge':
+      return { seq: 0, removed: m.store.purge(op) };
     case 'expire':
-      return { seq: 0, removed: op.upToSeq > 1 ? applyStoreOp(m.store, { op: 'purge', upToSeq: op.upToSeq }) : 0 };
+      return { seq: 0, removed: op.upToSeq > 1 ? m.store.purge({ upToSeq: op.upToSeq }) : 0 };
     case 'config': {
       m.config = op.config;
       m.dedupe.setWindow(op.config.duplicate_window ?? 0);

@@ -20,7 +20,7 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function setup(body: Record<string, unknown> = {}, clock = new ManualClock()) {
   const bus = new FakeBus();
-  const store = new MemoryStore('S', { clock });
+  const store = new MemoryStore('S');
   const stream = new Stream(cfg(body), store, clock.epochNs(), { bus, clock, logger: silentLogger });
   stream.bindSubjects();
   return { bus, store, stream, clock };

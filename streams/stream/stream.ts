@@ -43,6 +43,19 @@ export interface StreamObserver {
 
 const EMPTY = new Uint8Array(0);
 
+/** The leader's answer to a publish: what to apply, or why nothing is stored. */
+export type AppendDecision =
+  /** Store it: apply `op`, ack once durable. */
+  | { readonly kind: 'append'; readonly op: StreamOp & { op: 'append' } }
+  /** A Nats-Msg-Id seen inside the duplicate window: ack with the original's sequence. */
+  | { readonly kind: 'duplicate'; readonly seq: number }
+  /** Refused (sealed, an expectation failed, a limit): answer with the error. */
+  | { readonly kind: 'rejected'; readonly error: ApiError };
+
+function rejected(error: ApiError): AppendDecision {
+  return { kind: 'rejected', error };
+}
+
 export class Stream implements StreamMachine {
   readonly name: string;
   readonly store: StreamStore;
@@ -116,31 +129,32 @@ export class Stream implements StreamMachine {
   ingest(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
     if (this.closed) return;
     const respond = reply !== '' && this.config.no_ack !== true;
-    let decided: ReturnType<Stream['decideAppend']>;
+    let decided: AppendDecision;
     try {
       decided = this.decideAppend(subject, hdr, data);
-      if (typeof decided === 'object' && !('code' in decided)) this.apply(decided);
+      if (decided.kind === 'append') this.apply(decided.op);
     } catch (err) {
       this.logger.error({ err: String(err), subject }, 'failed to store message');
-      decided = jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) });
+      decided = rejected(jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) }));
     }
     if (!respond) return;
-    if (typeof decided === 'number') {
-      this.sendAck(reply, this.ackPrefix + decided + ',"duplicate": true}');
-    } else if ('code' in decided) {
-      this.sendAck(reply, JSON.stringify({ error: decided, stream: this.name, seq: 0 }));
-    } else {
-      this.ackWhenDurable(reply, this.ackPrefix + decided.seq + '}');
+    switch (decided.kind) {
+      case 'append':
+        this.ackWhenDurable(reply, this.ackPrefix + decided.op.seq + '}');
+        break;
+      case 'duplicate':
+        this.sendAck(reply, this.ackPrefix + decided.seq + ',"duplicate": true}');
+        break;
+      case 'rejected':
+        this.sendAck(reply, JSON.stringify({ error: decided.error, stream: this.name, seq: 0 }));
+        break;
     }
   }
 
-  /**
-   * The decide step for a publish: an append op, the sequence of the original when it is a
-   * duplicate, or the error to answer with. Reads state, changes nothing.
-   */
-  decideAppend(subject: string, hdr: Uint8Array | null, data: Uint8Array): (StreamOp & { op: 'append' }) | number | ApiError {
+  /** The decide step for a publish (see AppendDecision). Reads state, changes nothing. */
+  decideAppend(subject: string, hdr: Uint8Array | null, data: Uint8Array): AppendDecision {
     const cfg = this.config;
-    if (cfg.sealed) return jsApiError('StreamSealed');
+    if (cfg.sealed) return rejected(jsApiError('StreamSealed'));
     const store = this.store;
     const nowNs = this.clock.epochNs();
     const hdrLen = hdr === null ? 0 : hdr.length;
@@ -149,11 +163,11 @@ export class Stream implements StreamMachine {
     if (hdrLen > 0) {
       const h = readPublishHeaders(hdr!);
       const bad = checkExpectedStream(h, this.name);
-      if (bad !== undefined) return bad;
+      if (bad !== undefined) return rejected(bad);
       msgId = h.msgId;
       if (msgId !== '') {
         const dup = this.dedupe.lookup(msgId, nowNs);
-        if (dup !== undefined) return dup;
+        if (dup !== undefined) return { kind: 'duplicate', seq: dup };
       }
       const stream = this;
       const ctx: ExpectationContext = {
@@ -162,21 +176,25 @@ export class Stream implements StreamMachine {
         lastSeqOnSubject: (s) => stream.store.lastBySubject(s)?.seq ?? 0,
       };
       const failed = checkExpectations(h, subject, ctx);
-      if (failed !== undefined) return failed;
+      if (failed !== undefined) return rejected(failed);
       if (h.rollup !== '') {
-        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) return jsApiError('StreamRollupFailed', { err: 'rollup not permitted' });
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) {
+          return rejected(jsApiError('StreamRollupFailed', { err: 'rollup not permitted' }));
+        }
         if (h.rollup !== 'sub' && h.rollup !== 'all') {
-          return jsApiError('StreamRollupFailed', { err: `rollup value invalid: ${JSON.stringify(h.rollup)}` });
+          return rejected(jsApiError('StreamRollupFailed', { err: `rollup value invalid: ${JSON.stringify(h.rollup)}` }));
         }
         rollup = h.rollup;
       }
     }
-    if (cfg.max_msg_size >= 0 && hdrLen + data.length > cfg.max_msg_size) return jsApiError('StreamMessageExceedsMaximum');
-    if (hdrLen > MAX_HEADER_BYTES) return jsApiError('StreamHeaderExceedsMaximum');
+    if (cfg.max_msg_size >= 0 && hdrLen + data.length > cfg.max_msg_size) {
+      return rejected(jsApiError('StreamMessageExceedsMaximum'));
+    }
+    if (hdrLen > MAX_HEADER_BYTES) return rejected(jsApiError('StreamHeaderExceedsMaximum'));
     const full = checkDiscardNew(cfg, store, subject, store.msgSize(subject, hdr, data));
-    if (full !== undefined) return jsApiError('StreamStoreFailed', { err: full });
+    if (full !== undefined) return rejected(jsApiError('StreamStoreFailed', { err: full }));
     const skip = cfg.retention === 'interest' && (this.interest === null || !this.interest(subject));
-    return {
+    const op: StreamOp & { op: 'append' } = {
       op: 'append',
       seq: store.state().lastSeq + 1,
       timeNs: nowNs,
@@ -187,6 +205,7 @@ export class Stream implements StreamMachine {
       rollup,
       skip,
     };
+    return { kind: 'append', op };
   }
 
   // ---- applying ----------------------------------------------------------------------------
@@ -208,8 +227,8 @@ export class Stream implements StreamMachine {
   }
 
   /** Resolves when every change applied so far is durable. */
-  flush(): Promise<void> {
-    return this.store.flush();
+  durable(): Promise<void> {
+    return this.store.durable();
   }
 
   // ---- acks --------------------------------------------------------------------------------
@@ -223,7 +242,7 @@ export class Stream implements StreamMachine {
    * shares one LMDB transaction and so one promise: one continuation per batch, not per message.
    */
   private ackWhenDurable(reply: string, json: string): void {
-    const durable = this.store.flush();
+    const durable = this.store.durable();
     if (durable !== this.ackWaitFor) {
       this.ackWaitFor = durable;
       const batch: string[] = [];
@@ -237,7 +256,7 @@ export class Stream implements StreamMachine {
   }
 
   private sendBatch(batch: string[], err: unknown): void {
-    // The next ack starts a new batch even if flush() hands out this same (settled) promise again,
+    // The next ack starts a new batch even if durable() hands out this same (settled) promise again,
     // as the memory store always does.
     if (this.ackBatch === batch) this.ackWaitFor = null;
     if (err !== null) {

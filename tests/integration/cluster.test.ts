@@ -162,7 +162,11 @@ describe('a three-server cluster', () => {
     pub.publish('failover.before', 'before');
     await waitFor(() => got.has('before'), 'a message before the crash');
 
+    const s1Url = `127.0.0.1:${cluster.members[1]!.server.port}`;
+    assert.ok(pub.info?.connect_urls?.includes(s1Url));
     await cluster.kill(1);
+    // An async INFO tells the clients of the other servers that s1 is gone.
+    await waitFor(() => pub.info?.connect_urls?.includes(s1Url) === false, 'an INFO without the dead server', 10_000);
     // The subscriber reconnects to s0 or s2 and resubscribes there; the publisher on s0 sees it.
     await waitFor(async () => {
       pub.publish('failover.during', 'during');

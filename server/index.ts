@@ -2,7 +2,7 @@
 export { startServer, SluiceServer } from './server.ts';
 export type { RunningServer, BoundPorts, ServerDeps } from './server.ts';
 export type { ServerOptions, TlsOptions, WebSocketOptions, ClusterOptions } from './options-types.ts';
-export { DEFAULT_CLUSTER_NAME, parseRouteUrl, ROUTE_URL_EXPECTED } from './cluster/options.ts';
+export { DEFAULT_CLUSTER_NAME, defaultClusterOptions, parseRouteUrl, ROUTE_URL_EXPECTED } from './cluster/options.ts';
 export type { UserConfig, PermissionsConfig } from './auth/users.ts';
 // For the CLI and other front ends that build options from text.
 export {

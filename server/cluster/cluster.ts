@@ -15,7 +15,9 @@ import type { Flusher } from '../connection/flusher.ts';
 import type { ClusterOptions } from '../options-types.ts';
 import type { LocalInterestListener, Router } from '../router/router.ts';
 import { Subscription } from '../router/subscription.ts';
-import { FrameError, type RouteHello, type RoutePeers } from './frames.ts';
+import type { Message } from '../../raft/types.ts';
+import type { RaftNetwork } from '../../streams/replication/network.ts';
+import { FrameError, decodeRaftMessages, type RouteHello, type RoutePeers } from './frames.ts';
 import { LocalInterest, interestKey, type InterestChange } from './interest.ts';
 import { parseRouteUrl } from './options.ts';
 import { RouteLink, type RouteHost } from './route.ts';
@@ -79,6 +81,10 @@ export class Cluster implements LocalInterestListener, RouteHost {
   /** The one open link per peer, by server id. */
   private readonly peers = new Map<string, RouteLink>();
   private readonly targets = new Map<string, DialTarget>();
+  /** Open links by the peer's server name (raft traffic is addressed by name). */
+  private readonly byName = new Map<string, RouteLink>();
+  private raftHandler: ((group: string, from: string, messages: readonly Message[]) => void) | null = null;
+  private readonly peerChangeHandlers: ((name: string, connected: boolean) => void)[] = [];
   private server: net.Server | undefined;
   private boundPort = 0;
   private routeUrl = '';
@@ -209,6 +215,12 @@ export class Cluster implements LocalInterestListener, RouteHost {
       this.markSelf(link);
       return 'route to self';
     }
+    // Names identify servers in raft groups and /routez: two servers may not share one.
+    const holder = this.byName.get(hello.name);
+    if (hello.name === this.deps.serverName || (holder !== undefined && holder.peer!.id !== hello.id)) {
+      this.logger.warn({ remote: hello.name, remote_id: hello.id, ip: link.remoteAddress }, `refusing route: server name "${hello.name}" is already in use`);
+      return `duplicate server name "${hello.name}"`;
+    }
     const existing = this.peers.get(hello.id);
     if (existing !== undefined) {
       // Two links to one peer: both sides keep the one dialled by the smaller server id, so they
@@ -224,6 +236,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
   opened(link: RouteLink): void {
     const peer = link.peer!;
     this.peers.set(peer.id, link);
+    this.byName.set(peer.name, link);
     const target = link.outbound ? this.targets.get(link.dialUrl) : undefined;
     if (target !== undefined) {
       target.attempts = 0;
@@ -237,6 +250,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
     for (const change of this.interest.all()) announce(link, change);
     this.gossip();
     this.deps.membershipChanged();
+    for (const h of this.peerChangeHandlers) h(peer.name, true);
   }
 
   closed(link: RouteLink, reason: string): void {
@@ -247,6 +261,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
     const wasOpen = peer !== null && this.peers.get(peer.id) === link;
     if (wasOpen) {
       this.peers.delete(peer.id);
+      if (this.byName.get(peer.name) === link) this.byName.delete(peer.name);
       for (const [key, sub] of link.remoteSubs) {
         this.deps.routerFor(key.slice(0, key.indexOf(' ')))?.unsubscribe(sub);
       }
@@ -270,6 +285,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
       this.pruneTargets();
       this.gossip();
       this.deps.membershipChanged();
+      for (const h of this.peerChangeHandlers) h(peer.name, false);
     }
   }
 
@@ -312,6 +328,27 @@ export class Cluster implements LocalInterestListener, RouteHost {
 
   msg(_link: RouteLink, account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
     this.deps.routerFor(account)?.deliverFromRoute(subject, deliverAs, reply, queues, hdrLen, msg);
+  }
+
+  raft(link: RouteLink, group: string, payload: Buffer): void {
+    const handler = this.raftHandler;
+    if (handler === null) return;
+    handler(group, link.peer!.name, decodeRaftMessages(payload) as Message[]);
+  }
+
+  /** The routes as replication's transport (streams/replication/network.ts). */
+  raftNetwork(): RaftNetwork {
+    return {
+      self: this.deps.serverName,
+      send: (group, to, messages) => this.byName.get(to)?.sendRaft(group, messages),
+      onMessages: (handler) => {
+        this.raftHandler = handler;
+      },
+      connected: () => [...this.byName.keys()],
+      onPeerChange: (handler) => {
+        this.peerChangeHandlers.push(handler);
+      },
+    };
   }
 
   refused(link: RouteLink, reason: string): void {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { OutboundBuffer } from '../../protocol/encoder.ts';
 import { seededRng } from '../../runtime/rng.ts';
 import {
+  decodeRaftMessages,
   FrameError,
   FrameKind,
   RouteFrameDecoder,
@@ -11,6 +12,7 @@ import {
   writeHello,
   writeMsg,
   writePeers,
+  writeRaft,
   writeSub,
   writeUnsub,
   type RouteFrameSink,
@@ -29,6 +31,7 @@ function recorder(): { sink: RouteFrameSink; got: unknown[] } {
     ping: () => got.push(['ping']),
     pong: () => got.push(['pong']),
     err: (r) => got.push(['err', r]),
+    raft: (group, payload) => got.push(['raft', group, decodeRaftMessages(payload)]),
   };
   return { sink, got };
 }
@@ -57,6 +60,7 @@ function sample(): { bytes: Buffer; want: unknown[] } {
   writeEmpty(out, FrameKind.Ping);
   writeEmpty(out, FrameKind.Pong);
   writeErrFrame(out, 'cluster name mismatch');
+  writeRaft(out, 'S-R3F-abc', [{ type: 1, to: 7, entries: [{ data: new Uint8Array([1, 2]) }] }]);
   const want = [
     ['hello', hello],
     ['peers', { peers: [{ id: 'NB', url: 'nats-route://127.0.0.1:6223' }] }],
@@ -70,6 +74,7 @@ function sample(): { bytes: Buffer; want: unknown[] } {
     ['ping'],
     ['pong'],
     ['err', 'cluster name mismatch'],
+    ['raft', 'S-R3F-abc', [{ type: 1, to: 7, entries: [{ data: Buffer.from([1, 2]) }] }]],
   ];
   return { bytes: out.take(), want };
 }

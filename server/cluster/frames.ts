@@ -10,6 +10,7 @@
 //   MSG    := str account | str subject | str deliverAs | str reply | u8 nQueues | nQueues × str
 //             | u32 hdrLen | header block and payload (the rest of the frame)
 //   PING, PONG := empty            ERR := UTF-8 reason (the sender closes after it)
+//   RAFT   := str group | msgpack array of raft messages (everything one Ready sends that peer)
 //
 // `subject` routes the message; `deliverAs` ('' = same) is the subject its MSG lines show (a
 // JetStream delivery routed by an inbox carries its stored subject). `queues` names the queue
@@ -18,7 +19,7 @@
 import { Packr } from 'msgpackr';
 import type { OutboundBuffer } from '../../protocol/encoder.ts';
 
-export const FrameKind = { Hello: 1, Peers: 2, Sub: 3, Unsub: 4, Msg: 5, Ping: 6, Pong: 7, Err: 8 } as const;
+export const FrameKind = { Hello: 1, Peers: 2, Sub: 3, Unsub: 4, Msg: 5, Ping: 6, Pong: 7, Err: 8, Raft: 9 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** What the dialer sends first after the listener's INFO line: anything else is not a route. */
@@ -53,6 +54,8 @@ export interface RouteFrameSink {
   ping(): void;
   pong(): void;
   err(reason: string): void;
+  /** Raft messages for `group`, still msgpack-encoded (decoded by decodeRaftMessages). */
+  raft(group: string, payload: Buffer): void;
 }
 
 export class FrameError extends Error {
@@ -136,6 +139,25 @@ export function writeMsg(
 export function writeEmpty(out: OutboundBuffer, kind: typeof FrameKind.Ping | typeof FrameKind.Pong): void {
   const at = beginFrame(out, kind);
   endFrame(out, at);
+}
+
+/** Raft messages for one group and one peer, in one frame (the transport batches per Ready). */
+export function writeRaft(out: OutboundBuffer, group: string, messages: readonly unknown[]): void {
+  const at = beginFrame(out, FrameKind.Raft);
+  appendStr(out, group);
+  out.appendBytes(packr.pack(messages));
+  endFrame(out, at);
+}
+
+export function decodeRaftMessages(payload: Buffer): unknown[] {
+  let v: unknown;
+  try {
+    v = packr.unpack(payload);
+  } catch (err) {
+    throw new FrameError(`unreadable route RAFT frame: ${String(err)}`);
+  }
+  if (!Array.isArray(v)) throw new FrameError('route RAFT frame is not a list');
+  return v;
 }
 
 export function writeErrFrame(out: OutboundBuffer, reason: string): void {
@@ -247,6 +269,11 @@ export class RouteFrameDecoder {
       case FrameKind.Err:
         sink.err(data.toString('utf8', this.pos, end));
         return;
+      case FrameKind.Raft: {
+        const group = this.str();
+        sink.raft(group, data.subarray(this.pos, end));
+        return;
+      }
       default:
         throw new FrameError(`unknown route frame kind ${data[start]}`);
     }

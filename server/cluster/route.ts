@@ -30,6 +30,7 @@ import {
   writeHello,
   writeMsg,
   writePeers,
+  writeRaft,
   writeSub,
   writeUnsub,
   type RouteFrameSink,
@@ -74,6 +75,8 @@ export interface RouteHost {
   msg(link: RouteLink, account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void;
   /** The peer refused us with `reason` (ERR frame). */
   refused(link: RouteLink, reason: string): void;
+  /** Raft traffic for `group` (msgpack, decoded by the host). */
+  raft(link: RouteLink, group: string, payload: Buffer): void;
 }
 
 let nextRouteId = 1;
@@ -173,6 +176,12 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   sendUnsub(account: string, subject: string, queue: string): void {
     if (this.state !== RouteState.Open) return;
     writeUnsub(this.out, account, subject, queue);
+    this.host.flusher.markDirty(this);
+  }
+
+  sendRaft(group: string, messages: readonly unknown[]): void {
+    if (this.state !== RouteState.Open) return;
+    writeRaft(this.out, group, messages);
     this.host.flusher.markDirty(this);
   }
 
@@ -343,6 +352,11 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
     if (this.state !== RouteState.Open) throw new FrameError('MSG before HELLO');
     this.inMsgs++;
     this.host.msg(this, account, subject, deliverAs, reply, queues, hdrLen, msg);
+  }
+
+  raft(group: string, payload: Buffer): void {
+    if (this.state !== RouteState.Open) throw new FrameError('RAFT before HELLO');
+    this.host.raft(this, group, payload);
   }
 
   ping(): void {

@@ -1,0 +1,19 @@
+// How replication reaches the other servers without importing server/: the cluster hands the
+// JetStream layer a RaftNetwork (implemented by server/cluster over the routes), as it hands it
+// a MessageBus for local messaging. Servers are named by their server_name, which is unique in a
+// cluster and stable across restarts (the server id is not).
+
+import type { Message } from '../../raft/types.ts';
+
+export interface RaftNetwork {
+  /** This server's name. */
+  readonly self: string;
+  /** Best-effort delivery of `messages` of `group` to the server named `to` (dropped when unreachable). */
+  send(group: string, to: string, messages: readonly Message[]): void;
+  /** The receiver of every group's traffic on this server (one per server; replaces any earlier one). */
+  onMessages(handler: (group: string, from: string, messages: readonly Message[]) => void): void;
+  /** Names of the servers this one currently has a route to. */
+  connected(): readonly string[];
+  /** Called with the server's name whenever a route to it opens or closes. */
+  onPeerChange(handler: (name: string, connected: boolean) => void): void;
+}

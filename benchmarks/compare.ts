@@ -1,7 +1,8 @@
 // sluice vs nats-server, interleaved: `npm run bench [-- flags]`.
 //
 // For each selected scenario, N rounds of (sluice, nats-server), each run against a freshly started
-// server on a free port that is killed afterwards. Prints per-run lines, then a table of medians per
+// server on a free port that is killed afterwards (cluster scenarios: a fresh full-mesh cluster of
+// `servers` servers of each kind, all killed afterwards). Prints per-run lines, then a table of medians per
 // server with the ratio sluice / nats-server of each metric, the start-up time and idle RSS of both
 // servers, and appends one NDJSON record per scenario to benchmarks/results/<group>.ndjson.
 //
@@ -26,8 +27,8 @@ import { parseArgs } from 'node:util';
 import { listScenarios, resolveParams } from './lib/params.ts';
 import { appendResult, collectMeta } from './lib/results.ts';
 import { CPU_METRICS, runOnce } from './lib/runner.ts';
-import { SERVER_LABEL, machineCpuSeconds, natsServerVersion, sluiceUnavailableReason, startServer } from './lib/servers.ts';
-import type { ServerKind } from './lib/servers.ts';
+import { SERVER_LABEL, machineCpuSeconds, natsServerVersion, sluiceUnavailableReason, startCluster, startServer } from './lib/servers.ts';
+import type { RunningServer, ServerKind } from './lib/servers.ts';
 import { formatNumber, median, padTable } from './lib/stats.ts';
 import { SCENARIOS, selectScenarios } from './scenarios/index.ts';
 import type { Metrics, Params, Scenario } from './scenarios/types.ts';
@@ -131,8 +132,12 @@ const serverSamples: Record<ServerKind, ServerSample> = {
 
 interface RunRecord {
   metrics: Metrics;
+  /** Server 1's (for a cluster: the seed, started alone). */
   startupMs: number;
   idleRssKb: number | null;
+  /** Cluster scenarios: spawn of the seed -> full mesh, and the idle RSS of every server. */
+  meshMs?: number;
+  clusterIdleRssKb?: (number | null)[];
 }
 
 /** Waits until the machine is quieter than --wait-idle, for at most 60 s; returns the last busy %. */
@@ -154,26 +159,42 @@ async function waitForIdle(): Promise<number | null> {
 async function runAgainst(kind: ServerKind, sc: Scenario, params: Params): Promise<RunRecord> {
   const busy = await waitForIdle();
   if (busy !== null && busy >= (waitIdlePct ?? 0)) out(`   (machine still ${busy.toFixed(0)}% busy after waiting 60 s; running anyway)`);
-  const srv = await startServer(kind, {
+  const startOpts = {
     repoRoot,
     jetstream: sc.needs?.includes('jetstream') === true,
     websocket: sc.needs?.includes('websocket') === true,
-  });
+  };
+  // A cluster scenario gets `servers` servers of this kind, meshed before the run starts.
+  const size = sc.servers ?? 1;
+  const cluster = size > 1 ? await startCluster(kind, size, startOpts) : null;
+  const srvs: RunningServer[] = cluster !== null ? cluster.servers : [await startServer(kind, startOpts)];
+  const srv = srvs[0];
   try {
     await sleep(settleMs);
-    const idleRssKb = srv.rssKb();
-    const metrics = await runOnce(sc, { server: { kind, host: srv.host, port: srv.port, wsPort: srv.wsPort }, pid: srv.pid, params });
-    if (srv.rssKb() === null) throw new Error(`${SERVER_LABEL[kind]} exited during the run\n${srv.outputTail()}`);
-    return { metrics, startupMs: srv.startupMs, idleRssKb };
+    const idleRss = srvs.map((s) => s.rssKb());
+    const targets = srvs.map((s) => ({ kind, host: s.host, port: s.port, wsPort: s.wsPort, httpPort: s.httpPort, name: s.name }));
+    const metrics = await runOnce(sc, { server: targets[0], cluster: targets, pid: srvs.length > 1 ? srvs.map((s) => s.pid) : srv.pid, params });
+    for (const s of srvs) if (s.rssKb() === null) throw new Error(`${SERVER_LABEL[kind]}${s.name !== undefined ? ` ${s.name}` : ''} exited during the run\n${s.outputTail()}`);
+    return {
+      metrics,
+      startupMs: srv.startupMs,
+      idleRssKb: idleRss[0],
+      ...(cluster !== null ? { meshMs: cluster.meshMs, clusterIdleRssKb: idleRss } : {}),
+    };
   } finally {
-    await srv.stop();
+    if (cluster !== null) await cluster.stop();
+    else await srv.stop();
   }
 }
 
+const srvsLabel = (sc: Scenario): string => `${sc.servers ?? 1} servers`;
+
 function describe(sc: Scenario, m: Metrics): string {
   const main = sc.metrics.map((spec) => `${spec.label} ${formatNumber(m[spec.key])}`).join(', ');
+  // A cluster's server CPU is the sum over its servers; their own shares follow in parentheses.
+  const each = Array.from({ length: sc.servers ?? 1 }, (_, i) => m[`serverCpuPct${i + 1}`]).filter((v) => v !== undefined);
   const cpu = CPU_METRICS.filter((c) => m[c.key] !== undefined)
-    .map((c) => `${c.key.replace('CpuPct', '')} ${formatNumber(m[c.key])}%`)
+    .map((c) => `${c.key.replace('CpuPct', '')} ${formatNumber(m[c.key])}%${c.key === 'serverCpuPct' && each.length > 1 ? ` (${each.map((v) => formatNumber(v)).join(' + ')})` : ''}`)
     .join(' ');
   return `${main}  [cpu: ${cpu}]`;
 }
@@ -207,6 +228,7 @@ for (const sc of scenarios) {
   const runs: Record<ServerKind, Metrics[]> = { sluice: [], nats: [] };
   const failures: Record<ServerKind, string[]> = { sluice: [], nats: [] };
   const starts: Record<ServerKind, ServerSample> = { sluice: { startupMs: [], idleRssKb: [] }, nats: { startupMs: [], idleRssKb: [] } };
+  const meshes: Record<ServerKind, { meshMs: number[]; clusterIdleRssKb: (number | null)[][] }> = { sluice: { meshMs: [], clusterIdleRssKb: [] }, nats: { meshMs: [], clusterIdleRssKb: [] } };
   const pairRatios: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     const inRound: Partial<Record<ServerKind, Metrics>> = {};
@@ -221,7 +243,13 @@ for (const sc of scenarios) {
           if (rec.idleRssKb !== null) target.idleRssKb.push(rec.idleRssKb);
         }
         const idle = rec.idleRssKb === null ? '?' : (rec.idleRssKb / 1024).toFixed(1);
-        out(`${tag} ${describe(sc, rec.metrics)} [start ${rec.startupMs.toFixed(0)} ms, idle ${idle} MB]`);
+        let mesh = '';
+        if (rec.meshMs !== undefined) {
+          meshes[kind].meshMs.push(rec.meshMs);
+          meshes[kind].clusterIdleRssKb.push(rec.clusterIdleRssKb ?? []);
+          mesh = `, ${srvsLabel(sc)} meshed in ${rec.meshMs.toFixed(0)} ms`;
+        }
+        out(`${tag} ${describe(sc, rec.metrics)} [start ${rec.startupMs.toFixed(0)} ms, idle ${idle} MB${mesh}]`);
       } catch (err) {
         const msg = (err as Error).message;
         failures[kind].push(msg);
@@ -275,7 +303,15 @@ for (const sc of scenarios) {
       ratios,
       runs,
       servers: Object.fromEntries(
-        kinds.map((k) => [k, { startupMsMedian: med(starts[k].startupMs), idleRssMbMedian: mbOrNull(med(starts[k].idleRssKb)), ...starts[k] }]),
+        kinds.map((k) => [
+          k,
+          {
+            startupMsMedian: med(starts[k].startupMs),
+            idleRssMbMedian: mbOrNull(med(starts[k].idleRssKb)),
+            ...starts[k],
+            ...((sc.servers ?? 1) > 1 ? { clusterSize: sc.servers, meshMsMedian: med(meshes[k].meshMs), ...meshes[k] } : {}),
+          },
+        ]),
       ),
       failures: failures.sluice.length + failures.nats.length > 0 ? failures : undefined,
     };

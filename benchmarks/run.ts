@@ -1,5 +1,7 @@
 // Runs scenarios against a server that is already running (no spawning, no comparison):
 //   node --import tsx benchmarks/run.ts --server 127.0.0.1:4222 [--scenarios pubsub,fanout] [--msgs N] [--requests N] [--pid PID]
+// Cluster scenarios need every server with its monitoring port, server 1 first:
+//   ... --cluster 127.0.0.1:4222@8222,127.0.0.1:4223@8223,127.0.0.1:4224@8224 --pid P1,P2,P3 --scenarios cluster
 // Handy while developing a scenario or profiling a server started by hand.
 
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ const { values } = parseArgs({
   options: {
     server: { type: 'string', default: '127.0.0.1:4222' },
     'ws-port': { type: 'string' },
+    cluster: { type: 'string' },
     scenarios: { type: 'string', default: '' },
     msgs: { type: 'string' },
     requests: { type: 'string' },
@@ -24,7 +27,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: run.ts --server HOST:PORT [--scenarios a,b] [--msgs N] [--requests N] [--pid SERVER_PID] [--repeat N] [--param key=value ...]\n');
+  process.stdout.write(
+    'usage: run.ts --server HOST:PORT [--cluster HOST:PORT@HTTPPORT,...] [--scenarios a,b] [--msgs N] [--requests N] [--pid SERVER_PID[,PID...]] [--repeat N] [--param key=value ...]\n',
+  );
   process.exit(0);
 }
 if (values.list) {
@@ -33,6 +38,13 @@ if (values.list) {
 }
 
 const [host, portText] = values.server.replace(/^nats:\/\//, '').split(':');
+// --cluster: every server of a running cluster as host:port@httpPort, server 1 first.
+const cluster = values.cluster?.split(',').map((spec, i) => {
+  const m = /^(?:nats:\/\/)?([^:@]+):(\d+)@(\d+)$/.exec(spec.trim());
+  if (m === null) throw new Error(`--cluster: expected host:port@httpPort, got ${spec}`);
+  return { kind: 'external', host: m[1], port: Number(m[2]), httpPort: Number(m[3]), name: `server-${i + 1}` };
+});
+const pids = values.pid?.split(',').map(Number);
 const scenarios = selectScenarios(values.scenarios.split(',').filter((s) => s !== ''));
 for (const sc of scenarios) {
   const params = resolveParams(sc, { msgs: values.msgs, requests: values.requests }, values.param);
@@ -40,13 +52,14 @@ for (const sc of scenarios) {
     let m;
     try {
       m = await runOnce(sc, {
-        server: {
+        server: cluster?.[0] ?? {
           kind: 'external',
           host: host ?? '127.0.0.1',
           port: Number(portText ?? 4222),
           ...(values['ws-port'] !== undefined ? { wsPort: Number(values['ws-port']) } : {}),
         },
-        pid: values.pid !== undefined ? Number(values.pid) : undefined,
+        cluster,
+        pid: pids === undefined ? undefined : pids.length === 1 ? pids[0] : pids,
         params,
       });
     } catch (err) {

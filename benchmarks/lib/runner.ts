@@ -2,6 +2,7 @@
 // (from /proc, when its pid is known) and this generator process's CPU over the measured window,
 // both as % of one core. A generator near 100 % means the number is capped by the load generator,
 // not by the server. otherCpuPct is machine-wide busy time used by neither: other tenants, i.e. noise.
+// For a cluster scenario the server CPU is summed over every server process of the cluster.
 
 import { performance } from 'node:perf_hooks';
 import { machineCpuSeconds, procCpuSeconds } from './servers.ts';
@@ -9,8 +10,11 @@ import type { Metrics, Params, RunContext, Scenario, ServerTarget } from '../sce
 
 export interface RunOnceOptions {
   server: ServerTarget;
-  /** Server process id, for CPU attribution; omit when unknown. */
-  pid?: number;
+  /** Every server of a cluster scenario (server 1 first); default [server]. */
+  cluster?: ServerTarget[];
+  /** Server process id(s), for CPU attribution; omit when unknown. With several (a cluster),
+   * serverCpuPct is their sum and serverCpuPct1..N are the servers' own shares. */
+  pid?: number | number[];
   params: Params;
   log?: (line: string) => void;
 }
@@ -20,23 +24,25 @@ export async function runOnce(scenario: Scenario, o: RunOnceOptions): Promise<Me
   let wallEnd = 0;
   let genStart: NodeJS.CpuUsage | null = null;
   let genUsage: NodeJS.CpuUsage | null = null;
-  let srvStart: number | null = null;
-  let srvEnd: number | null = null;
+  const pids = o.pid === undefined ? [] : Array.isArray(o.pid) ? o.pid : [o.pid];
+  let srvStart: (number | null)[] = [];
+  let srvEnd: (number | null)[] = [];
   let machineStart: number | null = null;
   let machineEnd: number | null = null;
   const ctx: RunContext = {
     server: o.server,
+    cluster: o.cluster ?? [o.server],
     params: o.params,
     measureStart() {
       wallStart = performance.now();
       genStart = process.cpuUsage();
-      srvStart = o.pid !== undefined ? procCpuSeconds(o.pid) : null;
+      srvStart = pids.map(procCpuSeconds);
       machineStart = machineCpuSeconds();
     },
     measureEnd() {
       wallEnd = performance.now();
       genUsage = genStart !== null ? process.cpuUsage(genStart) : null;
-      srvEnd = o.pid !== undefined ? procCpuSeconds(o.pid) : null;
+      srvEnd = pids.map(procCpuSeconds);
       machineEnd = machineCpuSeconds();
     },
     log: o.log ?? (() => undefined),
@@ -46,7 +52,15 @@ export async function runOnce(scenario: Scenario, o: RunOnceOptions): Promise<Me
   if (wallSec > 0) {
     const g = genUsage as NodeJS.CpuUsage | null;
     if (g !== null) metrics.genCpuPct = ((g.user + g.system) / 1e6 / wallSec) * 100;
-    if (srvStart !== null && srvEnd !== null) metrics.serverCpuPct = ((srvEnd - srvStart) / wallSec) * 100;
+    const srvPct = pids.map((_, i) => {
+      const a = srvStart[i];
+      const b = srvEnd[i];
+      return a !== null && a !== undefined && b !== null && b !== undefined ? ((b - a) / wallSec) * 100 : null;
+    });
+    if (srvPct.length > 0 && srvPct.every((v) => v !== null)) {
+      metrics.serverCpuPct = srvPct.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+      if (srvPct.length > 1) srvPct.forEach((v, i) => (metrics[`serverCpuPct${i + 1}`] = v ?? 0));
+    }
     // Busy time of the whole machine not spent in the server or in this process: other tenants.
     if (machineStart !== null && machineEnd !== null && metrics.genCpuPct !== undefined && metrics.serverCpuPct !== undefined) {
       const busyPct = ((machineEnd - machineStart) / wallSec) * 100;

@@ -23,6 +23,9 @@ export interface ServerStartOptions {
   startTimeoutMs?: number;
   /** Command for nats-server (default: `nats-server` on PATH). */
   natsServerBin?: string;
+  /** Join a cluster (startCluster sets this): a free cluster port, routes to the seeds, and a
+   * monitoring port (/routez) on a free port. */
+  cluster?: { name: string; serverName: string; routes: readonly string[] };
 }
 
 export interface RunningServer {
@@ -34,6 +37,11 @@ export interface RunningServer {
   startupMs: number;
   /** The WebSocket port when started with `websocket`. */
   wsPort?: number;
+  /** Cluster (route) port and monitoring HTTP port, when started with `cluster`. */
+  clusterPort?: number;
+  httpPort?: number;
+  /** Server name (-n / --name), when started with `cluster`. */
+  name?: string;
   /** VmRSS in KiB, or null if the process is gone / not on Linux. */
   rssKb(): number | null;
   /** user+system CPU seconds consumed so far, or null. */
@@ -57,6 +65,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** n distinct free ports: all bound at once, then released (one by one, the OS may hand out the
+ * same port twice in a row). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const srv = net.createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, HOST, () => resolve());
+      });
+    }
+    return servers.map((srv) => {
+      const addr = srv.address();
+      return typeof addr === 'object' && addr !== null ? addr.port : 0;
+    });
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+  }
+}
+
 /** `nats-server --version` -> "2.9.10", or null when it is not installed. */
 export function natsServerVersion(bin = 'nats-server'): string | null {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
@@ -71,14 +101,28 @@ export function sluiceUnavailableReason(repoRoot: string): string | null {
   return null;
 }
 
-function command(kind: ServerKind, port: number, o: ServerStartOptions, storeDir: string | null): { cmd: string; args: string[] } {
+interface ClusterPorts {
+  clusterPort: number;
+  httpPort: number;
+}
+
+function command(kind: ServerKind, port: number, o: ServerStartOptions, storeDir: string | null, cp: ClusterPorts | null): { cmd: string; args: string[] } {
+  const c = o.cluster;
   if (kind === 'nats') {
     const args = ['-p', String(port), '-a', HOST];
     if (storeDir !== null) args.push('-js', '-sd', storeDir);
+    if (c !== undefined && cp !== null) {
+      args.push('-n', c.serverName, '-m', String(cp.httpPort), '--cluster', `nats://${HOST}:${cp.clusterPort}`, '--cluster_name', c.name);
+      if (c.routes.length > 0) args.push('--routes', c.routes.map((r) => r.replace(/^nats-route:/, 'nats:')).join(','));
+    }
     return { cmd: o.natsServerBin ?? 'nats-server', args };
   }
   const args = ['--import', 'tsx', path.join(o.repoRoot, 'cli', 'main.ts'), 'server', '--host', HOST, '--port', String(port), '--log-level', 'warn'];
   if (storeDir !== null) args.push('--store-dir', storeDir);
+  if (c !== undefined && cp !== null) {
+    args.push('--name', c.serverName, '--http-port', String(cp.httpPort), '--cluster-port', String(cp.clusterPort), '--cluster-name', c.name);
+    if (c.routes.length > 0) args.push('--routes', c.routes.join(','));
+  }
   return { cmd: process.execPath, args };
 }
 
@@ -161,9 +205,17 @@ export async function startServer(kind: ServerKind, o: ServerStartOptions): Prom
 }
 
 async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<RunningServer> {
-  const port = await freePort();
+  let port: number;
+  let cp: ClusterPorts | null = null;
+  if (o.cluster !== undefined) {
+    const [p, clusterPort, httpPort] = await freePorts(3);
+    port = p;
+    cp = { clusterPort, httpPort };
+  } else {
+    port = await freePort();
+  }
   const storeDir = o.jetstream === true ? mkdtempSync(path.join(os.tmpdir(), `sluice-bench-${kind}-`)) : null;
-  const { cmd, args } = command(kind, port, o, storeDir);
+  const { cmd, args } = command(kind, port, o, storeDir, cp);
   // WebSocket: sluice takes a flag; nats-server only a config file (its listener needs no_tls).
   const wsPort = o.websocket === true ? await freePort() : undefined;
   const confDir = wsPort !== undefined && kind === 'nats' ? mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-conf-')) : null;
@@ -232,9 +284,88 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
     pid,
     startupMs,
     wsPort,
+    ...(cp !== null ? { clusterPort: cp.clusterPort, httpPort: cp.httpPort, name: o.cluster?.serverName } : {}),
     rssKb: () => procRssKb(pid),
     cpuSeconds: () => procCpuSeconds(pid),
     outputTail: () => output,
     stop,
   };
+}
+
+// ---- clusters -------------------------------------------------------------------------------
+
+export interface RunningCluster {
+  kind: ServerKind;
+  /** Server 1 (the seed) first. */
+  servers: RunningServer[];
+  /** Spawn of the seed -> every server has an open route to every other (their /routez). */
+  meshMs: number;
+  stop(): Promise<void>;
+}
+
+/** GET http://127.0.0.1:<httpPort><path> as JSON (both servers' monitoring endpoints). */
+export async function monitorJson(httpPort: number, pathAndQuery: string, timeoutMs = 2000): Promise<Record<string, unknown>> {
+  const res = await fetch(`http://${HOST}:${httpPort}${pathAndQuery}`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`GET ${pathAndQuery} on :${httpPort}: HTTP ${res.status}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+export interface RoutezRoute {
+  remote_id: string;
+  subscriptions_list?: string[];
+}
+
+/** /routez (with `subs=1`: each route's subscriptions_list, the peer's interest). Both servers
+ * shape it like nats-server: top-level server_id, routes[].remote_id. */
+export async function routez(httpPort: number, subs = false): Promise<{ server_id: string; num_routes: number; routes: RoutezRoute[] }> {
+  return (await monitorJson(httpPort, `/routez${subs ? '?subs=1' : ''}`)) as unknown as Awaited<ReturnType<typeof routez>>;
+}
+
+/**
+ * Starts `size` servers of one kind as a full-mesh cluster on loopback: server 1 is the seed (no
+ * routes), servers 2..size route to it (started together once the seed accepts clients) and find
+ * each other by gossip. Resolves once every server's /routez has a route to every other server.
+ */
+export async function startCluster(kind: ServerKind, size: number, o: ServerStartOptions & { meshTimeoutMs?: number }): Promise<RunningCluster> {
+  const t0 = performance.now();
+  const name = `bench-${kind}`;
+  const servers: RunningServer[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  try {
+    const seed = await startServer(kind, { ...o, cluster: { name, serverName: `${kind}-1`, routes: [] } });
+    servers.push(seed);
+    const seedRoute = `nats-route://${HOST}:${seed.clusterPort}`;
+    const others = await Promise.allSettled(
+      Array.from({ length: size - 1 }, (_, i) => startServer(kind, { ...o, cluster: { name, serverName: `${kind}-${i + 2}`, routes: [seedRoute] } })),
+    );
+    for (const r of others) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = others.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+
+    const deadline = performance.now() + (o.meshTimeoutMs ?? 20_000);
+    let ids: string[] = [];
+    let missing = 'no /routez answer yet';
+    while (performance.now() < deadline) {
+      try {
+        if (ids.length < size) ids = (await Promise.all(servers.map((s) => routez(s.httpPort ?? 0)))).map((r) => r.server_id);
+        missing = '';
+        for (const [i, s] of servers.entries()) {
+          const have = new Set((await routez(s.httpPort ?? 0)).routes.map((r) => r.remote_id));
+          const lacking = ids.filter((id, j) => j !== i && !have.has(id)).length;
+          if (lacking > 0) missing += `${missing === '' ? '' : ', '}${s.name} lacks ${lacking} route(s)`;
+        }
+        if (missing === '') break;
+      } catch (err) {
+        missing = (err as Error).message;
+      }
+      await sleep(20);
+    }
+    if (missing !== '') throw new Error(`${SERVER_LABEL[kind]} cluster of ${size} did not form a full mesh in time: ${missing}\n${servers.map((s) => `[${s.name}] ${s.outputTail().trim().slice(-600)}`).join('\n')}`);
+    return { kind, servers, meshMs: performance.now() - t0, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -7,6 +7,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { RawConn } from '../lib/raw-conn.ts';
+import type { Endpoint } from '../lib/raw-conn.ts';
 import { buildPubBlock, publishFrames } from '../lib/publisher.ts';
 import type { RunContext } from './types.ts';
 
@@ -26,6 +27,13 @@ export interface BroadcastOptions {
   queue?: string;
   check: DeliveryCheck;
   timeoutMs: number;
+  /** Cluster scenarios: the publisher's server and each subscriber's (subscriber i connects to
+   * subServers[i % length]); both default to ctx.server. */
+  pubServer?: Endpoint;
+  subServers?: readonly Endpoint[];
+  /** Runs after the subscribers are synced and before the clock starts (e.g. wait until their
+   * interest has reached the publisher's server). */
+  beforePublish?: () => Promise<void>;
 }
 
 export interface BroadcastResult {
@@ -63,13 +71,15 @@ export async function runBroadcast(ctx: RunContext, o: BroadcastOptions): Promis
                 if (seq !== expected) noteSeqError(`subscriber ${i}: expected ${expected}, got ${seq}`);
                 expected = seq + 1;
               };
-      const c = await RawConn.connect(ctx.server, { name: `sub${i}`, onSeq });
+      const subServer = o.subServers !== undefined && o.subServers.length > 0 ? o.subServers[i % o.subServers.length] : ctx.server;
+      const c = await RawConn.connect(subServer, { name: `sub${i}`, onSeq });
       conns.push(c);
       subs.push(c);
       c.sub(o.subject, 1, o.queue);
     }
     await Promise.all(subs.map((s) => s.flush()));
-    const pub = await RawConn.connect(ctx.server, { name: 'pub' });
+    const pub = await RawConn.connect(o.pubServer ?? ctx.server, { name: 'pub' });
+    if (o.beforePublish !== undefined) await o.beforePublish();
     conns.push(pub);
 
     const perSubTarget = o.queue === undefined ? o.msgs : 0;

@@ -2,6 +2,7 @@
 // nats-server 2.9.10 on the 2-core benchmark machine; --msgs overrides them.
 
 import { clientPubsubScenario, clientReqrepScenario } from './client-compare.ts';
+import { clusterFanoutScenario, clusterPubsubScenario } from './cluster.ts';
 import { fanoutScenario } from './fanout.ts';
 import { jsConsumeScenario } from './js-consume.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
@@ -27,6 +28,8 @@ export const SCENARIOS: readonly Scenario[] = [
   jsConsumeScenario(200_000),
   jsPubScenario(600_000),
   jsPubSyncScenario(30_000),
+  clusterPubsubScenario(2_000_000),
+  clusterFanoutScenario(1_500_000),
 ];
 
 /** Selects by exact name or by group ('pubsub' selects pubsub-16B and pubsub-1KiB), in registry

@@ -4,7 +4,8 @@
 //
 // To add a scenario (ws-pubsub, js-pub, js-consume, ...): write a module exporting a Scenario, add it
 // to the list in scenarios/index.ts. If it needs a server feature (a WebSocket port, JetStream
-// storage), declare it in `needs` so the runner starts servers with it.
+// storage), declare it in `needs` so the runner starts servers with it. A scenario that sets
+// `servers: N` (N > 1) gets a cluster of N servers of each kind, all endpoints in `ctx.cluster`.
 
 import type { Endpoint } from '../lib/raw-conn.ts';
 
@@ -23,10 +24,18 @@ export interface ServerTarget extends Endpoint {
   kind: string;
   /** The WebSocket port (plain ws://), when the scenario needs 'websocket'. */
   wsPort?: number;
+  /** Monitoring HTTP port (/routez, /varz), for cluster members. */
+  httpPort?: number;
+  /** Server name, for cluster members ('sluice-2', 'nats-2'). */
+  name?: string;
 }
 
 export interface RunContext {
+  /** The server to drive; for a cluster scenario, server 1 (the seed) = cluster[0]. */
   server: ServerTarget;
+  /** Every server of the cluster (server 1 first), when the scenario sets `servers` > 1;
+   * otherwise [server]. */
+  cluster: ServerTarget[];
   params: Params;
   /** Call right before the measured section starts / right after it ends. The runner uses these
    * to attribute CPU time (server process and generator) to the measured window. */
@@ -50,6 +59,8 @@ export interface Scenario {
   /** Key of the metric compared between servers (the ratio sluice / nats-server). */
   primary: string;
   needs?: ServerFeature[];
+  /** Start a full-mesh cluster of this many servers of each kind (default 1: one server). */
+  servers?: number;
   /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. ">= 0.5x". */
   bar?: { op: '>=' | '<='; ratio: number };
   run(ctx: RunContext): Promise<Metrics>;

@@ -18,6 +18,7 @@ import { createPinoLogger } from './logging.ts';
 import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
 import { buildVarz } from './monitor/varz.ts';
 import { buildRoutez } from './monitor/routez.ts';
+import { buildJsz } from './monitor/jsz.ts';
 import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
@@ -225,6 +226,10 @@ export class SluiceServer implements RunningServer {
     };
     await cluster.start(o.host);
     this.ports.cluster = cluster.port;
+    // JetStream servers form the meta group over the routes; others say they hold no replicas.
+    const network = cluster.raftNetwork();
+    if (this.jetstream !== undefined) this.jetstream.joinCluster(network, this.rng);
+    else network.setLocalState({ jetstream: false, metaMember: false });
   }
 
   /** A peer came or went: clients learn the new set of URLs (nats-server's async INFO). */
@@ -306,10 +311,14 @@ export class SluiceServer implements RunningServer {
         query,
       );
     return new Map<string, EndpointHandler>([
-      ['/', () => ({ endpoints: ['/varz', '/routez', '/healthz'] })],
+      ['/', () => ({ endpoints: ['/varz', '/routez', '/jsz', '/healthz'] })],
       ['/healthz', () => ({ status: 'ok' })],
       ['/varz', varz],
       ['/routez', routez],
+      [
+        '/jsz',
+        () => buildJsz({ serverId: server.serverId, options: server.options, nowMs: () => server.clock.nowMs(), jetstream: () => server.jetstream }),
+      ],
     ]);
   }
 }

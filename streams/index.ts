@@ -13,6 +13,11 @@ import { ConsumerRegistry } from './consumer/registry.ts';
 import { ConsumerStore } from './consumer/persistence.ts';
 import { StreamManager } from './manager.ts';
 import { DEFAULT_SYNC_MODE, type SyncMode } from './store/lmdb-env.ts';
+import type { Rng } from '../runtime/rng.ts';
+import { RaftGroups } from './replication/groups.ts';
+import { hasRaftLog } from './replication/lmdb-raft-storage.ts';
+import { META_GROUP, MetaGroup, metaApplier } from './replication/meta.ts';
+import type { RaftNetwork } from './replication/network.ts';
 
 export interface JetStreamDeps {
   /** JetStream data lives in <storeDir>/jetstream (one LMDB environment). */
@@ -50,6 +55,13 @@ export interface JetStreamService {
    */
   consumerCounts: { perStream(stream: string): number; total(): number };
   stats(): JetStreamStats;
+  /**
+   * Joins the cluster's JetStream: Raft groups over `network` and the meta group
+   * (docs/adr/0010-replicated-jetstream.md). Called once, by a clustered server.
+   */
+  joinCluster(network: RaftNetwork, rng: Rng): void;
+  /** The meta group, once joinCluster was called. */
+  readonly meta: MetaGroup | null;
   close(): Promise<void>;
 }
 
@@ -74,9 +86,36 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   consumers.finishRecovery();
 
   let closing: Promise<void> | null = null;
+  let raftGroups: RaftGroups | null = null;
+  let meta: MetaGroup | null = null;
   const service: JetStreamService = {
     manager,
     api,
+    get meta() {
+      return meta;
+    },
+    joinCluster(network, rng) {
+      if (raftGroups !== null) return;
+      const groupLogger = logger.child({ component: 'raft' });
+      raftGroups = new RaftGroups({
+        network,
+        root: manager.env.root,
+        clock: deps.clock,
+        rng,
+        logger: groupLogger,
+        // A Raft log write is done when the sync mode says a write is done (ADR 0008).
+        durability: managerDeps.sync === 'durable' ? 'flushed' : 'committed',
+      });
+      meta = new MetaGroup({
+        groups: raftGroups,
+        network,
+        clock: deps.clock,
+        logger: groupLogger,
+        applier: metaApplier(groupLogger),
+        hasLog: hasRaftLog(manager.env.root, META_GROUP),
+      });
+      meta.start();
+    },
     consumerCounts: { perStream: (stream) => consumers.perStream(stream), total: () => consumers.total() },
     stats() {
       const s = manager.stats();
@@ -91,6 +130,8 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     },
     close() {
       closing ??= (async () => {
+        await meta?.close();
+        await raftGroups?.close();
         api.stop();
         direct.close();
         await consumers.close();

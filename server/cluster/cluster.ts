@@ -16,7 +16,7 @@ import type { ClusterOptions } from '../options-types.ts';
 import type { LocalInterestListener, Router } from '../router/router.ts';
 import { Subscription } from '../router/subscription.ts';
 import type { Message } from '../../raft/types.ts';
-import type { RaftNetwork } from '../../streams/replication/network.ts';
+import type { PeerState, RaftNetwork } from '../../streams/replication/network.ts';
 import { FrameError, decodeRaftMessages, type RouteHello, type RoutePeers } from './frames.ts';
 import { LocalInterest, interestKey, type InterestChange } from './interest.ts';
 import { parseRouteUrl } from './options.ts';
@@ -85,6 +85,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
   private readonly byName = new Map<string, RouteLink>();
   private raftHandler: ((group: string, from: string, messages: readonly Message[]) => void) | null = null;
   private readonly peerChangeHandlers: ((name: string, connected: boolean) => void)[] = [];
+  private localState: PeerState | undefined = undefined;
   private server: net.Server | undefined;
   private boundPort = 0;
   private routeUrl = '';
@@ -275,6 +276,8 @@ export class Cluster implements LocalInterestListener, RouteHost {
       const target = this.targets.get(link.dialUrl);
       if (target !== undefined && target.link === link) {
         target.link = undefined;
+        // Who answers at this URL: a seed that had already connected to us is not redialled.
+        if (link.listenerId !== '' && target.peerId === '') target.peerId = link.listenerId;
         this.scheduleDial(target);
       }
     }
@@ -289,7 +292,8 @@ export class Cluster implements LocalInterestListener, RouteHost {
     }
   }
 
-  peersLearnt(_link: RouteLink, p: RoutePeers): void {
+  peersLearnt(link: RouteLink, p: RoutePeers): void {
+    if (p.state !== undefined) for (const h of this.peerChangeHandlers) h(link.peer!.name, true);
     for (const entry of p.peers) {
       if (typeof entry?.id !== 'string' || typeof entry.url !== 'string') throw new FrameError('malformed PEERS entry');
       if (entry.id === this.serverId || this.peers.has(entry.id)) continue;
@@ -348,7 +352,23 @@ export class Cluster implements LocalInterestListener, RouteHost {
       onPeerChange: (handler) => {
         this.peerChangeHandlers.push(handler);
       },
+      setLocalState: (state) => {
+        this.localState = state;
+        this.gossip();
+      },
+      peerState: (name) => this.byName.get(name)?.peerState,
+      configuredRoutesConnected: () => this.configuredRoutesConnected(),
     };
+  }
+
+  /** Every configured seed has an open route (or turned out to be this server). */
+  configuredRoutesConnected(): boolean {
+    for (const url of this.options.routes) {
+      const t = this.targets.get(url);
+      if (t === undefined || t.self) continue;
+      if (t.peerId === '' || !this.peers.has(t.peerId)) return false;
+    }
+    return true;
   }
 
   refused(link: RouteLink, reason: string): void {
@@ -460,7 +480,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
   private gossip(): void {
     const list: { id: string; url: string }[] = [];
     for (const link of this.peers.values()) list.push({ id: link.peer!.id, url: link.peer!.routeUrl });
-    const frame: RoutePeers = { peers: list };
+    const frame: RoutePeers = this.localState === undefined ? { peers: list } : { peers: list, state: this.localState };
     for (const link of this.peers.values()) link.sendPeers(frame);
   }
 }

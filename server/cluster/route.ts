@@ -95,8 +95,12 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   state: RouteState = RouteState.Preamble;
   /** The peer's HELLO, once received. */
   peer: RouteHello | null = null;
+  /** Outbound links: the server id in the listener's INFO line (known before any HELLO). */
+  listenerId = '';
   /** The peer's latest view of the mesh (its PEERS frame). */
   peerList: RoutePeers['peers'] = [];
+  /** The peer's replication state from its latest PEERS frame. */
+  peerState: RoutePeers['state'] = undefined;
   /** Remote interest learnt on this link, keyed by account, subject and queue. */
   readonly remoteSubs = new Map<string, Subscription>();
   queuedForFlush = false;
@@ -282,6 +286,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
       throw new FrameError('unreadable INFO from the route listener');
     }
     if (info.sluice_route !== 1) throw new FrameError('the route listener is not a sluice server');
+    if (typeof info.server_id === 'string') this.listenerId = info.server_id;
     if (info.server_id === this.host.serverId) {
       this.closeReason = 'route to self';
       this.close('route to self');
@@ -335,6 +340,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
     if (this.state !== RouteState.Open) throw new FrameError('PEERS before HELLO');
     if (!Array.isArray(p.peers)) throw new FrameError('malformed PEERS');
     this.peerList = p.peers;
+    if (p.state !== undefined) this.peerState = p.state;
     this.host.peersLearnt(this, p);
   }
 

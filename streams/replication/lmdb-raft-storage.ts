@@ -89,6 +89,12 @@ function decodeEntry(index: number, v: Uint8Array): Entry {
   return { index, term: decodeTerm(v), kind, data };
 }
 
+/** True when the raft log `prefix` exists in `root` and holds state (a group this server is in). */
+export function hasRaftLog(root: RootDatabase, groupName: string): boolean {
+  const state = root.openDB<unknown, string>({ name: `raft:${groupName}:state`, encoding: 'msgpack' });
+  return state.get('hard') !== undefined || state.get('start') !== undefined;
+}
+
 export class LmdbRaftStorage implements Storage {
   private readonly root: RootDatabase;
   private readonly log: Database<Buffer, Buffer>;

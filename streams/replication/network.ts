@@ -5,6 +5,14 @@
 
 import type { Message } from '../../raft/types.ts';
 
+/** What a server tells its peers about its part in replication. */
+export interface PeerState {
+  /** JetStream is enabled there (it can hold replicas and be a meta group member). */
+  readonly jetstream: boolean;
+  /** It has a meta group log (bootstrapped or joined): it is, or is becoming, a member. */
+  readonly metaMember: boolean;
+}
+
 export interface RaftNetwork {
   /** This server's name. */
   readonly self: string;
@@ -14,6 +22,12 @@ export interface RaftNetwork {
   onMessages(handler: (group: string, from: string, messages: readonly Message[]) => void): void;
   /** Names of the servers this one currently has a route to. */
   connected(): readonly string[];
-  /** Called with the server's name whenever a route to it opens or closes. */
+  /** Called with the server's name whenever a route to it opens or closes, or its state changes. */
   onPeerChange(handler: (name: string, connected: boolean) => void): void;
+  /** Announces this server's state to every peer (now and on every new route). */
+  setLocalState(state: PeerState): void;
+  /** A connected peer's last announced state; undefined until it has announced one. */
+  peerState(name: string): PeerState | undefined;
+  /** True once a route is open to every server this one was configured to dial. */
+  configuredRoutesConnected(): boolean;
 }

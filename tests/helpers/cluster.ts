@@ -43,13 +43,20 @@ export async function waitForRemoteInterest(server: ChildServer, from: string, e
   );
 }
 
-export async function startTestCluster(size: number, opts: { clusterName?: string; extraArgs?: string[] } = {}): Promise<TestCluster> {
+export interface TestClusterOptions {
+  clusterName?: string;
+  extraArgs?: string[];
+  /** JetStream on every member, each with its own store directory (kept across restarts). */
+  jetstream?: boolean;
+}
+
+export async function startTestCluster(size: number, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
   const members: ClusterMember[] = [];
   const extras: ChildServer[] = [];
   const common = ['--host', '127.0.0.1', '--http-port', '0', '--cluster-name', opts.clusterName ?? 'test', ...(opts.extraArgs ?? [])];
   const start = async (name: string, args: string[]): Promise<ChildServer> =>
-    startChildServer({ portsDir: join(dir, 'ports'), name, args });
+    startChildServer({ portsDir: join(dir, 'ports'), name, args, ...(opts.jetstream === true ? { storeDir: join(dir, 'store', name) } : {}) });
   try {
     const seedArgs = [...common, '--cluster-port', '0'];
     const seed = await start('s0', seedArgs);

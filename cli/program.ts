@@ -4,28 +4,19 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { createBenchCommand } from './bench-command.ts';
+import { addConnectionFlags } from './connect.ts';
+import { createConsumerCommand } from './consumer-command.ts';
+import { createKvCommand } from './kv-command.ts';
+import { CliError, errorLine, oneLine, processIo, type CliIo } from './io.ts';
+import { createPubCommand, createReqCommand } from './pub-command.ts';
+import { createRttCommand } from './rtt-command.ts';
 import { createServerCommand } from './server-command.ts';
+import { createStreamCommand } from './stream-command.ts';
+import { createReplyCommand, createSubCommand } from './sub-command.ts';
 
-/** A user-facing failure: its message is printed as-is after "sluice: ". */
-export class CliError extends Error {
-  override name = 'CliError';
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
-
-/** Where the program writes; tests pass their own. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-export const processIo: CliIo = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-};
+export { CliError, oneLine, processIo };
+export type { CliIo };
 
 function packageVersion(): string {
   try {
@@ -36,16 +27,6 @@ function packageVersion(): string {
   }
 }
 
-/** Folds a multi-line message (commander adds "(Did you mean ...?)" lines) into one line. */
-export function oneLine(text: string): string {
-  return text
-    .replace(/^error:\s*/i, '')
-    .split(/\r?\n/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .join(' ');
-}
-
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('sluice')
     .description('A NATS-protocol message broker with persistent streams')
@@ -54,16 +35,42 @@ export function buildProgram(io: CliIo = processIo): Command {
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(`sluice: ${oneLine(s)}\n`),
+      outputError: (s, write) => write(errorLine(s, io.stderrIsTTY === true)),
     })
+    // Program options only before the command name: `sluice server --user x` stays the server's
+    // --user. Client commands carry the connection flags themselves (connect.ts), so they are
+    // accepted after the command name too.
+    .enablePositionalOptions()
     // Throw instead of calling process.exit, so runCli decides the exit code in one place.
     .exitOverride();
 
-  // One file per command. Later: pub, sub, req, reply, stream, consumer, kv, bench.
-  for (const command of [createServerCommand()]) {
-    program.addCommand(command.copyInheritedSettings(program));
-  }
+  addConnectionFlags(program, true);
+  program.addCommand(createServerCommand().copyInheritedSettings(program));
+  // One file per command group; each gets the connection flags at every level.
+  const clientCommands = [
+    createPubCommand(io),
+    createSubCommand(io),
+    createReqCommand(io),
+    createReplyCommand(io),
+    createRttCommand(io),
+    createStreamCommand(io),
+    createConsumerCommand(io),
+    createKvCommand(io),
+    createBenchCommand(io),
+  ];
+  for (const command of clientCommands) program.addCommand(withConnectionFlags(command, program));
   return program;
+}
+
+const CONNECTION_HELP = '\nConnection flags (-s/--server, --user, --password, --token, --nkey, --tlsca, --tlscert, --tlskey, --timeout) go before or after the command; see sluice --help.';
+
+/** Output settings and (hidden) connection flags on `cmd` and every command below it. */
+function withConnectionFlags(cmd: Command, program: Command): Command {
+  cmd.copyInheritedSettings(program);
+  addConnectionFlags(cmd, false);
+  if (cmd.commands.length === 0) cmd.addHelpText('after', CONNECTION_HELP);
+  for (const sub of cmd.commands) withConnectionFlags(sub, program);
+  return cmd;
 }
 
 /**
@@ -82,7 +89,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     }
     const exitCode = err instanceof CliError ? err.exitCode : 1;
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr(`sluice: ${oneLine(message)}\n`);
+    io.stderr(errorLine(message, io.stderrIsTTY === true));
     return exitCode;
   }
 }

@@ -9,6 +9,9 @@ export type { Status, StatusType } from './status.ts';
 export type { Stats } from './protocol.ts';
 export type { ServerInfo } from './handshake.ts';
 export type { ConnectionOptions, TlsOptions } from './options.ts';
+// The time source a connection takes (`clock` option); front ends such as the CLI use it too.
+export { systemClock } from '../runtime/clock.ts';
+export type { Clock, TimerHandle } from '../runtime/clock.ts';
 export { StringCodec, JSONCodec, MsgpackCodec } from './codecs.ts';
 export type { Codec } from './codecs.ts';
 export {

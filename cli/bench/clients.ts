@@ -1,0 +1,212 @@
+// The bench's clients, each on its own connection: core publishers and subscribers, JetStream
+// publishers (windowed PubAcks) and stream readers (ordered consumers), requesters and
+// responders. Hot loops are lean: a core publisher reuses one payload buffer, publishes a batch of
+// ~512 KiB and keeps a window of flush round trips in flight (the flush PONGs are the
+// backpressure; the client's own publish just copies into its outbound buffer); subscribers do
+// no allocation of their own per message.
+//
+// Latency: payloads of 8 bytes or more carry the publish time (monotonic ns, float64 LE) in
+// their first 8 bytes on every `stampEvery`-th message (the others carry 0 there). Subscribers
+// record now - stamp for stamped messages, so end-to-end latency is sampled exactly rather than
+// estimated; JetStream publishers record publish -> PubAck, requesters publish -> reply.
+
+import type { Clock, JetStreamClient, Msg, NatsConnection } from '../../client/index.ts';
+import { LatencyHistogram } from './histogram.ts';
+
+export type ClientKind = 'pub' | 'sub' | 'req' | 'rep';
+
+export interface ClientResult {
+  name: string;
+  kind: ClientKind;
+  /** Messages published, received or answered. */
+  msgs: number;
+  /** Expected messages (a subscriber that got fewer is reported). */
+  expected: number;
+  payloadBytes: number;
+  startNs: number;
+  endNs: number;
+  latency: LatencyHistogram | undefined;
+}
+
+/** Shared progress: what the progress bar shows. */
+export interface Progress {
+  done: number;
+}
+
+const BATCH_BYTES = 512 * 1024;
+const FLUSH_WINDOW = 4;
+
+export interface PublishPlan {
+  subject: string;
+  size: number;
+  count: number;
+  stampEvery: number;
+  /** Monotonic start of the run (the same for every client). */
+  startNs: number;
+}
+
+const stampScratch = new Float64Array(1);
+const stampBytes = new Uint8Array(stampScratch.buffer);
+
+function stamp(payload: Uint8Array, ns: number): void {
+  stampScratch[0] = ns;
+  for (let k = 0; k < 8; k++) payload[k] = stampBytes[k]!;
+}
+
+function unstamp(payload: Uint8Array): void {
+  for (let k = 0; k < 8; k++) payload[k] = 0;
+}
+
+/** The stamp in a payload, or 0 when it carries none. */
+export function readStamp(data: Uint8Array): number {
+  if (data.length < 8 || data[7] === 0) return 0;
+  for (let k = 0; k < 8; k++) stampBytes[k] = data[k]!;
+  return stampScratch[0]!;
+}
+
+export function makePayload(size: number): Uint8Array {
+  return new Uint8Array(size);
+}
+
+/** `countsProgress`: the bar follows publishers (there are no subscribers). */
+export async function corePublisher(name: string, nc: NatsConnection, clock: Clock, plan: PublishPlan, progress: Progress, countsProgress: boolean): Promise<ClientResult> {
+  const payload = makePayload(plan.size);
+  const canStamp = plan.size >= 8;
+  const every = plan.stampEvery;
+  const batch = Math.max(1, Math.floor(BATCH_BYTES / (plan.subject.length + plan.size + 24)));
+  const window: Promise<void>[] = [];
+  const start = clock.monoNs();
+  for (let i = 0; i < plan.count; ) {
+    const from = i;
+    const end = Math.min(plan.count, i + batch);
+    for (; i < end; i++) {
+      if (canStamp) {
+        const r = i % every;
+        if (r === 0) stamp(payload, clock.monoNs());
+        else if (r === 1) unstamp(payload);
+      }
+      nc.publish(plan.subject, payload);
+    }
+    if (countsProgress) progress.done += end - from;
+    window.push(nc.flush());
+    if (window.length >= FLUSH_WINDOW) await window.shift();
+  }
+  await Promise.all(window);
+  return { name, kind: 'pub', msgs: plan.count, expected: plan.count, payloadBytes: plan.count * plan.size, startNs: start, endNs: clock.monoNs(), latency: undefined };
+}
+
+export interface Receiver {
+  /** Resolves with the result once `expected` messages arrived (or stop() was called). */
+  readonly result: Promise<ClientResult>;
+  received(): number;
+  stop(): void;
+}
+
+export function coreSubscriber(name: string, nc: NatsConnection, clock: Clock, subject: string, expected: number, startNs: () => number, progress: Progress, queue?: string): Receiver {
+  const hist = new LatencyHistogram();
+  let n = 0;
+  let bytes = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const sub = nc.subscribe(subject, {
+    queue,
+    callback: (m: Msg) => {
+      n++;
+      progress.done++;
+      const d = m.data;
+      bytes += d.length;
+      const s = readStamp(d);
+      if (s !== 0) hist.record(clock.monoNs() - s);
+      if (n === expected) finish();
+    },
+  });
+  const result = done.then(() => {
+    sub.unsubscribe();
+    return { name, kind: 'sub' as const, msgs: n, expected, payloadBytes: bytes, startNs: startNs(), endNs: clock.monoNs(), latency: hist };
+  });
+  return { result, received: () => n, stop: finish };
+}
+
+export async function jsPublisher(name: string, js: JetStreamClient, clock: Clock, plan: PublishPlan, windowSize: number, progress: Progress, countsProgress: boolean): Promise<ClientResult> {
+  const hist = new LatencyHistogram();
+  const payload = makePayload(plan.size);
+  const canStamp = plan.size >= 8;
+  const inFlight = new Set<Promise<unknown>>();
+  let failure: unknown;
+  const start = clock.monoNs();
+  for (let i = 0; i < plan.count && failure === undefined; i++) {
+    const t = clock.monoNs();
+    if (canStamp) stamp(payload, t);
+    const p = js.publish(plan.subject, payload).then(
+      () => {
+        hist.record(clock.monoNs() - t);
+        if (countsProgress) progress.done++;
+        inFlight.delete(p);
+      },
+      (e: unknown) => {
+        failure ??= e;
+        inFlight.delete(p);
+      },
+    );
+    inFlight.add(p);
+    if (inFlight.size >= windowSize) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+  return { name, kind: 'pub', msgs: plan.count, expected: plan.count, payloadBytes: plan.count * plan.size, startNs: start, endNs: clock.monoNs(), latency: hist };
+}
+
+/** Reads the whole stream with an ordered consumer until `expected` messages arrived. */
+export function streamReader(name: string, js: JetStreamClient, clock: Clock, stream: string, expected: number, startNs: () => number, progress: Progress): Receiver {
+  const hist = new LatencyHistogram();
+  let n = 0;
+  let bytes = 0;
+  const it = js.consumers.ordered(stream, { deliverPolicy: 'all' }).consume({ maxMessages: 1000 });
+  const result = (async (): Promise<ClientResult> => {
+    for await (const m of it) {
+      n++;
+      progress.done++;
+      bytes += m.data.length;
+      const s = readStamp(m.data);
+      if (s !== 0) hist.record(clock.monoNs() - s);
+      if (n >= expected) break;
+    }
+    it.stop();
+    return { name, kind: 'sub', msgs: n, expected, payloadBytes: bytes, startNs: startNs(), endNs: clock.monoNs(), latency: hist };
+  })();
+  return { result, received: () => n, stop: () => it.stop() };
+}
+
+export async function requester(name: string, nc: NatsConnection, clock: Clock, plan: PublishPlan, timeoutMs: number, progress: Progress): Promise<ClientResult> {
+  const hist = new LatencyHistogram();
+  const payload = makePayload(plan.size);
+  const start = clock.monoNs();
+  for (let i = 0; i < plan.count; i++) {
+    const t = clock.monoNs();
+    await nc.request(plan.subject, payload, { timeoutMs });
+    hist.record(clock.monoNs() - t);
+    progress.done++;
+  }
+  return { name, kind: 'req', msgs: plan.count, expected: plan.count, payloadBytes: plan.count * plan.size, startNs: start, endNs: clock.monoNs(), latency: hist };
+}
+
+/** Answers requests (echoing the payload) in the bench's queue group until stopped. */
+export function responder(name: string, nc: NatsConnection, clock: Clock, subject: string, startNs: () => number): Receiver {
+  let n = 0;
+  let bytes = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const sub = nc.subscribe(subject, {
+    queue: 'sluice-bench',
+    callback: (m: Msg) => {
+      n++;
+      bytes += m.data.length;
+      m.respond(m.data);
+    },
+  });
+  const result = done.then(() => {
+    sub.unsubscribe();
+    return { name, kind: 'rep' as const, msgs: n, expected: 0, payloadBytes: bytes, startNs: startNs(), endNs: clock.monoNs(), latency: undefined };
+  });
+  return { result, received: () => n, stop: finish };
+}

@@ -14,6 +14,7 @@ import {
   writePeers,
   writeRaft,
   writeSub,
+  strBytes,
   writeUnsub,
   type RouteFrameSink,
   type RouteHello,
@@ -53,10 +54,10 @@ function sample(): { bytes: Buffer; want: unknown[] } {
   writeSub(out, '$G', 'orders.*', '', 1);
   writeSub(out, '$G', 'work', 'q1', 3);
   writeUnsub(out, '$G', 'orders.*', '');
-  writeMsg(out, '$G', 'orders.1', '', '_INBOX.x', [], 0, Buffer.from('hello'));
-  writeMsg(out, '$G', '_INBOX.y', 'stored.subj', '', ['q1', 'q2'], 12, Buffer.from('NATS/1.0\r\n\r\nbody'));
-  writeMsg(out, '$G', 'big', '', '', [], 0, Buffer.alloc(200_000, 0x61));
-  writeMsg(out, '$G', 'ünïcode.subject', '', '', [], 0, Buffer.alloc(0));
+  writeMsg(out, strBytes('$G'), 'orders.1', Buffer.from('orders.1'), '', '_INBOX.x', [], 0, Buffer.from('hello'));
+  writeMsg(out, strBytes('$G'), '_INBOX.y', null, 'stored.subj', '', ['q1', 'q2'], 12, Buffer.from('NATS/1.0\r\n\r\nbody'));
+  writeMsg(out, strBytes('$G'), 'big', null, '', '', [], 0, Buffer.alloc(200_000, 0x61));
+  writeMsg(out, strBytes('$G'), 'ünïcode.subject', null, '', '', [], 0, Buffer.alloc(0));
   writeEmpty(out, FrameKind.Ping);
   writeEmpty(out, FrameKind.Pong);
   writeErrFrame(out, 'cluster name mismatch');
@@ -118,7 +119,7 @@ test('frames cut at every kind of boundary decode the same (byte at a time and r
 test('oversized, unknown and truncated frames are errors', () => {
   const { sink } = recorder();
   const big = new OutboundBuffer();
-  writeMsg(big, '$G', 'x', '', '', [], 0, Buffer.alloc(2000));
+  writeMsg(big, strBytes('$G'), 'x', null, '', '', [], 0, Buffer.alloc(2000));
   assert.throws(() => new RouteFrameDecoder(sink, 1024).push(big.take()), FrameError);
   assert.throws(() => new RouteFrameDecoder(sink, 1024).push(Buffer.from([0, 0, 0, 1, 99])), /unknown route frame kind 99/);
   // A SUB whose string length runs past the frame.

@@ -83,6 +83,10 @@ function endFrame(out: OutboundBuffer, at: number): void {
 }
 
 function appendStr(out: OutboundBuffer, s: string): void {
+  if (s.length === 0) {
+    out.appendU16(0);
+    return;
+  }
   const at = out.length;
   out.appendU16(0);
   out.appendUtf8(s);
@@ -120,10 +124,25 @@ export function writeUnsub(out: OutboundBuffer, account: string, subject: string
   endFrame(out, at);
 }
 
+/** A string already in its wire form (length prefix and bytes), for the account of every frame. */
+export function strBytes(s: string): Buffer {
+  const body = Buffer.from(s, 'utf8');
+  if (body.length > 0xffff) throw new FrameError(`string of ${body.length} bytes does not fit a route frame`);
+  const b = Buffer.allocUnsafe(2 + body.length);
+  b.writeUInt16BE(body.length, 0);
+  body.copy(b, 2);
+  return b;
+}
+
+/**
+ * `account` is in wire form (strBytes); `subjectBytes`, when given, is `subject` as UTF-8 (the
+ * router's cached copy), so the hot path copies bytes instead of encoding strings.
+ */
 export function writeMsg(
   out: OutboundBuffer,
-  account: string,
+  account: Buffer,
   subject: string,
+  subjectBytes: Buffer | null,
   deliverAs: string,
   reply: string,
   queues: readonly string[],
@@ -131,8 +150,13 @@ export function writeMsg(
   msg: Uint8Array,
 ): void {
   const at = beginFrame(out, FrameKind.Msg);
-  appendStr(out, account);
-  appendStr(out, subject);
+  out.appendBytes(account);
+  if (subjectBytes !== null && subjectBytes.length <= 0xffff) {
+    out.appendU16(subjectBytes.length);
+    out.appendBytes(subjectBytes);
+  } else {
+    appendStr(out, subject);
+  }
   appendStr(out, deliverAs);
   appendStr(out, reply);
   out.appendByte(queues.length);

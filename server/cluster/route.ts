@@ -33,6 +33,7 @@ import {
   writeRaft,
   writeSub,
   writeUnsub,
+  strBytes,
   type RouteFrameSink,
   type RouteHello,
   type RoutePeers,
@@ -124,6 +125,9 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   private pingSentMs = 0;
   private stalledProducers: StalledProducer[] = [];
   private closeReason = '';
+  /** The account of the last forwarded message, in wire form (one account per link, usually). */
+  private accountName = '';
+  private accountBytes: Buffer | null = null;
 
   constructor(host: RouteHost, socket: net.Socket, outbound: boolean, dialUrl: string) {
     this.host = host;
@@ -163,9 +167,14 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
 
   // ---- sending ------------------------------------------------------------------------------
 
-  forward(account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
+  forward(account: string, subject: string, subjectBytes: Buffer | null, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
     if (this.state !== RouteState.Open) return;
-    writeMsg(this.out, account, subject, deliverAs, reply, queues, hdrLen, msg);
+    let acct = this.accountBytes;
+    if (acct === null || this.accountName !== account) {
+      acct = this.accountBytes = strBytes(account);
+      this.accountName = account;
+    }
+    writeMsg(this.out, acct, subject, subjectBytes, deliverAs, reply, queues, hdrLen, msg);
     this.outMsgs++;
     this.outBytes += msg.length;
     this.host.flusher.markDirty(this);

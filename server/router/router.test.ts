@@ -139,7 +139,7 @@ class FakeRoute implements RouteTarget {
   readonly congested = false;
   readonly forwarded: string[] = [];
   constructor(readonly id: number) {}
-  forward(account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], _hdrLen: number, msg: Buffer): void {
+  forward(account: string, subject: string, _sb: Buffer | null, deliverAs: string, reply: string, queues: readonly string[], _hdrLen: number, msg: Buffer): void {
     this.forwarded.push(`${account}:${subject}:${deliverAs}:${reply}:[${queues.join(',')}]:${msg.toString()}`);
   }
   deliverMsg(): void {

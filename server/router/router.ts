@@ -243,12 +243,12 @@ export class Router {
         names = picked.get(route) ?? NO_NAMES;
         picked.delete(route);
       }
-      if (this.forward(route, subject, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
+      if (this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
       delivered++;
     }
     if (picked !== null) {
       for (const [route, names] of picked) {
-        if (this.forward(route, subject, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
+        if (this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
         delivered++;
       }
     }
@@ -289,10 +289,20 @@ export class Router {
     return undefined;
   }
 
-  private forward(route: RouteTarget, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): boolean {
+  /** `subjectBytes`: the routing subject as UTF-8 when the match result has it (cached subjects). */
+  private forward(
+    route: RouteTarget,
+    subject: string,
+    subjectBytes: Buffer | null,
+    deliverAs: string,
+    reply: string,
+    queues: readonly string[],
+    hdrLen: number,
+    msg: Buffer,
+  ): boolean {
     this.deliveredMsgs++;
     this.deliveredBytes += msg.length;
-    route.forward(this.account, subject, deliverAs, reply, queues, hdrLen, msg);
+    route.forward(this.account, subject, subjectBytes, deliverAs, reply, queues, hdrLen, msg);
     return route.congested;
   }
 

@@ -37,7 +37,7 @@ export interface RouteTarget extends MessageTarget {
    * the queue groups the peer was picked for (it delivers to one of its members of each).
    * `deliverAs` is the subject MSG lines show when it differs from the routing subject ('' = same).
    */
-  forward(account: string, subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void;
+  forward(account: string, subject: string, subjectBytes: Buffer | null, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void;
 }
 
 export class Subscription {

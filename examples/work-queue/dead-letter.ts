@@ -9,7 +9,7 @@
 // so handling the same advisory twice stores it once.
 
 import { Buffer } from 'node:buffer';
-import { connect, headers, jetstream, jetstreamManager, JetStreamApiError, MsgHeaders, type JetStreamManager } from '../../client/index.ts';
+import { connect, headers, jetstream, jetstreamManager, JetStreamApiError, MsgHeaders, type JetStreamManager, type Msg } from '../../client/index.ts';
 import { DEAD_PREFIX, DEAD_STREAM, deadLetterHeaders, JOBS_STREAM, WORKERS_CONSUMER } from './queue.ts';
 
 export const MAX_DELIVERIES_ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.${WORKERS_CONSUMER}`;
@@ -58,7 +58,8 @@ export async function startDeadLetterMover(url: string, opts: MoverOptions = {})
   await nc.flush(); // subscribed at the server: no advisory from now on is missed
   let moved = 0;
 
-  const move = async (adv: MaxDeliveriesAdvisory): Promise<void> => {
+  const move = async (m: Msg): Promise<void> => {
+    const adv = m.json<MaxDeliveriesAdvisory>();
     let stored;
     try {
       stored = await jsm.streams.getMessage(JOBS_STREAM, { seq: adv.stream_seq });
@@ -77,7 +78,7 @@ export async function startDeadLetterMover(url: string, opts: MoverOptions = {})
   };
 
   const loop = (async () => {
-    for await (const m of sub) await move(m.json<MaxDeliveriesAdvisory>()).catch(onError);
+    for await (const m of sub) await move(m).catch(onError);
   })();
   return {
     moved: () => moved,

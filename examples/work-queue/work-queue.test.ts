@@ -10,6 +10,7 @@ import { waitFor } from '../../tests/helpers/deadline.ts';
 import { demoJobs, runDemo } from './main.ts';
 import { JOBS_STREAM, WORKERS_CONSUMER } from './queue.ts';
 import { startWorker, type WorkerEvent } from './worker.ts';
+import { MAX_DELIVERIES_ADVISORY, startDeadLetterMover } from './dead-letter.ts';
 
 const NAK_DELAY_MS = 300;
 
@@ -81,6 +82,20 @@ describe('examples/work-queue', () => {
       assert.equal(info.num_pending, 0);
     } finally {
       await w.stop();
+    }
+  });
+
+  test('the mover survives a malformed advisory and skips a job that is already gone', async () => {
+    const errors: unknown[] = [];
+    const mover = await startDeadLetterMover(js.clientUrl, { onError: (e) => void errors.push(e) });
+    try {
+      nc.publish(MAX_DELIVERIES_ADVISORY, 'not json');
+      nc.publish(MAX_DELIVERIES_ADVISORY, JSON.stringify({ stream: JOBS_STREAM, consumer: WORKERS_CONSUMER, stream_seq: 999_999, deliveries: 3 }));
+      nc.publish(MAX_DELIVERIES_ADVISORY, 'not json either'); // advisories are handled in order: this one comes last
+      await waitFor(() => errors.length === 2, 'both malformed advisories reported');
+      assert.equal(mover.moved(), 0, 'nothing to move for a sequence that is not in JOBS');
+    } finally {
+      await mover.stop();
     }
   });
 });

@@ -31,7 +31,7 @@ describe('examples/rpc-services', () => {
 
   test('the demo spreads calls over both instances, retries timeouts and surfaces no-responders', async () => {
     const lines: string[] = [];
-    const s = await runDemo(server.clientUrl, { calls: 30, timeoutMs: 200, log: (l) => lines.push(l) });
+    const s = await runDemo(server.clientUrl, { calls: 30, timeoutMs: 400, log: (l) => lines.push(l) });
     assert.ok(s.servedBy.a! > 0 && s.servedBy.b! > 0, `both instances served: ${JSON.stringify(s.servedBy)}`);
     assert.equal(s.servedBy.a! + s.servedBy.b!, 30, 'every call got exactly one answer');
     assert.deepEqual(s.handled, s.servedBy, 'each answer was counted by the instance that gave it');
@@ -39,7 +39,7 @@ describe('examples/rpc-services', () => {
     assert.ok(s.retriedCalls >= 1 && s.retriedCalls <= s.timeouts);
     assert.equal(s.noResponders.code, 'NO_RESPONDERS');
     assert.equal(s.noResponders.attempts, 4, 'no-responders is retried like a timeout');
-    assert.ok(s.noResponders.elapsedMs < 4 * 200, `failed without waiting out timeouts (${s.noResponders.elapsedMs} ms)`);
+    assert.ok(s.noResponders.elapsedMs < 4 * 400, `failed without waiting out timeouts (${s.noResponders.elapsedMs} ms)`);
     assert.ok(lines.some((l) => l.includes('NO_RESPONDERS')), 'the demo prints the no-responders outcome');
   });
 

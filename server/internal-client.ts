@@ -5,11 +5,14 @@ import type { BusHandler, BusSubscription, MessageBus } from '../streams/bus.ts'
 import type { Router } from './router/router.ts';
 import { Subscription, type MessageTarget, type StalledProducer } from './router/subscription.ts';
 
-class HandlerSubscription extends Subscription {
+export class HandlerSubscription extends Subscription {
   readonly handler: BusHandler;
-  constructor(target: MessageTarget, subject: string, queue: string, sid: string, handler: BusHandler) {
+  /** Announced to the cluster's other servers (see MessageBus.subscribe). */
+  readonly clusterWide: boolean;
+  constructor(target: MessageTarget, subject: string, queue: string, sid: string, handler: BusHandler, clusterWide: boolean) {
     super(target, subject, queue, sid);
     this.handler = handler;
+    this.clusterWide = clusterWide;
   }
 }
 
@@ -38,8 +41,8 @@ export class InternalClient implements MessageTarget, MessageBus {
     this.onHandlerError = onHandlerError;
   }
 
-  subscribe(subject: string, handler: BusHandler, queue = ''): BusSubscription {
-    const sub = new HandlerSubscription(this, subject, queue, String(this.nextSid++), handler);
+  subscribe(subject: string, handler: BusHandler, queue = '', clusterWide = false): BusSubscription {
+    const sub = new HandlerSubscription(this, subject, queue, String(this.nextSid++), handler, clusterWide);
     this.router.subscribe(sub);
     return { unsubscribe: () => this.router.unsubscribe(sub) };
   }

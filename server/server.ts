@@ -11,8 +11,11 @@ import { PasswordChecker } from './auth/passwords.ts';
 import { ClientConnection, type ConnectionContext } from './connection/client-connection.ts';
 import type { AuthServices } from './connection/connection-auth.ts';
 import { Flusher } from './connection/flusher.ts';
-import { InternalClient } from './internal-client.ts';
-import { startJetStream, type JetStreamService } from '../streams/index.ts';
+import { HandlerSubscription, InternalClient } from './internal-client.ts';
+// Loaded when first needed (in start()), not with the server: a broker without a store never reads
+// the JetStream code or its LMDB binding, one without routes never reads the cluster's
+// (docs/adr/0011-shipping-javascript.md, start-up and idle memory).
+import type { JetStreamService } from '../streams/index.ts';
 import { buildClientInfo, type InfoContext } from './info.ts';
 import { createPinoLogger } from './logging.ts';
 import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
@@ -23,7 +26,7 @@ import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
 import { GLOBAL_ACCOUNT, Router } from './router/router.ts';
-import { Cluster, advertiseHost } from './cluster/cluster.ts';
+import type { Cluster } from './cluster/cluster.ts';
 import { ServerStats } from './stats.ts';
 import { startClientListeners, type ClientListeners } from './listeners.ts';
 import type { ClientTransport } from './transport/types.ts';
@@ -145,6 +148,7 @@ export class SluiceServer implements RunningServer {
   async start(): Promise<void> {
     const o = this.options;
     if (o.storeDir !== undefined) {
+      const { startJetStream } = await import('../streams/index.ts');
       this.jetstream = await startJetStream({
         storeDir: o.storeDir,
         bus: this.internal,
@@ -198,6 +202,7 @@ export class SluiceServer implements RunningServer {
 
   private async startCluster(options: NonNullable<ServerOptions['cluster']>): Promise<void> {
     const o = this.options;
+    const { Cluster, advertiseHost } = await import('./cluster/cluster.ts');
     const clientUrls = [`${advertiseHost(o.host)}:${this.ports.client}`];
     const wsUrls = this.listeners?.wsConnectUrls ?? [];
     const cluster = new Cluster({
@@ -209,9 +214,9 @@ export class SluiceServer implements RunningServer {
       logger: this.logger,
       flusher: this.flusher,
       routerFor: (account) => (account === GLOBAL_ACCOUNT ? this.router : undefined),
-      // JetStream stays per server until streams are replicated: its API and stream subjects
-      // are not offered to the other servers.
-      isServerLocal: (sub) => sub.target === this.internal,
+      // The server's own handlers (JetStream's API, R1 streams) stay local unless they asked to be
+      // reachable cluster-wide (a replicated stream's leader, the meta leader).
+      isServerLocal: (sub) => sub.target === this.internal && !(sub as HandlerSubscription).clusterWide,
       clientUrls: () => clientUrls,
       wsUrls: () => wsUrls,
       membershipChanged: () => this.onClusterChanged(),
@@ -228,7 +233,7 @@ export class SluiceServer implements RunningServer {
     this.ports.cluster = cluster.port;
     // JetStream servers form the meta group over the routes; others say they hold no replicas.
     const network = cluster.raftNetwork();
-    if (this.jetstream !== undefined) this.jetstream.joinCluster(network, this.rng);
+    if (this.jetstream !== undefined) this.jetstream.joinCluster(network, this.rng, options.name);
     else network.setLocalState({ jetstream: false, metaMember: false });
   }
 

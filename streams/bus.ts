@@ -13,8 +13,12 @@ export interface BusSubscription {
 }
 
 export interface MessageBus {
-  /** Subscribes an internal handler to `subject` (wildcards allowed), optionally as a queue member. */
-  subscribe(subject: string, handler: BusHandler, queue?: string): BusSubscription;
+  /**
+   * Subscribes an internal handler to `subject` (wildcards allowed), optionally as a queue member.
+   * Internal interest stays on this server unless `clusterWide`: then the other servers of a
+   * cluster route matching messages here too (a replicated stream's leader, the meta leader).
+   */
+  subscribe(subject: string, handler: BusHandler, queue?: string, clusterWide?: boolean): BusSubscription;
   /** Publishes as the server itself (echo rules do not apply). Returns the number of receivers. */
   publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): number;
   /** True when at least one subscription (client or internal) matches `subject`. */

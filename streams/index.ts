@@ -16,7 +16,8 @@ import { DEFAULT_SYNC_MODE, type SyncMode } from './store/lmdb-env.ts';
 import type { Rng } from '../runtime/rng.ts';
 import { RaftGroups } from './replication/groups.ts';
 import { hasRaftLog } from './replication/lmdb-raft-storage.ts';
-import { META_GROUP, MetaGroup, metaApplier } from './replication/meta.ts';
+import { META_GROUP, MetaGroup } from './replication/meta.ts';
+import { ClusteredStreams } from './replication/clustered.ts';
 import type { RaftNetwork } from './replication/network.ts';
 
 export interface JetStreamDeps {
@@ -59,7 +60,9 @@ export interface JetStreamService {
    * Joins the cluster's JetStream: Raft groups over `network` and the meta group
    * (docs/adr/0010-replicated-jetstream.md). Called once, by a clustered server.
    */
-  joinCluster(network: RaftNetwork, rng: Rng): void;
+  joinCluster(network: RaftNetwork, rng: Rng, clusterName: string): void;
+  /** Replicated streams, once joinCluster was called. */
+  readonly clustered: ClusteredStreams | null;
   /** The meta group, once joinCluster was called. */
   readonly meta: MetaGroup | null;
   close(): Promise<void>;
@@ -88,13 +91,17 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   let closing: Promise<void> | null = null;
   let raftGroups: RaftGroups | null = null;
   let meta: MetaGroup | null = null;
+  let clustered: ClusteredStreams | null = null;
   const service: JetStreamService = {
     manager,
     api,
     get meta() {
       return meta;
     },
-    joinCluster(network, rng) {
+    get clustered() {
+      return clustered;
+    },
+    joinCluster(network, rng, clusterName) {
       if (raftGroups !== null) return;
       const groupLogger = logger.child({ component: 'raft' });
       raftGroups = new RaftGroups({
@@ -106,14 +113,25 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
         // A Raft log write is done when the sync mode says a write is done (ADR 0008).
         durability: managerDeps.sync === 'durable' ? 'flushed' : 'committed',
       });
+      clustered = new ClusteredStreams({
+        bus: deps.bus,
+        api,
+        manager,
+        groups: raftGroups,
+        network,
+        clock: deps.clock,
+        logger: groupLogger,
+        clusterName,
+      });
       meta = new MetaGroup({
         groups: raftGroups,
         network,
         clock: deps.clock,
         logger: groupLogger,
-        applier: metaApplier(groupLogger),
+        applier: clustered.applier(),
         hasLog: hasRaftLog(manager.env.root, META_GROUP),
       });
+      clustered.start(meta);
       meta.start();
     },
     consumerCounts: { perStream: (stream) => consumers.perStream(stream), total: () => consumers.total() },
@@ -131,6 +149,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     close() {
       closing ??= (async () => {
         await meta?.close();
+        await clustered?.close();
         await raftGroups?.close();
         api.stop();
         direct.close();

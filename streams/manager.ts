@@ -17,6 +17,7 @@ import type { MessageBus } from './bus.ts';
 import { checkStreamUpdate, findOverlap, sameConfig } from './stream/config.ts';
 import { Stream } from './stream/stream.ts';
 import { MemoryStore } from './store/memory-store.ts';
+import type { TimeNs } from './store/types.ts';
 import { openLmdbStore } from './store/lmdb-store.ts';
 import { DEFAULT_SYNC_MODE, openLmdbEnvironment, type SyncMode, type LmdbDb, type LmdbEnvironment } from './store/lmdb-env.ts';
 import type { StreamStore } from './store/types.ts';
@@ -125,6 +126,20 @@ export class StreamManager {
   private openStore(cfg: StreamConfig): Promise<StreamStore> {
     if (cfg.storage === 'memory') return Promise.resolve(new MemoryStore(cfg.name));
     return openLmdbStore(this.env, cfg.name);
+  }
+
+  /**
+   * One replica of a replicated stream (streams/replication): its own store and Stream, not
+   * registered among this server's streams and with no subjects bound (its Raft group decides
+   * which replica captures). Its config lives in the meta group, not in `sluice:streams`.
+   */
+  async openReplica(cfg: StreamConfig, createdNs: TimeNs): Promise<Stream> {
+    this.checkOpen();
+    if (this.streams.has(cfg.name)) throw new JsApiException(jsApiError('StreamNameExist'));
+    const store = await this.openStore(cfg);
+    const stream = new Stream(cfg, store, createdNs, this.deps);
+    stream.recover();
+    return stream;
   }
 
   /** Runs mutations one at a time, in arrival order. */

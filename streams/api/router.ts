@@ -54,6 +54,11 @@ export class ApiRouter {
   private readonly bus: MessageBus;
   private readonly logger: Logger;
   private sub: BusSubscription | null = null;
+  /**
+   * Consulted before the local handler (a clustered server's replicated streams): true when it
+   * took the request (forwarded it, or knows another server answers it).
+   */
+  interceptor: ((route: string, req: ApiRequest) => boolean) | null = null;
 
   constructor(bus: MessageBus, logger: Logger) {
     this.bus = bus;
@@ -83,14 +88,25 @@ export class ApiRouter {
   }
 
   /** Finds the route for a request subject; exposed for tests. */
-  match(subject: string): { route: ApiRoute; args: string[] } | undefined {
+  match(subject: string): { route: ApiRoute; name: string; args: string[] } | undefined {
     if (!subject.startsWith(API_PREFIX_DOT)) return undefined;
     const tokens = subject.slice(API_PREFIX_DOT.length).split('.');
     for (let n = Math.min(this.maxRouteTokens, tokens.length); n >= 1; n--) {
-      const route = this.routes.get(tokens.slice(0, n).join('.'));
-      if (route !== undefined) return { route, args: tokens.slice(n) };
+      const name = tokens.slice(0, n).join('.');
+      const route = this.routes.get(name);
+      if (route !== undefined) return { route, name, args: tokens.slice(n) };
     }
     return undefined;
+  }
+
+  /** The registered route `name` (e.g. "STREAM.INFO"), for answering outside dispatch. */
+  route(name: string): ApiRoute | undefined {
+    return this.routes.get(name);
+  }
+
+  /** Answers `reply` as `route` would: the body with the route's response type. */
+  reply(route: ApiRoute, reply: string, body: object): void {
+    this.send(reply, { type: responseType(route.kind), ...body });
   }
 
   private dispatch(subject: string, reply: string, hdr: Buffer | null, data: Buffer): void {
@@ -106,6 +122,7 @@ export class ApiRouter {
       data: Uint8Array.prototype.slice.call(data),
     };
     const { route } = found;
+    if (this.interceptor !== null && this.interceptor(found.name, req)) return;
     let result: unknown;
     try {
       result = route.handle(req);

@@ -15,7 +15,6 @@
 // (RaftNetwork.setLocalState), which is what the rules above read.
 
 import type { Applier } from '../../raft/driver.ts';
-import { EntryKind } from '../../raft/types.ts';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { RaftGroup } from './group.ts';
@@ -132,19 +131,3 @@ export class MetaGroup {
   }
 }
 
-/**
- * The meta group's state machine. Its log holds only membership changes so far (raft applies
- * those itself); the stream and consumer assignment ops are added with replicated streams (ADR
- * 0010). An entry this server does not understand is skipped with a warning, so a newer server
- * in a mixed cluster cannot stop an older one from applying the rest.
- */
-export function metaApplier(logger: Logger): Applier {
-  return {
-    applySnapshot: () => undefined,
-    applyEntries: (entries) => {
-      for (const e of entries) {
-        if (e.kind === EntryKind.Normal && e.data.length > 0) logger.warn({ index: e.index }, 'skipping a meta entry this server does not understand');
-      }
-    },
-  };
-}

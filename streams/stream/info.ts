@@ -18,6 +18,8 @@ export interface InfoOptions {
   offset?: number;
   /** Leader name for `cluster` (omitted when undefined). */
   leader?: string;
+  /** A replicated stream's whole `cluster` block (name, leader, replicas); wins over `leader`. */
+  cluster?: Record<string, unknown>;
   /** Current time for `ts`. */
   nowNs: bigint;
   consumerCount?: number;
@@ -74,7 +76,7 @@ export function streamInfo(stream: Stream, opts: InfoOptions): InfoResult {
     config: stream.config,
     created: formatTimeNs(stream.createdNs),
     state,
-    ...(opts.leader !== undefined ? { cluster: { leader: opts.leader } } : {}),
+    ...(opts.cluster !== undefined ? { cluster: opts.cluster } : opts.leader !== undefined ? { cluster: { leader: opts.leader } } : {}),
     ts: formatTimeNs(opts.nowNs),
   };
   if (opts.syncNote !== undefined) info.sync = opts.syncNote;

@@ -69,6 +69,12 @@ export class Stream implements StreamMachine {
    * consumes a sequence.
    */
   interest: ((subject: string) => boolean) | null = null;
+  /**
+   * A replicated stream's leader decides ahead of what it has applied: its proposals in flight
+   * already took sequences. When >= 0 this is the last sequence proposed, used for the next
+   * sequence and for Nats-Expected-Last-Sequence (nats-server's clseq); -1 = the store's own.
+   */
+  proposedLastSeq = -1;
   private readonly observers: StreamObserver[] = [];
   private readonly bus: MessageBus;
   private readonly clock: Clock;
@@ -137,7 +143,11 @@ export class Stream implements StreamMachine {
       this.logger.error({ err: String(err), subject }, 'failed to store message');
       decided = rejected(jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) }));
     }
-    if (!respond) return;
+    if (respond) this.respond(reply, decided);
+  }
+
+  /** Answers a publish: the PubAck of an applied append once it is durable, or the decision's error. */
+  respond(reply: string, decided: AppendDecision): void {
     switch (decided.kind) {
       case 'append':
         this.ackWhenDurable(reply, this.ackPrefix + decided.op.seq + '}');
@@ -149,6 +159,11 @@ export class Stream implements StreamMachine {
         this.sendAck(reply, JSON.stringify({ error: decided.error, stream: this.name, seq: 0 }));
         break;
     }
+  }
+
+  /** Whether publishes get PubAcks (a reply subject and no no_ack). */
+  acks(reply: string): boolean {
+    return reply !== '' && this.config.no_ack !== true;
   }
 
   /** The decide step for a publish (see AppendDecision). Reads state, changes nothing. */
@@ -171,7 +186,7 @@ export class Stream implements StreamMachine {
       }
       const stream = this;
       const ctx: ExpectationContext = {
-        lastSeq: store.state().lastSeq,
+        lastSeq: this.proposedLastSeq >= 0 ? this.proposedLastSeq : store.state().lastSeq,
         lastMsgId: this.lastMsgId,
         lastSeqOnSubject: (s) => stream.store.lastBySubject(s)?.seq ?? 0,
       };
@@ -196,7 +211,7 @@ export class Stream implements StreamMachine {
     const skip = cfg.retention === 'interest' && (this.interest === null || !this.interest(subject));
     const op: StreamOp & { op: 'append' } = {
       op: 'append',
-      seq: store.state().lastSeq + 1,
+      seq: (this.proposedLastSeq >= 0 ? this.proposedLastSeq : store.state().lastSeq) + 1,
       timeNs: nowNs,
       subject,
       hdr: hdrLen > 0 ? hdr : null,

@@ -1,0 +1,287 @@
+// Replicated streams on a clustered JetStream server (ADR 0010, steps 5-7): the meta group's state
+// (which streams exist, where their replicas are), the handling of $JS.API requests that concern
+// them, and this server's replicas.
+//
+// Requests for a replicated stream (num_replicas > 1, or a name the meta group knows):
+// - CREATE and DELETE are forwarded to the meta leader ($JSC.META.<verb>.<stream>, which every
+//   JetStream server subscribes cluster-wide and only the leader answers). The leader validates,
+//   places the replicas, and proposes the assignment; CREATE is answered by the stream's first
+//   leader once it can take publishes, DELETE by the meta leader once the removal is applied.
+// - INFO is answered by the stream's leader, which subscribes it cluster-wide while it leads.
+// - What replicated streams cannot do yet (UPDATE, PURGE, MSG.GET/DELETE, consumers) is refused
+//   with a clear error rather than answered wrongly by a replica.
+// R1 streams are untouched: they live on the server that created them, as before.
+
+import type { StreamConfig } from '../../protocol/jetstream-api.ts';
+import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
+import type { Applier } from '../../raft/driver.ts';
+import { EntryKind } from '../../raft/types.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { newToken } from '../../runtime/ids.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { ApiRequest, ApiRouter } from '../api/router.ts';
+import type { MessageBus } from '../bus.ts';
+import { parseJsonObject } from '../json-shape.ts';
+import type { StreamManager } from '../manager.ts';
+import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
+import { streamInfo } from '../stream/info.ts';
+import { MetaState, decodeMetaOp, encodeMetaOp, placeReplicas, streamGroupName, type MetaChange, type StreamAssignment } from './assignments.ts';
+import type { RaftGroups } from './groups.ts';
+import type { MetaGroup } from './meta.ts';
+import type { RaftNetwork } from './network.ts';
+import { ReplicatedStream, type ReplicaHost } from './replicated-stream.ts';
+
+const META_PREFIX = '$JSC.META';
+/** A CREATE is answered by the stream's first leader only if it leads this soon after creation. */
+const CREATE_ANSWER_WINDOW_MS = 30_000;
+
+export interface ClusteredStreamsDeps {
+  readonly bus: MessageBus;
+  readonly api: ApiRouter;
+  readonly manager: StreamManager;
+  readonly groups: RaftGroups;
+  readonly network: RaftNetwork;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly clusterName: string;
+}
+
+export class ClusteredStreams implements ReplicaHost {
+  readonly state = new MetaState();
+  readonly bus: MessageBus;
+  readonly logger: Logger;
+  readonly groups: RaftGroups;
+  private readonly deps: ClusteredStreamsDeps;
+  private readonly replicas = new Map<string, ReplicatedStream>();
+  /** Replicas being opened or closed, in order per stream. */
+  private work: Promise<void> = Promise.resolve();
+  private meta: MetaGroup | null = null;
+  /** Streams whose CREATE this server already answered (a leader answers once). */
+  private readonly answered = new Set<string>();
+
+  constructor(deps: ClusteredStreamsDeps) {
+    this.deps = deps;
+    this.bus = deps.bus;
+    this.logger = deps.logger;
+    this.groups = deps.groups;
+  }
+
+  get root(): ReplicaHost['root'] {
+    return this.deps.manager.env.root;
+  }
+
+  /** The meta group's state machine. */
+  applier(): Applier {
+    return {
+      applySnapshot: () => undefined,
+      applyEntries: (entries) => {
+        for (const e of entries) {
+          if (e.kind !== EntryKind.Normal || e.data.length === 0) continue;
+          const op = decodeMetaOp(e.data);
+          if (op === undefined) {
+            this.logger.warn({ index: e.index }, 'skipping a meta entry this server does not understand');
+            continue;
+          }
+          const change = this.state.apply(op);
+          if (change !== null) this.changed(change);
+        }
+      },
+    };
+  }
+
+  /** Wires the API interception and the meta leader's request subscriptions. */
+  start(meta: MetaGroup): void {
+    this.meta = meta;
+    this.deps.api.interceptor = (route, req) => this.intercept(route, req);
+    this.bus.subscribe(`${META_PREFIX}.CREATE.*`, (subject, reply, _hdr, data) => this.metaCreate(subject, reply, data), '', true);
+    this.bus.subscribe(`${META_PREFIX}.DELETE.*`, (subject, reply) => this.metaDelete(subject, reply), '', true);
+  }
+
+  replica(name: string): ReplicatedStream | undefined {
+    return this.replicas.get(name);
+  }
+
+  async close(): Promise<void> {
+    this.deps.api.interceptor = null;
+    await this.work;
+    await Promise.all([...this.replicas.values()].map((r) => r.close()));
+    this.replicas.clear();
+  }
+
+  // ---- $JS.API on this server ---------------------------------------------------------------
+
+  private intercept(route: string, req: ApiRequest): boolean {
+    const name = req.args[0] ?? '';
+    if (route === 'STREAM.CREATE') {
+      if (this.state.stream(name) === undefined && !wantsReplicas(req)) return false;
+      this.forwardToMeta('CREATE', route, name, req);
+      return true;
+    }
+    if (route.startsWith('STREAM.') && route !== 'STREAM.NAMES' && route !== 'STREAM.LIST' && this.state.stream(name) !== undefined) {
+      if (route === 'STREAM.DELETE') this.forwardToMeta('DELETE', route, name, req);
+      // INFO: the stream's leader answers through its cluster-wide subscription; a replica here
+      // must not answer in its place.
+      else if (route !== 'STREAM.INFO') this.refuse(route, req, notYet(route));
+      return true;
+    }
+    if (route.startsWith('CONSUMER.') && this.state.stream(name) !== undefined) {
+      this.refuse(route, req, notYet('consumers'));
+      return true;
+    }
+    return false;
+  }
+
+  private forwardToMeta(verb: string, route: string, name: string, req: ApiRequest): void {
+    if (this.meta === null || this.meta.leader === '') {
+      this.refuse(route, req, jsApiError('ClusterNotAvail'));
+      return;
+    }
+    this.bus.publish(`${META_PREFIX}.${verb}.${name}`, req.reply, null, req.data);
+  }
+
+  private refuse(routeName: string, req: ApiRequest | { reply: string }, error: ApiError): void {
+    const route = this.deps.api.route(routeName);
+    if (route !== undefined) this.deps.api.sendError(req.reply, route, error);
+  }
+
+  // ---- the meta leader ----------------------------------------------------------------------
+
+  private metaCreate(subject: string, reply: string, data: Buffer): void {
+    const meta = this.meta;
+    if (meta === null || !meta.isLeader || reply === '') return;
+    const name = subject.slice(`${META_PREFIX}.CREATE.`.length);
+    const cfg = this.validate(name, data);
+    if ('error' in cfg) return this.refuse('STREAM.CREATE', { reply }, cfg.error);
+    const existing = this.state.stream(name);
+    if (existing !== undefined) {
+      if (JSON.stringify(existing.config) !== JSON.stringify(cfg.config)) return this.refuse('STREAM.CREATE', { reply }, jsApiError('StreamNameExist'));
+      // Same config: the stream's leader answers INFO; ask it on the client's behalf.
+      this.bus.publish(`$JS.API.STREAM.INFO.${name}`, reply, null, Buffer.alloc(0));
+      return;
+    }
+    const raft = meta.raft!;
+    const candidates = raft.members.filter((m) => m === raft.selfName || this.deps.network.connected().includes(m));
+    const peers = placeReplicas(cfg.config.num_replicas, candidates, this.state);
+    if (peers === undefined) return this.refuse('STREAM.CREATE', { reply }, jsApiError('InsufficientResources'));
+    const assignment: StreamAssignment = {
+      config: cfg.config,
+      group: { name: streamGroupName(cfg.config, newToken(8)), peers },
+      created: this.deps.clock.epochNs().toString(),
+      reply,
+    };
+    const outcome = raft.propose(encodeMetaOp({ op: 'stream', assignment }));
+    if (outcome.kind !== 'appended') this.refuse('STREAM.CREATE', { reply }, jsApiError('ClusterNotAvail'));
+  }
+
+  private metaDelete(subject: string, reply: string): void {
+    const meta = this.meta;
+    if (meta === null || !meta.isLeader) return;
+    const name = subject.slice(`${META_PREFIX}.DELETE.`.length);
+    if (this.state.stream(name) === undefined) return this.refuse('STREAM.DELETE', { reply }, jsApiError('StreamNotFound'));
+    const outcome = meta.raft!.propose(encodeMetaOp({ op: 'stream-delete', name, reply }));
+    if (outcome.kind !== 'appended') this.refuse('STREAM.DELETE', { reply }, jsApiError('ClusterNotAvail'));
+  }
+
+  private validate(name: string, data: Buffer): { config: StreamConfig } | { error: ApiError } {
+    const parsed = parseJsonObject(data, false);
+    if (!parsed.ok) return { error: jsApiError('InvalidJSON', { err: parsed.err }) };
+    const body = parsed.value;
+    const shapeErr = checkStreamConfigShape(body);
+    if (shapeErr !== undefined) return { error: jsApiError('InvalidJSON', { err: shapeErr }) };
+    if (body.name !== name) return { error: jsApiError('StreamMismatch') };
+    const normalized = normalizeStreamConfig(body);
+    if (!normalized.ok) return { error: normalized.error };
+    if (normalized.config.num_replicas > 5) return { error: jsApiError('StreamInvalidConfig', { err: 'replicas > 5 not supported' }) };
+    return { config: normalized.config };
+  }
+
+  // ---- applying assignments -----------------------------------------------------------------
+
+  private changed(change: MetaChange): void {
+    const a = change.assignment;
+    const name = a.config.name;
+    const self = this.deps.network.self;
+    if (change.kind === 'stream-added') {
+      if (!a.group.peers.includes(self)) return;
+      this.work = this.work.then(() => this.openReplica(a)).catch((err: unknown) => {
+        this.logger.error({ stream: name, err: String(err) }, 'could not open a stream replica');
+      });
+      return;
+    }
+    this.work = this.work
+      .then(async () => {
+        const r = this.replicas.get(name);
+        this.replicas.delete(name);
+        await r?.drop();
+      })
+      .catch((err: unknown) => this.logger.error({ stream: name, err: String(err) }, 'could not drop a stream replica'))
+      .then(() => {
+        if (this.meta?.isLeader === true && change.reply !== '') {
+          const route = this.deps.api.route('STREAM.DELETE');
+          if (route !== undefined) this.deps.api.reply(route, change.reply, { success: true });
+        }
+      });
+  }
+
+  private async openReplica(a: StreamAssignment): Promise<void> {
+    if (this.replicas.has(a.config.name)) return;
+    const stream = await this.deps.manager.openReplica(a.config, BigInt(a.created));
+    const replica = new ReplicatedStream(a, stream, this);
+    this.replicas.set(a.config.name, replica);
+    await replica.start();
+    this.logger.info({ stream: a.config.name, group: a.group.name, peers: a.group.peers }, 'opened stream replica');
+  }
+
+  // ---- ReplicaHost --------------------------------------------------------------------------
+
+  leaderChanged(replica: ReplicatedStream, leader: boolean): void {
+    if (!leader) return;
+    const name = replica.name;
+    const infoRoute = this.deps.api.route('STREAM.INFO');
+    replica.addLeaderSubscription(
+      this.bus.subscribe(
+        `$JS.API.STREAM.INFO.${name}`,
+        (_s, reply) => {
+          if (reply !== '' && infoRoute !== undefined) this.deps.api.reply(infoRoute, reply, { total: 0, offset: 0, limit: 0, ...this.info(replica) });
+        },
+        '',
+        true,
+      ),
+    );
+    // The first leader of a new stream answers its CREATE (once).
+    const a = replica.assignment;
+    const fresh = this.deps.clock.epochNs() - BigInt(a.created) < BigInt(CREATE_ANSWER_WINDOW_MS) * 1_000_000n;
+    if (a.reply !== '' && fresh && !this.answered.has(name)) {
+      this.answered.add(name);
+      const route = this.deps.api.route('STREAM.CREATE');
+      if (route !== undefined) this.deps.api.reply(route, a.reply, { ...this.info(replica), did_create: true });
+    }
+  }
+
+  /** StreamInfo from the leader's replica, with the `cluster` block. */
+  info(replica: ReplicatedStream): Record<string, unknown> {
+    const raft = replica.raft;
+    const self = this.deps.network.self;
+    const replicas = (raft?.members ?? [])
+      .filter((m) => m !== self)
+      .map((name) => {
+        const p = raft?.progressOf(name);
+        const lag = p === undefined ? 0 : Math.max(0, (raft?.lastIndex ?? 0) - p.match);
+        return { name, current: p !== undefined && p.recentActive && lag === 0, active: 0, lag };
+      });
+    const { info } = streamInfo(replica.stream, {
+      nowNs: this.deps.clock.epochNs(),
+      cluster: { name: this.deps.clusterName, leader: raft?.leader ?? '', replicas },
+    });
+    return info as unknown as Record<string, unknown>;
+  }
+}
+
+function wantsReplicas(req: ApiRequest): boolean {
+  const parsed = parseJsonObject(req.data, true);
+  return parsed.ok && typeof parsed.value.num_replicas === 'number' && parsed.value.num_replicas > 1;
+}
+
+function notYet(what: string): ApiError {
+  return jsApiError('StreamGeneral', { err: `${what} on replicated streams is not supported by this server yet` });
+}

@@ -1,0 +1,181 @@
+// One replica of a replicated stream (ADR 0010, step 7): the local Stream (store, dedupe window,
+// config) driven by the stream's Raft group. Every replica applies committed StreamOps with the
+// same applyOp a single server uses; the leader alone captures the stream's subjects (announced
+// cluster-wide), decides each publish, proposes the op, and sends the PubAck once the op is
+// committed, applied here and durable.
+//
+// The raft index applied is stored beside the stream (sub-database `sluice:replicas`), written in
+// the same event-loop turn as the ops it covers, so it commits in the same LMDB transaction: a
+// restarted replica resumes after it and never applies an op twice.
+
+import type { RootDatabase } from 'lmdb';
+import type { Applier } from '../../raft/driver.ts';
+import { EntryKind, Role, type Entry, type Snapshot, type SoftState } from '../../raft/types.ts';
+import { jsApiError } from '../../protocol/js-errors.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { BusSubscription, MessageBus } from '../bus.ts';
+import type { Stream } from '../stream/stream.ts';
+import type { StreamAssignment } from './assignments.ts';
+import type { RaftGroup } from './group.ts';
+import type { RaftGroups } from './groups.ts';
+import { decodeStreamOp, encodeStreamOp } from './op-codec.ts';
+
+const APPLIED_DB = 'sluice:replicas';
+
+export interface ReplicaHost {
+  readonly bus: MessageBus;
+  readonly logger: Logger;
+  readonly root: RootDatabase;
+  readonly groups: RaftGroups;
+  /** Called when this replica becomes the stream's leader (and when it stops being it). */
+  leaderChanged(replica: ReplicatedStream, leader: boolean): void;
+}
+
+export class ReplicatedStream implements Applier {
+  readonly assignment: StreamAssignment;
+  readonly stream: Stream;
+  private readonly host: ReplicaHost;
+  private readonly logger: Logger;
+  private readonly appliedDb;
+  private group: RaftGroup | null = null;
+  /** Publishes proposed by this leader and not yet applied: seq -> reply subject. */
+  private readonly pendingAcks = new Map<number, string>();
+  private subs: BusSubscription[] = [];
+  private leading = false;
+  private closed = false;
+  /** The last raft index applied here (raft's own count moves only after the Ready is done). */
+  private lastApplied = 0;
+
+  constructor(assignment: StreamAssignment, stream: Stream, host: ReplicaHost) {
+    this.assignment = assignment;
+    this.stream = stream;
+    this.host = host;
+    this.logger = host.logger.child({ stream: stream.name, group: assignment.group.name });
+    this.appliedDb = host.root.openDB<number, string>({ name: APPLIED_DB, encoding: 'msgpack' });
+  }
+
+  get name(): string {
+    return this.stream.name;
+  }
+
+  get raft(): RaftGroup | null {
+    return this.group;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  async start(): Promise<void> {
+    const applied = (this.appliedDb.get(this.name) as number | undefined) ?? 0;
+    this.lastApplied = applied;
+    this.group = await this.host.groups.start(this.assignment.group.name, this.assignment.group.peers, this, applied);
+  }
+
+  /** Stops the group and capture; the data stays (drop() removes it). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopLeading();
+    await this.host.groups.stop(this.assignment.group.name);
+  }
+
+  async drop(): Promise<void> {
+    await this.close();
+    await this.appliedDb.remove(this.name);
+    await this.stream.drop();
+  }
+
+  // ---- leader: capture and propose ----------------------------------------------------------
+
+  private ingest(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
+    const group = this.group;
+    if (!this.leading || group === null) return;
+    const stream = this.stream;
+    const respond = stream.acks(reply);
+    const decided = stream.decideAppend(subject, hdr, data);
+    if (decided.kind !== 'append') {
+      if (respond) stream.respond(reply, decided);
+      return;
+    }
+    const outcome = group.propose(encodeStreamOp(decided.op));
+    if (outcome.kind !== 'appended') {
+      // Lost leadership or too much in flight: the publisher retries (with Nats-Msg-Id, safely).
+      if (respond) stream.respond(reply, { kind: 'rejected', error: jsApiError('ClusterNotAvail') });
+      return;
+    }
+    stream.proposedLastSeq = decided.op.seq;
+    if (respond) this.pendingAcks.set(decided.op.seq, reply);
+  }
+
+  private startLeading(): void {
+    if (this.leading || this.closed) return;
+    this.leading = true;
+    // Everything committed is applied by now (see onSoftState): the store's last sequence is the
+    // cluster's, and new proposals continue from it.
+    this.stream.proposedLastSeq = this.stream.store.state().lastSeq;
+    const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
+    for (const subject of this.stream.config.subjects ?? []) this.subs.push(this.host.bus.subscribe(subject, handler, '', true));
+    this.logger.info({}, 'stream leader');
+    this.host.leaderChanged(this, true);
+  }
+
+  private stopLeading(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    this.pendingAcks.clear();
+    this.stream.proposedLastSeq = -1;
+    this.host.leaderChanged(this, false);
+  }
+
+  /** Extra cluster-wide subscriptions the host wants while this replica leads (per-stream API). */
+  addLeaderSubscription(sub: BusSubscription): void {
+    if (this.leading) this.subs.push(sub);
+    else sub.unsubscribe();
+  }
+
+  // ---- Applier ------------------------------------------------------------------------------
+
+  applySnapshot(_snapshot: Snapshot): void {
+    // Stream groups do not snapshot yet (ADR 0010 step 7): their logs are kept whole, so a
+    // lagging replica always catches up from entries.
+  }
+
+  applyEntries(entries: readonly Entry[]): void {
+    const stream = this.stream;
+    let last = 0;
+    for (const e of entries) {
+      last = e.index;
+      if (e.kind !== EntryKind.Normal || e.data.length === 0) continue;
+      const op = decodeStreamOp(e.data);
+      stream.apply(op);
+      if (op.op === 'append') {
+        const reply = this.pendingAcks.get(op.seq);
+        if (reply !== undefined) {
+          this.pendingAcks.delete(op.seq);
+          stream.respond(reply, { kind: 'append', op });
+        }
+      }
+    }
+    // Same turn as the store writes above: one LMDB transaction holds both.
+    if (last > 0) {
+      this.lastApplied = last;
+      void this.appliedDb.put(this.name, last);
+    }
+    this.maybeLead();
+  }
+
+  onSoftState(ss: SoftState): void {
+    if (ss.role !== Role.Leader) this.stopLeading();
+    this.maybeLead();
+  }
+
+  /** A new leader waits until it has applied everything in its log, then takes publishes. */
+  private maybeLead(): void {
+    const g = this.group;
+    if (g === null || this.leading || !g.isLeader) return;
+    if (Math.max(this.lastApplied, g.applied) < g.lastIndex) return;
+    this.startLeading();
+  }
+}

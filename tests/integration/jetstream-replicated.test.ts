@@ -1,0 +1,97 @@
+// Replicated streams with real processes and the official nats.js JetStream client: an R3 stream
+// created through any server, publishes acknowledged once a majority holds them, the leader's
+// process SIGKILLed mid-way: a new leader takes over, publishing goes on, nothing acknowledged is
+// lost, no sequence is used twice, and the restarted server catches up.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import type { ChildServer } from '../helpers/child-server.ts';
+import { waitFor } from '../helpers/deadline.ts';
+
+let cluster: TestCluster;
+const conns: NatsConnection[] = [];
+
+before(async () => {
+  cluster = await startTestCluster(3, { jetstream: true, clusterName: 'js' });
+  await cluster.meshed();
+  // The meta group is formed and has a leader everywhere.
+  await waitFor(async () => {
+    const views = await Promise.all(cluster.members.map((m) => jsz(m.server)));
+    return views.every((v) => v.meta_cluster?.leader !== undefined && v.meta_cluster.cluster_size === 3);
+  }, 'a meta leader with three members', 20_000);
+});
+after(async () => {
+  for (const nc of conns) await nc.close().catch(() => undefined);
+  await cluster?.close();
+});
+
+async function jsz(s: ChildServer): Promise<{ meta_cluster?: { leader?: string; cluster_size: number } }> {
+  return (await (await fetch(`${s.httpUrl}/jsz`)).json()) as never;
+}
+
+async function client(s: ChildServer): Promise<NatsConnection> {
+  const nc = await connect({ servers: s.url, reconnect: false });
+  conns.push(nc);
+  return nc;
+}
+
+async function info(nc: NatsConnection, name: string): Promise<StreamInfo> {
+  return (await jetstreamManager(nc, { timeout: 2000 })).streams.info(name);
+}
+
+test('an R3 stream keeps every acknowledged message through the loss of its leader', async () => {
+  const nc0 = await client(cluster.members[0]!.server);
+  const jsm = await jetstreamManager(nc0, { timeout: 10_000 });
+  const created = await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'], num_replicas: 3 });
+  assert.equal(created.config.num_replicas, 3);
+  const firstLeader = created.cluster?.leader ?? '';
+  assert.ok(['s0', 's1', 's2'].includes(firstLeader), `a leader in the CREATE reply: ${JSON.stringify(created.cluster)}`);
+  assert.equal(created.cluster?.replicas?.length, 2);
+
+  // Publish from a server that is not the leader: the leader's capture is cluster-wide.
+  const other = cluster.members.find((m) => m.name !== firstLeader)!;
+  const pubNc = await connect({ servers: cluster.members.filter((m) => m.name !== firstLeader).map((m) => m.server.url), reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+  conns.push(pubNc);
+  const js = jetstream(pubNc, { timeout: 2000 });
+  const acked: PubAck[] = [];
+  for (let i = 0; i < 300; i++) acked.push(await js.publish(`orders.${i % 7}`, `m${i}`, { msgID: `id-${i}` }));
+  assert.deepEqual(acked.map((a) => a.seq), Array.from({ length: 300 }, (_, i) => i + 1));
+
+  for (const m of cluster.members) {
+    const nc = await client(m.server);
+    await waitFor(async () => (await info(nc, 'ORDERS')).state.messages === 300, `INFO through ${m.name}`);
+  }
+
+  // SIGKILL the leader; the other two elect one of themselves. Publishes retry until they land
+  // (same msg ids: a publish that did land and lost only its ack is not stored twice).
+  const leaderIndex = cluster.members.findIndex((m) => m.name === firstLeader);
+  await cluster.kill(leaderIndex);
+  for (let i = 300; i < 600; i++) {
+    const ack = await waitFor(async () => {
+      try {
+        return await js.publish(`orders.${i % 7}`, `m${i}`, { msgID: `id-${i}` });
+      } catch {
+        return undefined;
+      }
+    }, `publish ${i} after the failover`, 20_000);
+    acked.push(ack);
+  }
+  const seqs = acked.map((a) => a.seq);
+  assert.equal(new Set(seqs).size, 600, 'no sequence used twice');
+  const survivor = await client(other.server);
+  const after = await info(survivor, 'ORDERS');
+  assert.notEqual(after.cluster?.leader, firstLeader, 'a new leader');
+  assert.equal(after.state.messages, 600, 'every acknowledged message is there');
+  assert.equal(after.state.last_seq, Math.max(...seqs));
+
+  // The killed server comes back and catches up from the leader's log.
+  await cluster.restart(leaderIndex);
+  await cluster.meshed();
+  await waitFor(async () => {
+    const i = await info(survivor, 'ORDERS');
+    return i.cluster?.replicas?.every((r) => r.current && (r.lag ?? 0) === 0) === true && i.cluster.replicas.length === 2;
+  }, 'the restarted replica to catch up', 20_000);
+});

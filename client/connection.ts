@@ -10,6 +10,7 @@ import { ConnectionClosedError, ErrorCode, NatsError, type PermissionsError } fr
 import type { ServerInfo } from './handshake.ts';
 import type { Msg } from './msg.ts';
 import { resolveOptions, type ConnectionOptions, type ResolvedOptions } from './options.ts';
+import { PreparedPublish } from './prepared.ts';
 import { ProtocolHandler, type Stats } from './protocol.ts';
 import { RequestMux } from './request-mux.ts';
 import type { Status } from './status.ts';
@@ -125,6 +126,25 @@ export class NatsConnection implements SubscriptionHost {
   publish(subject: string, data?: Payload, opts?: PublishOptions): void {
     const headers = opts?.headers;
     this.p.publish(subject, toBytes(data), opts?.reply ?? '', headers === undefined ? null : headers.encode());
+  }
+
+  /**
+   * Encodes `count` copies (default 1) of one message once, checked now (subject, max_payload,
+   * headers support); publishPrepared then sends them all with one copy. Payload bytes can be
+   * changed in place between sends through `prepared.payload(i)`.
+   */
+  prepare(subject: string, data?: Payload, opts?: PublishOptions & { count?: number }): PreparedPublish {
+    const count = opts?.count ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new NatsError(ErrorCode.InvalidOption, `count must be a positive integer, got ${count}`);
+    const payload = toBytes(data);
+    const headers = opts?.headers === undefined ? null : opts.headers.encode();
+    this.p.checkMessage(subject, payload.length + (headers?.length ?? 0), headers !== null);
+    return new PreparedPublish(subject, opts?.reply ?? '', headers, payload, count);
+  }
+
+  /** Publishes every message of a prepare()d batch, as publish() would one by one. */
+  publishPrepared(prepared: PreparedPublish): void {
+    this.p.publishFrames(prepared.frames, prepared.count, prepared.messageBytes);
   }
 
   subscribe(subject: string, opts: SubscriptionOptions = {}): Subscription {

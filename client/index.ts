@@ -3,6 +3,7 @@
 export { connect, NatsConnection } from './connection.ts';
 export type { PublishOptions, RequestOptions, Payload } from './connection.ts';
 export { Subscription } from './subscription.ts';
+export { PreparedPublish } from './prepared.ts';
 export type { SubscriptionOptions } from './subscription.ts';
 export { Msg } from './msg.ts';
 export type { Status, StatusType } from './status.ts';

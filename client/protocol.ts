@@ -341,18 +341,8 @@ export class ProtocolHandler implements ClientOpSink {
   /** PUB/HPUB. `headers` is an encoded header block or null. */
   publish(subject: string, payload: Uint8Array, reply: string, headers: Uint8Array | null): void {
     this.checkOpen();
-    if (subject !== this.lastSubject) {
-      if (!isValidPublishSubject(subject)) throw new NatsError(ErrorCode.InvalidSubject, `invalid publish subject '${subject}'`);
-      this.lastSubject = subject;
-    }
     const size = headers === null ? payload.length : payload.length + headers.length;
-    const info = this.serverInfo;
-    if (info !== undefined) {
-      if (size > info.max_payload) {
-        throw new NatsError(ErrorCode.MaxPayloadExceeded, `message of ${size} bytes exceeds max_payload ${info.max_payload}`);
-      }
-      if (headers !== null && info.headers !== true) throw new NatsError(ErrorCode.HeadersNotSupported, 'server does not support headers');
-    }
+    this.checkMessage(subject, size, headers !== null);
     const out = this.outbound;
     if (this.transport === undefined && out.length + size > this.opts.reconnectBufferBytes) {
       throw new NatsError(ErrorCode.ReconnectBufferExceeded, `reconnect buffer of ${this.opts.reconnectBufferBytes} bytes is full`);
@@ -360,6 +350,38 @@ export class ProtocolHandler implements ClientOpSink {
     writePub(out, subject, reply, headers, payload);
     this.stats.outMsgs++;
     this.stats.outBytes += size;
+    if (out.length >= FLUSH_HIGH_WATER_BYTES && this.transport !== undefined) this.flushOutbound();
+    else this.scheduleFlush();
+  }
+
+  /** Throws when a message to `subject` of `size` bytes (payload + headers) cannot be published. */
+  checkMessage(subject: string, size: number, hasHeaders: boolean): void {
+    if (subject !== this.lastSubject) {
+      if (!isValidPublishSubject(subject)) throw new NatsError(ErrorCode.InvalidSubject, `invalid publish subject '${subject}'`);
+      this.lastSubject = subject;
+    }
+    const info = this.serverInfo;
+    if (info !== undefined) {
+      if (size > info.max_payload) {
+        throw new NatsError(ErrorCode.MaxPayloadExceeded, `message of ${size} bytes exceeds max_payload ${info.max_payload}`);
+      }
+      if (hasHeaders && info.headers !== true) throw new NatsError(ErrorCode.HeadersNotSupported, 'server does not support headers');
+    }
+  }
+
+  /**
+   * Pre-encoded PUB/HPUB frames (NatsConnection.publishPrepared): `count` messages of `size`
+   * payload+header bytes each, already checked against max_payload when they were prepared.
+   */
+  publishFrames(frames: Uint8Array, count: number, size: number): void {
+    this.checkOpen();
+    const out = this.outbound;
+    if (this.transport === undefined && out.length + frames.length > this.opts.reconnectBufferBytes) {
+      throw new NatsError(ErrorCode.ReconnectBufferExceeded, `reconnect buffer of ${this.opts.reconnectBufferBytes} bytes is full`);
+    }
+    out.appendBytes(frames);
+    this.stats.outMsgs += count;
+    this.stats.outBytes += size * count;
     if (out.length >= FLUSH_HIGH_WATER_BYTES && this.transport !== undefined) this.flushOutbound();
     else this.scheduleFlush();
   }
@@ -449,6 +471,10 @@ export class ProtocolHandler implements ClientOpSink {
     stats.inBytes += bytes.length;
     const sub = this.subs.get(sid);
     if (sub === undefined) return;
+    if (sub.dataCallback !== undefined) {
+      if (sub.deliverData(hdrLen === 0 ? bytes : bytes.subarray(hdrLen), subject)) this.subs.delete(sid);
+      return;
+    }
     const m = new Msg(subject, sid, reply, hdrLen, Buffer.from(bytes), this.responder);
     if (sub.deliver(m)) this.subs.delete(sid);
   }

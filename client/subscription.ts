@@ -22,10 +22,18 @@ export interface SubscriptionOptions {
   max?: number;
   /** Called for each message, synchronously; without it, iterate the subscription. */
   callback?: (msg: Msg) => void;
+  /**
+   * Instead of `callback`: called with a view of each message's payload (headers skipped) and its
+   * subject, valid only during the call. No copy and no Msg per message: for high-rate readers
+   * that only look at the bytes (counters, load generators). Copy what must be kept.
+   */
+  dataCallback?: (data: Uint8Array, subject: string) => void;
   /** Iterator mode: messages held before dropping (-1 = unlimited). */
   pendingLimitMsgs?: number;
   pendingLimitBytes?: number;
 }
+
+const noMsgCallback = (): void => undefined;
 
 export class Subscription implements AsyncIterable<Msg> {
   readonly sid: number;
@@ -37,6 +45,8 @@ export class Subscription implements AsyncIterable<Msg> {
   private processed = 0;
   private readonly host: SubscriptionHost;
   private readonly callback: ((msg: Msg) => void) | undefined;
+  /** The no-copy callback (SubscriptionOptions.dataCallback); the connection checks it first. */
+  readonly dataCallback: ((data: Uint8Array, subject: string) => void) | undefined;
   private readonly limitMsgs: number;
   private readonly limitBytes: number;
   // Iterator queue.
@@ -64,7 +74,10 @@ export class Subscription implements AsyncIterable<Msg> {
     this.subject = subject;
     this.queue = opts.queue ?? '';
     this.max = opts.max ?? 0;
-    this.callback = opts.callback;
+    if (opts.callback !== undefined && opts.dataCallback !== undefined) throw new TypeError('give callback or dataCallback, not both');
+    this.dataCallback = opts.dataCallback;
+    // A data callback is a callback subscription too: not iterable, nothing queued.
+    this.callback = opts.callback ?? (opts.dataCallback !== undefined ? noMsgCallback : undefined);
     this.limitMsgs = opts.pendingLimitMsgs ?? limitMsgs;
     this.limitBytes = opts.pendingLimitBytes ?? limitBytes;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -114,6 +127,23 @@ export class Subscription implements AsyncIterable<Msg> {
     } else {
       this.enqueue(msg);
     }
+    if (this.max > 0 && n >= this.max) {
+      this.finish(undefined);
+      return true;
+    }
+    return false;
+  }
+
+  /** deliver() for a dataCallback subscription: `data` is a view, valid during the call only. */
+  deliverData(data: Uint8Array, subject: string): boolean {
+    if (this.finished) return false;
+    const n = ++this.received;
+    try {
+      this.dataCallback!(data, subject);
+    } catch (e) {
+      this.host.callbackError(this, e);
+    }
+    this.processed++;
     if (this.max > 0 && n >= this.max) {
       this.finish(undefined);
       return true;

@@ -190,7 +190,8 @@ export function createBenchCommand(io: CliIo): Command {
         const rows = reportRows(results);
         if (f.json === true) ctx.out.json({ settings: s, results: rows });
         else {
-          const who = s.mode === 'request' ? `${s.pubs} requesters, ${s.subs} responders` : `${s.pubs} publishers, ${s.subs} subscribers`;
+          const n = (count: number, what: string): string => `${count} ${what}${count === 1 ? '' : 's'}`;
+          const who = s.mode === 'request' ? `${n(s.pubs, 'requester')}, ${n(s.subs, 'responder')}` : `${n(s.pubs, 'publisher')}, ${n(s.subs, 'subscriber')}`;
           ctx.out.line(`sluice bench "${s.subject}" (${s.mode === 'js' ? `JetStream, ${s.storage} stream ${s.stream}` : s.mode}): ${who}, ${ctx.out.count(s.msgs)} msgs of ${humanBytes(s.size)}`);
           ctx.out.line();
           printReport(ctx.out, rows);

@@ -31,18 +31,26 @@ async function bodyMaker(io: CliIo, ctx: CommandContext, nc: NatsConnection, bod
   return (n) => encoder.encode(expandTemplate(text, { count: n, nowMs: ctx.clock.nowMs(), id }));
 }
 
-export function createPubCommand(io: CliIo): Command {
-  return new Command('pub')
-    .alias('publish')
-    .description('publish a message (body from the argument, a {{Count}}/{{TimeStamp}} template, or --stdin)')
-    .argument('<subject>', 'subject to publish to')
-    .argument('[body]', 'message body')
-    .option('--count <n>', 'publish this many messages', '1')
+/** The body and header flags pub and req share. */
+function addBodyFlags(cmd: Command, countHelp: string): Command {
+  return cmd
+    .option('--count <n>', countHelp, '1')
     .option('-H, --header <k:v>', 'add a header (repeatable)', collect)
-    .option('--reply <subject>', 'reply subject')
     .option('--stdin', 'read the body from stdin')
     .option('--force-stdin', 'same as --stdin (nats CLI spelling)')
-    .option('--no-templates', 'send {{...}} in the body literally')
+    .option('--no-templates', 'send {{...}} in the body literally');
+}
+
+export function createPubCommand(io: CliIo): Command {
+  return addBodyFlags(
+    new Command('pub')
+      .alias('publish')
+      .description('publish a message (body from the argument, a {{Count}}/{{TimeStamp}} template, or --stdin)')
+      .argument('<subject>', 'subject to publish to')
+      .argument('[body]', 'message body'),
+    'publish this many messages',
+  )
+    .option('--reply <subject>', 'reply subject')
     .option('-J, --jetstream', 'publish into a stream and wait for its acknowledgement')
     .option('-q, --quiet', 'print nothing on success')
     .action(async (subject: string, body: string | undefined, f: BodyFlags & { reply?: string; jetstream?: boolean; quiet?: boolean }, cmd: Command) => {
@@ -77,16 +85,14 @@ export function createPubCommand(io: CliIo): Command {
 }
 
 export function createReqCommand(io: CliIo): Command {
-  return new Command('req')
-    .alias('request')
-    .description('send a request and print the reply')
-    .argument('<subject>', 'subject to send the request to')
-    .argument('[body]', 'request body')
-    .option('--count <n>', 'send this many requests, one after the other', '1')
-    .option('-H, --header <k:v>', 'add a header (repeatable)', collect)
-    .option('--stdin', 'read the body from stdin')
-    .option('--force-stdin', 'same as --stdin (nats CLI spelling)')
-    .option('--no-templates', 'send {{...}} in the body literally')
+  return addBodyFlags(
+    new Command('req')
+      .alias('request')
+      .description('send a request and print the reply')
+      .argument('<subject>', 'subject to send the request to')
+      .argument('[body]', 'request body'),
+    'send this many requests, one after the other',
+  )
     .option('-r, --raw', 'print only the reply body')
     .action(async (subject: string, body: string | undefined, f: BodyFlags & { raw?: boolean }, cmd: Command) => {
       const count = intFlag('--count', f.count, 1);

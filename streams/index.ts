@@ -122,6 +122,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
         clock: deps.clock,
         logger: groupLogger,
         clusterName,
+        direct,
       });
       meta = new MetaGroup({
         groups: raftGroups,

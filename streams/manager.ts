@@ -158,6 +158,17 @@ export class StreamManager {
     return this.streams.get(name);
   }
 
+  /**
+   * This server's streams, or the replica of a replicated stream that this server leads: what
+   * the API handlers the leader serves (MSG.GET, STREAM.INFO) look a stream up by.
+   */
+  getForApi(name: string): Stream | undefined {
+    return this.streams.get(name) ?? this.leadReplica?.(name);
+  }
+
+  /** Set by the clustered layer: the replica this server leads, by stream name. */
+  leadReplica: ((name: string) => Stream | undefined) | null = null;
+
   /** Streams sorted by name (the order of NAMES and LIST). */
   list(): Stream[] {
     return [...this.streams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -36,12 +36,24 @@ export class DirectGetBinder implements StreamLifecycle {
   }
 
   added(stream: Stream): void {
-    if (stream.config.allow_direct) this.bind(stream);
+    if (stream.config.allow_direct) this.bind(stream, false);
+  }
+
+  /**
+   * A replica of a replicated stream: every replica answers from its own store, in the cluster-
+   * wide queue group, so any one of them (the nearest first) serves each request.
+   */
+  addReplica(stream: Stream): void {
+    if (stream.config.allow_direct) this.bind(stream, true);
+  }
+
+  removeReplica(name: string): void {
+    this.unbind(name);
   }
 
   updated(stream: Stream): void {
     const bound = this.subs.has(stream.name);
-    if (stream.config.allow_direct && !bound) this.bind(stream);
+    if (stream.config.allow_direct && !bound) this.bind(stream, false);
     else if (!stream.config.allow_direct && bound) this.unbind(stream.name);
   }
 
@@ -53,15 +65,16 @@ export class DirectGetBinder implements StreamLifecycle {
     for (const name of [...this.subs.keys()]) this.unbind(name);
   }
 
-  private bind(stream: Stream): void {
+  private bind(stream: Stream, clusterWide: boolean): void {
     const base = `${API_PREFIX}.DIRECT.GET.${stream.name}`;
     const keyStart = base.length + 1;
     this.subs.set(stream.name, [
-      this.bus.subscribe(base, (_s, reply, _h, data) => this.safely(reply, () => this.onRequest(stream, reply, data)), DIRECT_GET_QUEUE),
+      this.bus.subscribe(base, (_s, reply, _h, data) => this.safely(reply, () => this.onRequest(stream, reply, data)), DIRECT_GET_QUEUE, clusterWide),
       this.bus.subscribe(
         `${base}.>`,
         (subject, reply, _h, data) => this.safely(reply, () => this.onLastBySubject(stream, reply, subject.slice(keyStart), data)),
         DIRECT_GET_QUEUE,
+        clusterWide,
       ),
     ]);
   }

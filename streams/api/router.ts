@@ -109,7 +109,15 @@ export class ApiRouter {
     this.send(reply, { type: responseType(route.kind), ...body });
   }
 
-  private dispatch(subject: string, reply: string, hdr: Buffer | null, data: Buffer): void {
+  /**
+   * A request the server takes on a replicated stream's behalf (its leader's cluster-wide
+   * subscription): answered by the local handler, without asking the interceptor again.
+   */
+  dispatchDirect(subject: string, reply: string, hdr: Buffer | null, data: Buffer): void {
+    this.dispatch(subject, reply, hdr, data, false);
+  }
+
+  private dispatch(subject: string, reply: string, hdr: Buffer | null, data: Buffer, intercept = true): void {
     if (reply === '') return;
     const found = this.match(subject);
     if (found === undefined) return; // like nats-server: unknown API subjects get no answer
@@ -122,7 +130,7 @@ export class ApiRouter {
       data: Uint8Array.prototype.slice.call(data),
     };
     const { route } = found;
-    if (this.interceptor !== null && this.interceptor(found.name, req)) return;
+    if (intercept && this.interceptor !== null && this.interceptor(found.name, req)) return;
     let result: unknown;
     try {
       result = route.handle(req);

@@ -31,7 +31,7 @@ export interface StreamApiContext {
 
 function streamOf(ctx: StreamApiContext, req: ApiRequest): Stream {
   const name = req.args.length === 1 ? req.args[0]! : '';
-  const stream = name === '' ? undefined : ctx.manager.get(name);
+  const stream = name === '' ? undefined : ctx.manager.getForApi(name);
   if (stream === undefined) apiFail('StreamNotFound');
   return stream;
 }

@@ -19,7 +19,8 @@ import { EntryKind } from '../../raft/types.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { newToken } from '../../runtime/ids.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import type { ApiRequest, ApiRouter } from '../api/router.ts';
+import type { DirectGetBinder } from '../api/direct.ts';
+import type { ApiRequest, ApiRoute, ApiRouter } from '../api/router.ts';
 import type { MessageBus } from '../bus.ts';
 import { parseJsonObject } from '../json-shape.ts';
 import type { StreamManager } from '../manager.ts';
@@ -44,7 +45,12 @@ export interface ClusteredStreamsDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly clusterName: string;
+  readonly direct: DirectGetBinder;
 }
+
+/** Routes the local ApiRouter has no handler for: answered only where the leader is. */
+const STREAM_STEPDOWN: ApiRoute = { kind: 'stream_leader_stepdown', handle: () => undefined };
+const META_STEPDOWN: ApiRoute = { kind: 'meta_leader_stepdown', handle: () => undefined };
 
 export class ClusteredStreams implements ReplicaHost {
   readonly state = new MetaState();
@@ -95,6 +101,21 @@ export class ClusteredStreams implements ReplicaHost {
     this.deps.api.interceptor = (route, req) => this.intercept(route, req);
     this.bus.subscribe(`${META_PREFIX}.CREATE.*`, (subject, reply, _hdr, data) => this.metaCreate(subject, reply, data), '', true);
     this.bus.subscribe(`${META_PREFIX}.DELETE.*`, (subject, reply) => this.metaDelete(subject, reply), '', true);
+    // Every JetStream server listens; only the meta leader steps down and answers.
+    this.bus.subscribe(
+      '$JS.API.META.LEADER.STEPDOWN',
+      (_s, reply) => {
+        if (reply === '' || this.meta?.isLeader !== true) return;
+        const ok = this.meta.raft!.stepDown();
+        this.deps.api.reply(META_STEPDOWN, reply, ok ? { success: true } : { error: jsApiError('ClusterNotAvail') });
+      },
+      '',
+      true,
+    );
+    this.deps.manager.leadReplica = (name) => {
+      const r = this.replicas.get(name);
+      return r !== undefined && r.isLeader ? r.stream : undefined;
+    };
   }
 
   replica(name: string): ReplicatedStream | undefined {
@@ -119,9 +140,9 @@ export class ClusteredStreams implements ReplicaHost {
     }
     if (route.startsWith('STREAM.') && route !== 'STREAM.NAMES' && route !== 'STREAM.LIST' && this.state.stream(name) !== undefined) {
       if (route === 'STREAM.DELETE') this.forwardToMeta('DELETE', route, name, req);
-      // INFO: the stream's leader answers through its cluster-wide subscription; a replica here
-      // must not answer in its place.
-      else if (route !== 'STREAM.INFO') this.refuse(route, req, notYet(route));
+      // INFO and MSG.GET: the stream's leader answers through its cluster-wide subscriptions; a
+      // replica here must not answer in its place.
+      else if (route !== 'STREAM.INFO' && route !== 'STREAM.MSG.GET') this.refuse(route, req, notYet(route));
       return true;
     }
     if (route.startsWith('CONSUMER.') && this.state.stream(name) !== undefined) {
@@ -212,6 +233,7 @@ export class ClusteredStreams implements ReplicaHost {
       .then(async () => {
         const r = this.replicas.get(name);
         this.replicas.delete(name);
+        this.deps.direct.removeReplica(name);
         await r?.drop();
       })
       .catch((err: unknown) => this.logger.error({ stream: name, err: String(err) }, 'could not drop a stream replica'))
@@ -229,6 +251,7 @@ export class ClusteredStreams implements ReplicaHost {
     const replica = new ReplicatedStream(a, stream, this);
     this.replicas.set(a.config.name, replica);
     await replica.start();
+    this.deps.direct.addReplica(stream);
     this.logger.info({ stream: a.config.name, group: a.group.name, peers: a.group.peers }, 'opened stream replica');
   }
 
@@ -243,6 +266,20 @@ export class ClusteredStreams implements ReplicaHost {
         `$JS.API.STREAM.INFO.${name}`,
         (_s, reply) => {
           if (reply !== '' && infoRoute !== undefined) this.deps.api.reply(infoRoute, reply, { total: 0, offset: 0, limit: 0, ...this.info(replica) });
+        },
+        '',
+        true,
+      ),
+    );
+    replica.addLeaderSubscription(
+      this.bus.subscribe(`$JS.API.STREAM.MSG.GET.${name}`, (s, reply, hdr, data) => this.deps.api.dispatchDirect(s, reply, hdr, data), '', true),
+    );
+    replica.addLeaderSubscription(
+      this.bus.subscribe(
+        `$JS.API.STREAM.LEADER.STEPDOWN.${name}`,
+        (_s, reply) => {
+          const ok = replica.raft?.stepDown() === true;
+          if (reply !== '') this.deps.api.reply(STREAM_STEPDOWN, reply, ok ? { success: true } : { error: jsApiError('ClusterNotAvail') });
         },
         '',
         true,

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import type { ChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
@@ -62,7 +63,7 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
 
   for (const m of cluster.members) {
     const nc = await client(m.server);
-    await waitFor(async () => (await info(nc, 'ORDERS')).state.messages === 300, `INFO through ${m.name}`);
+    await waitFor(async () => (await info(nc, 'ORDERS').catch(() => undefined))?.state.messages === 300, `INFO through ${m.name}`);
   }
 
   // SIGKILL the leader; the other two elect one of themselves. Publishes retry until they land
@@ -82,7 +83,7 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
   const seqs = acked.map((a) => a.seq);
   assert.equal(new Set(seqs).size, 600, 'no sequence used twice');
   const survivor = await client(other.server);
-  const after = await info(survivor, 'ORDERS');
+  const after = await waitFor(() => info(survivor, 'ORDERS').catch(() => undefined), 'INFO from the new leader');
   assert.notEqual(after.cluster?.leader, firstLeader, 'a new leader');
   assert.equal(after.state.messages, 600, 'every acknowledged message is there');
   assert.equal(after.state.last_seq, Math.max(...seqs));
@@ -91,7 +92,40 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
   await cluster.restart(leaderIndex);
   await cluster.meshed();
   await waitFor(async () => {
-    const i = await info(survivor, 'ORDERS');
+    const i = await info(survivor, 'ORDERS').catch(() => undefined);
+    if (i === undefined) return false;
     return i.cluster?.replicas?.every((r) => r.current && (r.lag ?? 0) === 0) === true && i.cluster.replicas.length === 2;
   }, 'the restarted replica to catch up', 20_000);
+});
+
+test('MSG.GET and DIRECT.GET through any server, a leader stepdown, and a KV bucket with three replicas', async () => {
+  const nc = await client(cluster.members[1]!.server);
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const si = await jsm.streams.add({ name: 'EVENTS', subjects: ['events.>'], num_replicas: 3, allow_direct: true });
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 1; i <= 20; i++) await js.publish(`events.${i}`, `e${i}`);
+  for (const m of cluster.members) {
+    const c = await client(m.server);
+    const jm = await jetstreamManager(c);
+    assert.equal((await jm.streams.getMessage('EVENTS', { seq: 7 }))?.string(), 'e7', `MSG.GET through ${m.name}`);
+    await waitFor(async () => (await jm.direct.getMessage('EVENTS', { last_by_subj: 'events.20' }))?.string() === 'e20', `DIRECT.GET through ${m.name}`);
+  }
+
+  const before = si.cluster?.leader ?? '';
+  const res = await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.EVENTS`, '', { timeout: 5000 });
+  assert.equal((res.json() as { success?: boolean }).success, true);
+  // While the group elects, INFO has nobody to answer it: a timeout there just means "not yet".
+  await waitFor(async () => {
+    const i = await info(nc, 'EVENTS').catch(() => undefined);
+    return i !== undefined && i.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== before;
+  }, 'a new leader after the stepdown');
+  assert.equal((await js.publish('events.21', 'e21')).seq, 21, 'publishing goes on under the new leader');
+
+  const kvm = new Kvm(nc);
+  const kv = await kvm.create('settings', { replicas: 3 });
+  await kv.put('color', 'blue');
+  await kv.put('color', 'green');
+  const other = await client(cluster.members[2]!.server);
+  const kv2 = await new Kvm(other).open('settings');
+  await waitFor(async () => (await kv2.get('color'))?.string() === 'green', 'the latest value through another server');
 });

@@ -150,7 +150,7 @@ export async function runBench(ctx: CommandContext, io: CliIo, s: BenchSettings,
           const plan: PublishPlan = { subject: s.subject, size: s.size, count: share(s.msgs, s.pubs, i), stampEvery, startNs };
           const name = `${s.mode === 'request' ? 'req' : 'pub'} #${i + 1}`;
           if (s.mode === 'request') return requester(name, nc, ctx.clock, plan, ctx.timeoutMs, progress);
-          if (s.mode === 'js') return jsPublisher(name, jetstream(nc, { timeoutMs: ctx.timeoutMs }), ctx.clock, plan, s.pubBatch, progress, s.subs === 0);
+          if (s.mode === 'js') return jsPublisher(name, nc, ctx.clock, plan, s.pubBatch, ctx.timeoutMs, progress, s.subs === 0);
           return corePublisher(name, nc, ctx.clock, plan, progress, s.subs === 0);
         }),
       );

@@ -10,10 +10,11 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { MsgHeaders, type PubAck, type StreamConfig, type StreamInfo } from '../client/index.ts';
+import { MsgHeaders, type StreamConfig, type StreamInfo } from '../client/index.ts';
 import type { CommandContext } from './connect.ts';
 import { CliError } from './io.ts';
 import { loadConfigFile } from './stream-config.ts';
+import { Window } from './window.ts';
 
 const FORMAT = 'sluice-stream-backup/1';
 
@@ -88,22 +89,17 @@ export async function restoreStream(ctx: CommandContext, dir: string, configFile
   await jsm.streams.add({ ...cfg, name });
   const js = await ctx.js();
   const lines = createInterface({ input: createReadStream(join(dir, 'messages.ndjson')), crlfDelay: Infinity });
-  const inFlight = new Set<Promise<PubAck>>();
+  const window = new Window(WINDOW);
   let messages = 0;
   for await (const text of lines) {
     if (text.trim() === '') continue;
     const m = JSON.parse(text) as BackupLine;
     const headers = m.hdrs !== undefined ? replayable(MsgHeaders.decode(Buffer.from(m.hdrs, 'base64'))) : undefined;
     const data = m.data !== undefined ? Buffer.from(m.data, 'base64') : new Uint8Array(0);
-    const p = js.publish(m.subject, data, { headers, expect: { streamName: name } });
-    inFlight.add(p);
-    void p.then(
-      () => inFlight.delete(p),
-      () => undefined,
-    );
-    if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+    window.add(js.publish(m.subject, data, { headers, expect: { streamName: name } }));
+    if (window.full) await window.room();
     messages++;
   }
-  await Promise.all(inFlight);
+  await window.drain();
   return { stream: name, messages };
 }

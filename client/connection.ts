@@ -142,9 +142,11 @@ export class NatsConnection implements SubscriptionHost {
     return new PreparedPublish(subject, opts?.reply ?? '', headers, payload, count);
   }
 
-  /** Publishes every message of a prepare()d batch, as publish() would one by one. */
-  publishPrepared(prepared: PreparedPublish): void {
-    this.p.publishFrames(prepared.frames, prepared.count, prepared.messageBytes);
+  /** Publishes the first `count` (default: all) messages of a prepare()d batch, as publish() would one by one. */
+  publishPrepared(prepared: PreparedPublish, count = prepared.count): void {
+    if (count === prepared.count) return this.p.publishFrames(prepared.frames, count, prepared.messageBytes);
+    if (!Number.isInteger(count) || count < 0 || count > prepared.count) throw new NatsError(ErrorCode.InvalidOption, `count must be 0..${prepared.count}, got ${count}`);
+    if (count > 0) this.p.publishFrames(prepared.frames.subarray(0, prepared.frameBytes * count), count, prepared.messageBytes);
   }
 
   subscribe(subject: string, opts: SubscriptionOptions = {}): Subscription {

@@ -13,7 +13,8 @@ export class PreparedPublish {
   readonly messageBytes: number;
   /** @internal The encoded frames. */
   readonly frames: Uint8Array;
-  private readonly frameBytes: number;
+  /** @internal Bytes of one frame. */
+  readonly frameBytes: number;
   private readonly payloadOffset: number;
   private readonly payloadBytes: number;
 

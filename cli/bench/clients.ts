@@ -5,6 +5,8 @@
 // once, one copy per batch) and keeps a window of flush round trips in flight (the PONGs are the
 // backpressure); a subscriber uses a dataCallback (a view of the payload: no copy, no Msg).
 //
+// JetStream publishers take the same lean path (prepared PUBs, PubAcks counted by a byte check).
+//
 // Latency: payloads of 8 bytes or more carry the publish time (monotonic ns, float64 LE) in
 // their first 8 bytes on every `stampEvery`-th message (the others carry 0 there). Subscribers
 // record now - stamp for stamped messages, so end-to-end latency is sampled exactly rather than
@@ -132,31 +134,74 @@ export function coreSubscriber(name: string, nc: NatsConnection, clock: Clock, s
   return { result, received: () => n, stop: finish };
 }
 
-export async function jsPublisher(name: string, js: JetStreamClient, clock: Clock, plan: PublishPlan, windowSize: number, progress: Progress, countsProgress: boolean): Promise<ClientResult> {
-  const hist = new LatencyHistogram();
-  const payload = makePayload(plan.size);
-  const canStamp = plan.size >= 8;
-  const inFlight = new Set<Promise<unknown>>();
-  let failure: unknown;
-  const start = clock.monoNs();
-  for (let i = 0; i < plan.count && failure === undefined; i++) {
-    const t = clock.monoNs();
-    if (canStamp) stamp(payload, t);
-    const p = js.publish(plan.subject, payload).then(
-      () => {
-        hist.record(clock.monoNs() - t);
-        if (countsProgress) progress.done++;
-        inFlight.delete(p);
-      },
-      (e: unknown) => {
-        failure ??= e;
-        inFlight.delete(p);
-      },
-    );
-    inFlight.add(p);
-    if (inFlight.size >= windowSize) await Promise.race(inFlight);
+const ASCII_S = 0x73;
+
+function ackFailure(d: Uint8Array, subject: string): Error {
+  if (d.length === 0) return new Error(`no stream stores subject "${subject}" (no responders)`);
+  try {
+    const e = (JSON.parse(new TextDecoder().decode(d)) as { error?: { description?: string; err_code?: number } }).error;
+    if (e !== undefined) return new Error(`publish refused: ${e.description ?? 'error'} (JetStream error ${e.err_code ?? 0})`);
+  } catch {
+    // not JSON: fall through
   }
-  await Promise.all(inFlight);
+  return new Error(`unexpected PubAck: ${new TextDecoder().decode(d.subarray(0, 200))}`);
+}
+
+/**
+ * JetStream publisher on the lean path, like the raw generator's js-pub: prepared PUBs with one
+ * reply inbox, at most `windowSize` unacknowledged, refilled in one batch as acks arrive. A
+ * single connection publishing into one stream gets its PubAcks in publish order, so ack k
+ * belongs to publish k: its latency is now - send time, and a PubAck is checked by one byte
+ * (`{"stream"...` vs `{"error"...`), with no Msg, promise or timer per message.
+ */
+export async function jsPublisher(name: string, nc: NatsConnection, clock: Clock, plan: PublishPlan, windowSize: number, timeoutMs: number, progress: Progress, countsProgress: boolean): Promise<ClientResult> {
+  const hist = new LatencyHistogram();
+  const inbox = nc.createInbox();
+  const window = Math.max(1, Math.min(windowSize, plan.count));
+  const prepared = nc.prepare(plan.subject, makePayload(plan.size), { reply: inbox, count: window });
+  const views = plan.size >= 8 ? Array.from({ length: window }, (_, i) => prepared.payload(i)) : [];
+  const sentAt = new Float64Array(window);
+  let sent = 0;
+  let acked = 0;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const sub = nc.subscribe(inbox, {
+    dataCallback: (d: Uint8Array) => {
+      if (d.length < 3 || d[2] !== ASCII_S) failure ??= ackFailure(d, plan.subject);
+      hist.record(clock.monoNs() - sentAt[acked % window]!);
+      acked++;
+      if (countsProgress) progress.done++;
+      const w = wake;
+      if (w !== undefined) {
+        wake = undefined;
+        w();
+      }
+    },
+  });
+  await nc.flush();
+  const start = clock.monoNs();
+  try {
+    while (acked < plan.count && failure === undefined) {
+      const room = Math.min(window - (sent - acked), plan.count - sent);
+      if (room > 0) {
+        const now = clock.monoNs();
+        for (let k = 0; k < room; k++) sentAt[(sent + k) % window] = now;
+        for (let k = 0; k < room && k < views.length; k++) stamp(views[k]!, now);
+        nc.publishPrepared(prepared, room);
+        sent += room;
+      }
+      const before = acked;
+      let timer: { cancel(): void } | undefined;
+      await new Promise<void>((r) => {
+        wake = r;
+        timer = clock.setTimeout(r, timeoutMs);
+      });
+      timer?.cancel();
+      if (acked === before && failure === undefined) failure = new Error(`no PubAck within ${timeoutMs} ms (${acked} of ${plan.count} acknowledged)`);
+    }
+  } finally {
+    sub.unsubscribe();
+  }
   if (failure !== undefined) throw failure;
   return { name, kind: 'pub', msgs: plan.count, expected: plan.count, payloadBytes: plan.count * plan.size, startNs: start, endNs: clock.monoNs(), latency: hist };
 }

@@ -35,11 +35,14 @@ describe('prepare and publishPrepared', () => {
     pub.publishPrepared(p);
     for (let i = 0; i < 3; i++) p.payload(i)[1] = '5'.charCodeAt(0) + i;
     pub.publishPrepared(p);
+    pub.publishPrepared(p, 2);
+    pub.publishPrepared(p, 0);
     await pub.flush();
-    await waitFor(() => got.length === 6, 'six messages');
-    assert.deepEqual(got, ['x0', 'x0', 'x0', 'x5', 'x6', 'x7']);
+    await waitFor(() => got.length === 8, 'eight messages');
+    assert.deepEqual(got, ['x0', 'x0', 'x0', 'x5', 'x6', 'x7', 'x5', 'x6']);
+    assert.throws(() => pub.publishPrepared(p, 4), (e: unknown) => e instanceof NatsError && e.code === ErrorCode.InvalidOption);
     const stats = pub.stats();
-    assert.ok(stats.outMsgs >= 6);
+    assert.ok(stats.outMsgs >= 8);
   });
 
   test('headers and reply subjects are encoded into the frames', async () => {

@@ -40,6 +40,8 @@ export class ReplicatedStream implements Applier {
   private group: RaftGroup | null = null;
   /** Publishes proposed by this leader and not yet applied: seq -> reply subject. */
   private readonly pendingAcks = new Map<number, string>();
+  /** Nats-Msg-Ids of this leader's proposals not applied yet: msg id -> seq (see Stream.pendingMsgId). */
+  private readonly pendingIds = new Map<string, number>();
   private subs: BusSubscription[] = [];
   private leading = false;
   private closed = false;
@@ -104,6 +106,7 @@ export class ReplicatedStream implements Applier {
       return;
     }
     stream.proposedLastSeq = decided.op.seq;
+    if (decided.op.msgId !== '') this.pendingIds.set(decided.op.msgId, decided.op.seq);
     if (respond) this.pendingAcks.set(decided.op.seq, reply);
   }
 
@@ -113,6 +116,7 @@ export class ReplicatedStream implements Applier {
     // Everything committed is applied by now (see onSoftState): the store's last sequence is the
     // cluster's, and new proposals continue from it.
     this.stream.proposedLastSeq = this.stream.store.state().lastSeq;
+    this.stream.pendingMsgId = (id) => this.pendingIds.get(id);
     const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
     for (const subject of this.stream.config.subjects ?? []) this.subs.push(this.host.bus.subscribe(subject, handler, '', true));
     this.logger.info({}, 'stream leader');
@@ -125,7 +129,9 @@ export class ReplicatedStream implements Applier {
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
     this.pendingAcks.clear();
+    this.pendingIds.clear();
     this.stream.proposedLastSeq = -1;
+    this.stream.pendingMsgId = null;
     this.host.leaderChanged(this, false);
   }
 
@@ -151,6 +157,8 @@ export class ReplicatedStream implements Applier {
       const op = decodeStreamOp(e.data);
       stream.apply(op);
       if (op.op === 'append') {
+        // Applied: the dedupe window knows the id now.
+        if (op.msgId !== '' && this.pendingIds.get(op.msgId) === op.seq) this.pendingIds.delete(op.msgId);
         const reply = this.pendingAcks.get(op.seq);
         if (reply !== undefined) {
           this.pendingAcks.delete(op.seq);

@@ -156,3 +156,17 @@ test('a failing store answers 10077 instead of throwing into the bus', async () 
   const [ack] = bus.jsonTo('r') as { error: { code: number; err_code: number } }[];
   assert.deepEqual([ack!.error.code, ack!.error.err_code], [503, 10077]);
 });
+
+test('a replicated leader decides ahead of apply: sequences continue from its proposals, and an in-flight msg id is a duplicate', () => {
+  const { stream } = setup();
+  stream.proposedLastSeq = 41;
+  const first = stream.decideAppend('s.x', hdrs(['Nats-Msg-Id', 'a']), Buffer.from('1'));
+  assert.equal(first.kind, 'append');
+  assert.equal(first.kind === 'append' ? first.op.seq : 0, 42);
+  // Proposed, not applied yet: the dedupe window does not know it, the leader's pending map does.
+  stream.pendingMsgId = (id) => (id === 'a' ? 42 : undefined);
+  const retry = stream.decideAppend('s.x', hdrs(['Nats-Msg-Id', 'a']), Buffer.from('1'));
+  assert.deepEqual(retry, { kind: 'duplicate', seq: 42 });
+  const expectLast = stream.decideAppend('s.x', hdrs(['Nats-Expected-Last-Sequence', '41']), Buffer.from('2'));
+  assert.equal(expectLast.kind, 'append', 'expected-last-sequence compares with the proposals too');
+});

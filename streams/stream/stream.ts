@@ -75,6 +75,11 @@ export class Stream implements StreamMachine {
    * sequence and for Nats-Expected-Last-Sequence (nats-server's clseq); -1 = the store's own.
    */
   proposedLastSeq = -1;
+  /**
+   * A replicated stream's leader: the sequence of a Nats-Msg-Id proposed but not applied yet, so
+   * a publisher's retry while the first attempt is in flight is a duplicate, not a second copy.
+   */
+  pendingMsgId: ((msgId: string) => number | undefined) | null = null;
   private readonly observers: StreamObserver[] = [];
   private readonly bus: MessageBus;
   private readonly clock: Clock;
@@ -181,7 +186,7 @@ export class Stream implements StreamMachine {
       if (bad !== undefined) return rejected(bad);
       msgId = h.msgId;
       if (msgId !== '') {
-        const dup = this.dedupe.lookup(msgId, nowNs);
+        const dup = this.dedupe.lookup(msgId, nowNs) ?? this.pendingMsgId?.(msgId);
         if (dup !== undefined) return { kind: 'duplicate', seq: dup };
       }
       const stream = this;

@@ -472,7 +472,7 @@ export class ProtocolHandler implements ClientOpSink {
     const sub = this.subs.get(sid);
     if (sub === undefined) return;
     if (sub.dataCallback !== undefined) {
-      if (sub.deliverData(hdrLen === 0 ? bytes : bytes.subarray(hdrLen), subject)) this.subs.delete(sid);
+      if (sub.deliverData(hdrLen === 0 ? bytes : bytes.subarray(hdrLen), subject, reply)) this.subs.delete(sid);
       return;
     }
     const m = new Msg(subject, sid, reply, hdrLen, Buffer.from(bytes), this.responder);

@@ -23,11 +23,12 @@ export interface SubscriptionOptions {
   /** Called for each message, synchronously; without it, iterate the subscription. */
   callback?: (msg: Msg) => void;
   /**
-   * Instead of `callback`: called with a view of each message's payload (headers skipped) and its
-   * subject, valid only during the call. No copy and no Msg per message: for high-rate readers
-   * that only look at the bytes (counters, load generators). Copy what must be kept.
+   * Instead of `callback`: called with a view of each message's payload (headers skipped), its
+   * subject and reply subject ('' when none), the view valid only during the call. No copy and no
+   * Msg per message: for high-rate readers that only look at the bytes (counters, load
+   * generators, echo services). Copy what must be kept.
    */
-  dataCallback?: (data: Uint8Array, subject: string) => void;
+  dataCallback?: (data: Uint8Array, subject: string, reply: string) => void;
   /** Iterator mode: messages held before dropping (-1 = unlimited). */
   pendingLimitMsgs?: number;
   pendingLimitBytes?: number;
@@ -46,7 +47,7 @@ export class Subscription implements AsyncIterable<Msg> {
   private readonly host: SubscriptionHost;
   private readonly callback: ((msg: Msg) => void) | undefined;
   /** The no-copy callback (SubscriptionOptions.dataCallback); the connection checks it first. */
-  readonly dataCallback: ((data: Uint8Array, subject: string) => void) | undefined;
+  readonly dataCallback: ((data: Uint8Array, subject: string, reply: string) => void) | undefined;
   private readonly limitMsgs: number;
   private readonly limitBytes: number;
   // Iterator queue.
@@ -135,11 +136,11 @@ export class Subscription implements AsyncIterable<Msg> {
   }
 
   /** deliver() for a dataCallback subscription: `data` is a view, valid during the call only. */
-  deliverData(data: Uint8Array, subject: string): boolean {
+  deliverData(data: Uint8Array, subject: string, reply: string): boolean {
     if (this.finished) return false;
     const n = ++this.received;
     try {
-      this.dataCallback!(data, subject);
+      this.dataCallback!(data, subject, reply);
     } catch (e) {
       this.host.callbackError(this, e);
     }

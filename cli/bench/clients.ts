@@ -5,14 +5,15 @@
 // once, one copy per batch) and keeps a window of flush round trips in flight (the PONGs are the
 // backpressure); a subscriber uses a dataCallback (a view of the payload: no copy, no Msg).
 //
-// JetStream publishers take the same lean path (prepared PUBs, PubAcks counted by a byte check).
+// JetStream publishers and requesters take the same lean path (prepared PUBs, replies read by a
+// dataCallback), and responders echo from a dataCallback.
 //
 // Latency: payloads of 8 bytes or more carry the publish time (monotonic ns, float64 LE) in
 // their first 8 bytes on every `stampEvery`-th message (the others carry 0 there). Subscribers
 // record now - stamp for stamped messages, so end-to-end latency is sampled exactly rather than
 // estimated; JetStream publishers record publish -> PubAck, requesters publish -> reply.
 
-import type { Clock, JetStreamClient, Msg, NatsConnection, PreparedPublish } from '../../client/index.ts';
+import type { Clock, JetStreamClient, NatsConnection, PreparedPublish } from '../../client/index.ts';
 import { LatencyHistogram } from './histogram.ts';
 
 export type ClientKind = 'pub' | 'sub' | 'req' | 'rep';
@@ -227,15 +228,52 @@ export function streamReader(name: string, js: JetStreamClient, clock: Clock, st
   return { result, received: () => n, stop: () => it.stop() };
 }
 
+/**
+ * Sequential requests. The first goes through request(), so no responders or a timeout fail
+ * clearly; the rest are one prepared PUB each with a fixed reply inbox read by a dataCallback
+ * (one request in flight, so the next reply on the inbox is this request's).
+ */
 export async function requester(name: string, nc: NatsConnection, clock: Clock, plan: PublishPlan, timeoutMs: number, progress: Progress): Promise<ClientResult> {
   const hist = new LatencyHistogram();
   const payload = makePayload(plan.size);
   const start = clock.monoNs();
-  for (let i = 0; i < plan.count; i++) {
-    const t = clock.monoNs();
-    await nc.request(plan.subject, payload, { timeoutMs });
-    hist.record(clock.monoNs() - t);
-    progress.done++;
+  await nc.request(plan.subject, payload, { timeoutMs });
+  hist.record(clock.monoNs() - start);
+  progress.done++;
+  const inbox = nc.createInbox();
+  const prepared = nc.prepare(plan.subject, payload, { reply: inbox });
+  let replies = 0;
+  let wake: (() => void) | undefined;
+  const sub = nc.subscribe(inbox, {
+    dataCallback: () => {
+      replies++;
+      const w = wake;
+      if (w !== undefined) {
+        wake = undefined;
+        w();
+      }
+    },
+  });
+  await nc.flush();
+  try {
+    for (let i = 1; i < plan.count; i++) {
+      const t = clock.monoNs();
+      const want = replies + 1;
+      nc.publishPrepared(prepared);
+      let timer: { cancel(): void } | undefined;
+      while (replies < want) {
+        const timedOut = await new Promise<boolean>((r) => {
+          wake = () => r(false);
+          timer = clock.setTimeout(() => r(true), timeoutMs);
+        });
+        timer?.cancel();
+        if (timedOut && replies < want) throw new Error(`no reply within ${timeoutMs} ms (request ${i + 1} of ${plan.count})`);
+      }
+      hist.record(clock.monoNs() - t);
+      progress.done++;
+    }
+  } finally {
+    sub.unsubscribe();
   }
   return { name, kind: 'req', msgs: plan.count, expected: plan.count, payloadBytes: plan.count * plan.size, startNs: start, endNs: clock.monoNs(), latency: hist };
 }
@@ -248,10 +286,10 @@ export function responder(name: string, nc: NatsConnection, clock: Clock, subjec
   const done = new Promise<void>((r) => (finish = r));
   const sub = nc.subscribe(subject, {
     queue: 'sluice-bench',
-    callback: (m: Msg) => {
+    dataCallback: (data: Uint8Array, _subject: string, reply: string) => {
       n++;
-      bytes += m.data.length;
-      m.respond(m.data);
+      bytes += data.length;
+      if (reply !== '') nc.publish(reply, data);
     },
   });
   const result = done.then(() => {

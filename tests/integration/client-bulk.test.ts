@@ -78,19 +78,19 @@ describe('prepare and publishPrepared', () => {
 });
 
 describe('dataCallback subscriptions', () => {
-  test('get payload views (headers skipped) and the subject; max ends them', async () => {
+  test('get payload views (headers skipped), the subject and the reply; max ends them', async () => {
     const got: string[] = [];
-    const s = sub.subscribe('bulk.d.*', { max: 3, dataCallback: (data, subject) => got.push(`${subject}=${Buffer.from(data).toString()}`) });
+    const s = sub.subscribe('bulk.d.*', { max: 3, dataCallback: (data, subject, reply) => got.push(`${subject}=${Buffer.from(data).toString()}${reply}`) });
     await sub.flush();
     const h = headers();
     h.set('A', 'b');
-    pub.publish('bulk.d.1', 'one');
+    pub.publish('bulk.d.1', 'one', { reply: '<-r' });
     pub.publish('bulk.d.2', 'two', { headers: h });
     pub.publish('bulk.d.3', '');
     pub.publish('bulk.d.4', 'four');
     await pub.flush();
     assert.equal(await s.closed, undefined);
-    assert.deepEqual(got, ['bulk.d.1=one', 'bulk.d.2=two', 'bulk.d.3=']);
+    assert.deepEqual(got, ['bulk.d.1=one<-r', 'bulk.d.2=two', 'bulk.d.3=']);
     assert.equal(s.getReceived(), 3);
   });
 

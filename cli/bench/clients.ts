@@ -1,12 +1,12 @@
 // The bench's clients, each on its own connection: core publishers and subscribers, JetStream
 // publishers (windowed PubAcks) and stream readers (ordered consumers), requesters and
-// responders. Core hot loops are lean, so the bench measures the server and not itself: a
-// publisher sends prepared batches of ~512 KiB (NatsConnection.prepare/publishPrepared: encoded
+// responders. Hot loops are lean, so the bench measures the server and not itself: a core
+// publisher sends prepared batches of ~1 MiB (NatsConnection.prepare/publishPrepared: encoded
 // once, one copy per batch) and keeps a window of flush round trips in flight (the PONGs are the
 // backpressure); a subscriber uses a dataCallback (a view of the payload: no copy, no Msg).
-//
-// JetStream publishers and requesters take the same lean path (prepared PUBs, replies read by a
-// dataCallback), and responders echo from a dataCallback.
+// JetStream publishers and requesters take the same path (prepared PUBs, replies read by a
+// dataCallback), and responders echo from a dataCallback. Only stream readers use the ordinary
+// client (an ordered consumer).
 //
 // Latency: payloads of 8 bytes or more carry the publish time (monotonic ns, float64 LE) in
 // their first 8 bytes on every `stampEvery`-th message (the others carry 0 there). Subscribers

@@ -42,6 +42,11 @@ export class ReplicatedStream implements Applier {
   private readonly pendingAcks = new Map<number, string>();
   /** Nats-Msg-Ids of this leader's proposals not applied yet: msg id -> seq (see Stream.pendingMsgId). */
   private readonly pendingIds = new Map<string, number>();
+  /**
+   * Retries of a publish still in flight, by the sequence proposed for it: they are answered as
+   * duplicates only once that proposal is applied (it may yet be lost with a leader change).
+   */
+  private readonly pendingDuplicates = new Map<number, string[]>();
   private subs: BusSubscription[] = [];
   private leading = false;
   private closed = false;
@@ -95,6 +100,15 @@ export class ReplicatedStream implements Applier {
     const stream = this.stream;
     const respond = stream.acks(reply);
     const decided = stream.decideAppend(subject, hdr, data);
+    if (decided.kind === 'duplicate' && decided.seq > stream.store.state().lastSeq) {
+      // A retry of a publish whose proposal is in flight: its ack waits for that proposal.
+      if (respond) {
+        const waiting = this.pendingDuplicates.get(decided.seq);
+        if (waiting === undefined) this.pendingDuplicates.set(decided.seq, [reply]);
+        else waiting.push(reply);
+      }
+      return;
+    }
     if (decided.kind !== 'append') {
       if (respond) stream.respond(reply, decided);
       return;
@@ -130,6 +144,7 @@ export class ReplicatedStream implements Applier {
     this.subs = [];
     this.pendingAcks.clear();
     this.pendingIds.clear();
+    this.pendingDuplicates.clear();
     this.stream.proposedLastSeq = -1;
     this.stream.pendingMsgId = null;
     this.host.leaderChanged(this, false);
@@ -163,6 +178,11 @@ export class ReplicatedStream implements Applier {
         if (reply !== undefined) {
           this.pendingAcks.delete(op.seq);
           stream.respond(reply, { kind: 'append', op });
+        }
+        const retries = this.pendingDuplicates.get(op.seq);
+        if (retries !== undefined) {
+          this.pendingDuplicates.delete(op.seq);
+          for (const r of retries) stream.respond(r, { kind: 'duplicate', seq: op.seq });
         }
       }
     }

@@ -1,4 +1,4 @@
-// npm run sim:stream -- [--seeds N] [--start S] [--steps K] [--seed X [--trace]] [--mutation M]
+// node --import tsx tests/sim/stream-cli.ts [--seeds N] [--start S] [--steps K] [--seed X [--trace]] [--mutation M]
 // Runs the replicated-stream simulation (stream-sim.ts) over many seeds, or replays one.
 
 import { runStreamSim, type StreamSimMutation } from './stream-sim.ts';
@@ -17,7 +17,7 @@ for (const seed of seeds) {
   const r = runStreamSim({ seed, steps, ...(mutation !== undefined ? { mutation } : {}), ...(args.includes('--trace') ? { trace: (l: string) => console.log(l) } : {}) });
   if (!r.ok) {
     failed++;
-    console.log(`FAIL seed ${seed} (${r.config}): ${r.violation}\n  replay: npm run sim:stream -- --seed ${seed} --steps ${steps} --trace`);
+    console.log(`FAIL seed ${seed} (${r.config}): ${r.violation}\n  replay: node --import tsx tests/sim/stream-cli.ts --seed ${seed} --steps ${steps} --trace`);
   } else if (one !== undefined) {
     console.log(`ok seed ${seed} (${r.config}): ${r.acked} acked, ${r.stored} stored`);
   }

@@ -1,6 +1,6 @@
 // The replicated-stream simulation in npm test: 1,000 seeds must pass, and each deliberately
 // broken leader rule must be caught by some seed (so the checker is known to bite). A failing
-// seed replays with `npm run sim:stream -- --seed N --trace`.
+// seed replays with `node --import tsx tests/sim/stream-cli.ts --seed N --trace`.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ test('1,000 seeds of a replicated stream under faults: acked messages kept, repl
   for (let seed = 1; seed <= 1000; seed++) {
     const r = runStreamSim({ seed });
     acked += r.acked;
-    if (!r.ok) failures.push(`seed ${r.seed} (${r.config}): ${r.violation} — replay: npm run sim:stream -- --seed ${r.seed} --trace`);
+    if (!r.ok) failures.push(`seed ${r.seed} (${r.config}): ${r.violation} — replay: node --import tsx tests/sim/stream-cli.ts --seed ${r.seed} --trace`);
   }
   assert.deepEqual(failures, []);
   assert.ok(acked > 3000, `the clients got acks (${acked}): the runs did real work`);

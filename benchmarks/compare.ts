@@ -8,7 +8,7 @@
 //
 // Flags:
 //   --scenarios a,b     groups or names (pubsub, pubsub-16B, fanout, queue, reqrep, reqrep-client...)
-//   --rounds N          interleaved rounds (default 3)
+//   --rounds N          interleaved rounds (default: the scenario's own, else 3; startup has 7)
 //   --msgs N            message count of the throughput scenarios (pubsub, fanout, queue)
 //   --requests N        request count of the latency scenarios (reqrep-raw, reqrep-client)
 //   --only sluice|nats  run one server only (no ratios)
@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { listScenarios, resolveParams } from './lib/params.ts';
 import { appendResult, collectMeta } from './lib/results.ts';
 import { CPU_METRICS, runOnce } from './lib/runner.ts';
-import { SERVER_LABEL, machineCpuSeconds, natsServerVersion, sluiceUnavailableReason, startCluster, startServer } from './lib/servers.ts';
+import { SERVER_LABEL, machineCpuSeconds, natsServerVersion, sluiceLaunch, sluiceUnavailableReason, startCluster, startServer } from './lib/servers.ts';
 import type { RunningServer, ServerKind } from './lib/servers.ts';
 import { formatNumber, median, padTable } from './lib/stats.ts';
 import { SCENARIOS, selectScenarios } from './scenarios/index.ts';
@@ -39,7 +39,7 @@ const resultsDir = path.join(repoRoot, 'benchmarks', 'results');
 const { values } = parseArgs({
   options: {
     scenarios: { type: 'string', default: '' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string' },
     msgs: { type: 'string' },
     requests: { type: 'string' },
     only: { type: 'string' },
@@ -91,8 +91,9 @@ function fail(msg: string): never {
 }
 
 // ---- what to run --------------------------------------------------------------------------------
-const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a positive integer (got ${values.rounds})`);
+const roundsFlag = values.rounds === undefined ? null : Number(values.rounds);
+if (roundsFlag !== null && (!Number.isInteger(roundsFlag) || roundsFlag < 1)) fail(`--rounds must be a positive integer (got ${values.rounds})`);
+const roundsOf = (sc: Scenario): number => roundsFlag ?? sc.rounds ?? 3;
 const settleMs = Number(values['settle-ms']);
 const waitIdlePct = values['wait-idle'] === undefined ? null : Number(values['wait-idle']);
 if (waitIdlePct !== null && !(waitIdlePct > 0)) fail(`--wait-idle must be a positive percentage (got ${values['wait-idle']})`);
@@ -121,7 +122,8 @@ if (values.only !== undefined) {
 
 const meta = collectMeta(repoRoot, natsVersion);
 out(`sluice benchmarks  ${meta.date}  commit ${meta.commit ?? '?'}${meta.dirty === true ? ' (dirty)' : ''}  node ${meta.node}  nats-server ${natsVersion ?? 'not installed'}`);
-out(`machine: ${meta.cpus} x ${meta.cpuModel}; servers: ${kinds.map((k) => SERVER_LABEL[k]).join(', ')}; rounds: ${rounds}`);
+out(`machine: ${meta.cpus} x ${meta.cpuModel}; servers: ${kinds.map((k) => SERVER_LABEL[k]).join(', ')}; rounds: ${roundsFlag ?? 'per scenario (3 unless it says otherwise)'}`);
+out(`sluice runs ${sluiceLaunch(repoRoot) === 'dist' ? 'from dist/' : 'its TypeScript through tsx'}${process.env.SLUICE_BENCH_LAUNCH !== undefined ? ' (SLUICE_BENCH_LAUNCH)' : sluiceLaunch(repoRoot) === 'dist' ? ' (a build of the current sources)' : ' (dist/ is missing or stale: npm run build)'}`);
 out('Other processes on this machine share its cores: watch "other CPU %" per run for noise.');
 
 // ---- running ------------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ async function runAgainst(kind: ServerKind, sc: Scenario, params: Params): Promi
   try {
     await sleep(settleMs);
     const idleRss = srvs.map((s) => s.rssKb());
-    const targets = srvs.map((s) => ({ kind, host: s.host, port: s.port, wsPort: s.wsPort, httpPort: s.httpPort, name: s.name }));
+    const targets = srvs.map((s) => ({ kind, host: s.host, port: s.port, wsPort: s.wsPort, httpPort: s.httpPort, name: s.name, pid: s.pid, startupMs: s.startupMs }));
     const metrics = await runOnce(sc, { server: targets[0], cluster: targets, pid: srvs.length > 1 ? srvs.map((s) => s.pid) : srv.pid, params });
     for (const s of srvs) if (s.rssKb() === null) throw new Error(`${SERVER_LABEL[kind]}${s.name !== undefined ? ` ${s.name}` : ''} exited during the run\n${s.outputTail()}`);
     return {
@@ -230,6 +232,7 @@ for (const sc of scenarios) {
   const starts: Record<ServerKind, ServerSample> = { sluice: { startupMs: [], idleRssKb: [] }, nats: { startupMs: [], idleRssKb: [] } };
   const meshes: Record<ServerKind, { meshMs: number[]; clusterIdleRssKb: (number | null)[][] }> = { sluice: { meshMs: [], clusterIdleRssKb: [] }, nats: { meshMs: [], clusterIdleRssKb: [] } };
   const pairRatios: number[] = [];
+  const rounds = roundsOf(sc);
   for (let r = 1; r <= rounds; r++) {
     const inRound: Partial<Record<ServerKind, Metrics>> = {};
     for (const kind of kinds) {
@@ -294,6 +297,7 @@ for (const sc of scenarios) {
       group: sc.group,
       params,
       rounds,
+      sluiceFrom: kinds.includes('sluice') ? sluiceLaunch(repoRoot) : undefined,
       primary: sc.primary,
       sluiceMedian: medians.sluice,
       natsMedian: medians.nats,
@@ -339,7 +343,7 @@ for (const o of outcomes) {
     o.ratio === null ? '-' : `${o.ratio.toFixed(2)}x`,
     o.pairedRatio === null ? '-' : `${o.pairedRatio.toFixed(2)}x`,
     verdict,
-    kinds.map((k) => `${o.runs[k].length}/${rounds}`).join(' '),
+    kinds.map((k) => `${o.runs[k].length}/${roundsOf(o.scenario)}`).join(' '),
   ]);
 }
 out(padTable(rows));

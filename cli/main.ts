@@ -1,4 +1,5 @@
-// Entry point of the `sluice` executable (bin/sluice loads it through tsx).
+// Entry point of the `sluice` executable: built into dist/cli.js (package.json's bin); bin/sluice
+// in a checkout runs that build, or this file through tsx while the build is stale.
 
 import { runCli } from './program.ts';
 
@@ -12,5 +13,6 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const exitCode = await runCli(process.argv);
 // Exit explicitly: a stopped server may leave idle handles (keep-alive sockets, timers) that
-// would otherwise keep the process up. Buffered log output is flushed by pino on 'exit'.
+// would otherwise keep the process up. Log lines go out as they are logged; one still queued for a
+// slow stdout reader at this point is lost, like the lines the sink drops (server/log-sink.ts).
 process.exit(exitCode);

@@ -4,16 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { createBenchCommand } from './bench-command.ts';
-import { addConnectionFlags } from './connect.ts';
-import { createConsumerCommand } from './consumer-command.ts';
-import { createKvCommand } from './kv-command.ts';
 import { CliError, errorLine, oneLine, processIo, type CliIo } from './io.ts';
-import { createPubCommand, createReqCommand } from './pub-command.ts';
-import { createRttCommand } from './rtt-command.ts';
 import { createServerCommand } from './server-command.ts';
-import { createStreamCommand } from './stream-command.ts';
-import { createReplyCommand, createSubCommand } from './sub-command.ts';
 
 export { CliError, oneLine, processIo };
 export type { CliIo };
@@ -27,7 +19,12 @@ function packageVersion(): string {
   }
 }
 
-export function buildProgram(io: CliIo = processIo): Command {
+/**
+ * The program for `argv`. `sluice server ...` gets the server command only: a broker's start-up
+ * (restarts under a supervisor, clients retrying meanwhile) skips loading the client commands
+ * (client-commands.ts); any other command line gets them all.
+ */
+export async function buildProgram(io: CliIo = processIo, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sluice')
     .description('A NATS-protocol message broker with persistent streams')
     .version(packageVersion(), '-v, --version', 'print the version')
@@ -44,33 +41,11 @@ export function buildProgram(io: CliIo = processIo): Command {
     // Throw instead of calling process.exit, so runCli decides the exit code in one place.
     .exitOverride();
 
-  addConnectionFlags(program, true);
   program.addCommand(createServerCommand().copyInheritedSettings(program));
-  // One file per command group; each gets the connection flags at every level.
-  const clientCommands = [
-    createPubCommand(io),
-    createSubCommand(io),
-    createReqCommand(io),
-    createReplyCommand(io),
-    createRttCommand(io),
-    createStreamCommand(io),
-    createConsumerCommand(io),
-    createKvCommand(io),
-    createBenchCommand(io),
-  ];
-  for (const command of clientCommands) program.addCommand(withConnectionFlags(command, program));
+  if (argv[2] === 'server') return program;
+  const { addClientCommands } = await import('./client-commands.ts');
+  addClientCommands(program, io);
   return program;
-}
-
-const CONNECTION_HELP = '\nConnection flags (-s/--server, --user, --password, --token, --nkey, --tlsca, --tlscert, --tlskey, --timeout) go before or after the command; see sluice --help.';
-
-/** Output settings and (hidden) connection flags on `cmd` and every command below it. */
-function withConnectionFlags(cmd: Command, program: Command): Command {
-  cmd.copyInheritedSettings(program);
-  addConnectionFlags(cmd, false);
-  if (cmd.commands.length === 0) cmd.addHelpText('after', CONNECTION_HELP);
-  for (const sub of cmd.commands) withConnectionFlags(sub, program);
-  return cmd;
 }
 
 /**
@@ -78,7 +53,7 @@ function withConnectionFlags(cmd: Command, program: Command): Command {
  * exit code once the command is done (for `server`: after it has been shut down by a signal).
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync([...argv]);
     return 0;

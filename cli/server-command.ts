@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import {
   checkOption,
   completeTlsOptions,
-  createPinoLogger,
+  createJsonLogger,
   DEFAULT_CLUSTER_NAME,
   DEFAULT_HOST,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -23,7 +23,7 @@ import {
   ROUTE_URL_EXPECTED,
   startServer,
   type ClusterOptions,
-  type PinoLogger,
+  type JsonLogger,
   type ServerOptions,
   type TlsOptions,
 } from '../server/index.ts';
@@ -203,7 +203,7 @@ export function serverSettingsFromFlags(flags: ServerFlags): ServerSettings {
 
 async function runServer(flags: ServerFlags): Promise<void> {
   const { options, warnings } = serverSettingsFromFlags(flags);
-  const logger = createPinoLogger(options.logLevel);
+  const logger = createJsonLogger(options.logLevel);
   for (const w of warnings) logger.warn({}, w);
 
   // Listen for signals before starting, so a SIGTERM during start-up still ends in a clean close.
@@ -227,7 +227,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
  * Resolves on the first SIGINT/SIGTERM. A second one means the graceful close is taking too long
  * for the operator's taste: exit at once, non-zero.
  */
-function waitForStopSignal(logger: PinoLogger): Promise<NodeJS.Signals> {
+function waitForStopSignal(logger: JsonLogger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     let received = false;
     const onSignal = (signal: NodeJS.Signals): void => {

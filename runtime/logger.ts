@@ -1,4 +1,5 @@
-// The logger interface every module takes. server/ backs it with pino; tests use silentLogger.
+// The logger interface every module takes. server/ writes it as JSON lines (server/logging.ts); tests
+// use silentLogger.
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

@@ -14,8 +14,8 @@ export {
   resolveOptionsWithWarnings,
 } from './options.ts';
 export { loadConfigFile, ConfigError } from './config/load.ts';
-export { createPinoLogger } from './logging.ts';
-export type { PinoLogger } from './logging.ts';
+export { createJsonLogger } from './logging.ts';
+export type { JsonLogger, LogDestination } from './logging.ts';
 export { LOG_LEVELS } from '../runtime/logger.ts';
 export type { Logger, LogLevel } from '../runtime/logger.ts';
 export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_PORT } from '../protocol/limits.ts';

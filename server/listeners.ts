@@ -8,9 +8,12 @@ import type { Logger } from '../runtime/logger.ts';
 import type { ListenerInfo } from './info.ts';
 import type { ServerOptions, TlsOptions } from './options-types.ts';
 import { listenTcp, type TcpListener } from './transport/tcp.ts';
-import { loadTlsConfig, TlsServerTransport } from './transport/tls.ts';
 import type { ClientTransport } from './transport/types.ts';
-import { listenWebSocket, type WebSocketListener } from './transport/websocket.ts';
+import type { WebSocketListener } from './transport/websocket.ts';
+
+// TLS (node:tls) and WebSocket (ws, node:http, node:https) code is imported only when configured:
+// together they are ~12 MiB of idle RSS and ~50 ms of start-up a plain broker does not need
+// (docs/adr/0011-shipping-javascript.md).
 
 export interface ClientListeners {
   readonly tcp: TcpListener;
@@ -56,17 +59,18 @@ export async function startClientListeners(
   logger: Logger,
   onTransport: (t: ClientTransport) => void,
 ): Promise<ClientListeners> {
-  // Key material is read before anything listens: a bad file fails the start, naming the file.
-  const tcpTls = o.tls !== undefined ? loadTlsConfig(o.tls) : undefined;
   const wsTlsOptions = o.wsPort !== undefined ? webSocketTls(o) : undefined;
-  const wsTls = wsTlsOptions === undefined ? undefined : wsTlsOptions === o.tls ? tcpTls : loadTlsConfig(wsTlsOptions);
+  const tlsModule = o.tls !== undefined || wsTlsOptions !== undefined ? await import('./transport/tls.ts') : undefined;
+  // Key material is read before anything listens: a bad file fails the start, naming the file.
+  const tcpTls = o.tls !== undefined ? tlsModule!.loadTlsConfig(o.tls) : undefined;
+  const wsTls = wsTlsOptions === undefined ? undefined : wsTlsOptions === o.tls ? tcpTls : tlsModule!.loadTlsConfig(wsTlsOptions);
 
   const tcp = await listenTcp(
     o.host,
     o.port,
     clock,
     onTransport,
-    tcpTls === undefined ? undefined : (socket) => new TlsServerTransport(socket, tcpTls, clock),
+    tcpTls === undefined ? undefined : (socket) => new tlsModule!.TlsServerTransport(socket, tcpTls, clock),
   );
   const tcpInfo: ListenerInfo = { host: o.host, port: tcp.port, tlsRequired: tcpTls !== undefined, tlsVerify: tcpTls?.requestCert === true };
 
@@ -76,6 +80,7 @@ export async function startClientListeners(
   if (o.wsPort !== undefined) {
     const host = o.websocket.host || o.host;
     try {
+      const { listenWebSocket } = await import('./transport/websocket.ts');
       ws = await listenWebSocket(
         {
           host,

@@ -24,7 +24,7 @@ import {
   DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_SYNC_MODE,
   SYNC_MODES,
-} from '../streams/index.ts';
+} from '../streams/settings.ts';
 import { checkUsers } from './auth/users.ts';
 import { clusterRule, defaultClusterOptions } from './cluster/options.ts';
 import type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';

@@ -17,7 +17,7 @@ import { HandlerSubscription, InternalClient } from './internal-client.ts';
 // (docs/adr/0011-shipping-javascript.md, start-up and idle memory).
 import type { JetStreamService } from '../streams/index.ts';
 import { buildClientInfo, type InfoContext } from './info.ts';
-import { createPinoLogger } from './logging.ts';
+import { createJsonLogger } from './logging.ts';
 import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
 import { buildVarz } from './monitor/varz.ts';
 import { buildRoutez } from './monitor/routez.ts';
@@ -98,7 +98,7 @@ export class SluiceServer implements RunningServer {
   constructor(options: ServerOptions, deps: ServerDeps = {}) {
     this.options = options;
     this.clock = deps.clock ?? systemClock;
-    this.logger = deps.logger ?? createPinoLogger(options.logLevel);
+    this.logger = deps.logger ?? createJsonLogger(options.logLevel);
     this.serverId = newServerId();
     this.serverName = options.serverName || this.serverId;
     this.rng = deps.rng ?? systemRng();

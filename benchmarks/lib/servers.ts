@@ -1,6 +1,7 @@
-// Starting, probing and stopping the servers under test: sluice (this checkout, run through tsx)
-// and the Go nats-server. Each start picks a free port, measures start-up time as spawn -> first
-// TCP connect that receives an INFO line, and exposes the process's RSS and CPU time from /proc.
+// Starting, probing and stopping the servers under test: sluice (this checkout: its dist/ build when
+// that is of the current sources, else the TypeScript through tsx) and the Go nats-server. Each
+// start picks a free port, measures start-up time as spawn -> first TCP connect that receives an
+// INFO line, and exposes the process's RSS and CPU time from /proc.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { distIsFresh } from '../../scripts/dist-fresh.mjs';
 import { registerChild } from './children.ts';
 
 export type ServerKind = 'sluice' | 'nats';
@@ -101,6 +103,16 @@ export function sluiceUnavailableReason(repoRoot: string): string | null {
   return null;
 }
 
+let chosenLaunch: 'dist' | 'tsx' | undefined;
+/** How sluice is started, decided once per process like bin/sluice decides: the compiled CLI in
+ * dist/ when it is a build of the current sources, else cli/main.ts through tsx.
+ * SLUICE_BENCH_LAUNCH=tsx|dist forces one (e.g. to measure what the build changes). */
+export function sluiceLaunch(repoRoot: string): 'dist' | 'tsx' {
+  const forced = process.env.SLUICE_BENCH_LAUNCH;
+  chosenLaunch ??= forced === 'tsx' || forced === 'dist' ? forced : distIsFresh(repoRoot) ? 'dist' : 'tsx';
+  return chosenLaunch;
+}
+
 interface ClusterPorts {
   clusterPort: number;
   httpPort: number;
@@ -117,7 +129,8 @@ function command(kind: ServerKind, port: number, o: ServerStartOptions, storeDir
     }
     return { cmd: o.natsServerBin ?? 'nats-server', args };
   }
-  const args = ['--import', 'tsx', path.join(o.repoRoot, 'cli', 'main.ts'), 'server', '--host', HOST, '--port', String(port), '--log-level', 'warn'];
+  const entry = sluiceLaunch(o.repoRoot) === 'dist' ? [path.join(o.repoRoot, 'dist', 'cli.js')] : ['--import', 'tsx', path.join(o.repoRoot, 'cli', 'main.ts')];
+  const args = [...entry, 'server', '--host', HOST, '--port', String(port), '--log-level', 'warn'];
   if (storeDir !== null) args.push('--store-dir', storeDir);
   if (c !== undefined && cp !== null) {
     args.push('--name', c.serverName, '--http-port', String(cp.httpPort), '--cluster-port', String(cp.clusterPort), '--cluster-name', c.name);
@@ -228,7 +241,7 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
       args.push('--ws-port', String(wsPort));
     }
   }
-  // stdout and stderr are both kept (bounded) for error reports: pino logs to stdout.
+  // stdout and stderr are both kept (bounded) for error reports: the server logs to stdout.
   let output = '';
   const t0 = performance.now();
   const child = spawn(cmd, args, { cwd: o.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

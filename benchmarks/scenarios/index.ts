@@ -10,6 +10,7 @@ import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
 import { reqrepClientScenario } from './reqrep-client.ts';
 import { reqrepRawScenario } from './reqrep-raw.ts';
+import { startupScenario } from './startup.ts';
 import type { Scenario } from './types.ts';
 import { wsPubsubScenario } from './ws-pubsub.ts';
 
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   jsPubSyncScenario(30_000),
   clusterPubsubScenario(2_000_000),
   clusterFanoutScenario(1_500_000),
+  startupScenario(),
 ];
 
 /** Selects by exact name or by group ('pubsub' selects pubsub-16B and pubsub-1KiB), in registry

@@ -28,6 +28,9 @@ export interface ServerTarget extends Endpoint {
   httpPort?: number;
   /** Server name, for cluster members ('sluice-2', 'nats-2'). */
   name?: string;
+  /** Set when the runner started the server: its process id and spawn -> first INFO in ms. */
+  pid?: number;
+  startupMs?: number;
 }
 
 export interface RunContext {
@@ -61,6 +64,8 @@ export interface Scenario {
   needs?: ServerFeature[];
   /** Start a full-mesh cluster of this many servers of each kind (default 1: one server). */
   servers?: number;
+  /** Interleaved rounds when --rounds is not given (default 3). */
+  rounds?: number;
   /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. ">= 0.5x". */
   bar?: { op: '>=' | '<='; ratio: number };
   run(ctx: RunContext): Promise<Metrics>;

@@ -2,7 +2,16 @@
 // configured user nkey signs the nonce's bytes (Ed25519) and sends `nkey` + `sig` in CONNECT.
 
 import { randomBytes } from 'node:crypto';
-import { fromPublic } from '@nats-io/nkeys';
+import { createRequire } from 'node:module';
+
+type NkeysModule = typeof import('@nats-io/nkeys');
+let nkeys: NkeysModule | undefined;
+/** @nats-io/nkeys (and its Ed25519 code) is read on the first nkey check, not at start-up: only
+ * servers with nkey users need it. It is CommonJS, so it loads synchronously through require. */
+function fromPublic(key: string): ReturnType<NkeysModule['fromPublic']> {
+  nkeys ??= createRequire(import.meta.url)('@nats-io/nkeys') as NkeysModule;
+  return nkeys.fromPublic(key);
+}
 
 /** nats-server's nonce: 11 random bytes, base64url without padding (15 characters). */
 const NONCE_RAW_BYTES = 11;

@@ -6,7 +6,7 @@
 import type { ServerOptions } from '../options-types.ts';
 import { checkOption, invalidValueMessage, isLogLevel, parseDurationMs, parseSize } from '../options.ts';
 import { LOG_LEVELS } from '../../runtime/logger.ts';
-import { SYNC_MODES, type SyncMode } from '../../streams/index.ts';
+import { SYNC_MODES, type SyncMode } from '../../streams/settings.ts';
 import type { ConfMap, ConfValue } from './nats-conf.ts';
 
 export class ConfigError extends Error {

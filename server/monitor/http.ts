@@ -1,7 +1,6 @@
 // Monitoring over HTTP, shaped like nats-server's endpoints so existing dashboards and scripts
 // keep working: /healthz and /varz for now.
 
-import http from 'node:http';
 import type net from 'node:net';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -14,12 +13,14 @@ export interface MonitorServer {
   close(): Promise<void>;
 }
 
-export function startMonitor(
+export async function startMonitor(
   host: string,
   port: number,
   endpoints: ReadonlyMap<string, EndpointHandler>,
   logger: Logger,
 ): Promise<MonitorServer> {
+  // node:http (a dozen internal modules) is loaded only by servers that serve monitoring.
+  const http = await import('node:http');
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = endpoints.get(url.pathname.replace(/\/+$/, '') || '/');

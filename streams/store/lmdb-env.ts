@@ -20,6 +20,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open } from 'lmdb';
 import { CacheBudget, DEFAULT_READ_CACHE_BYTES, RecordCache, copyOut } from './record-cache.ts';
+import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE, SyncMode } from './sync-mode.ts';
 
 /** How often idle read-cache slabs are looked for (dropped after IDLE_TICKS ticks unused). */
 const CACHE_TICK_MS = 10_000;
@@ -39,29 +40,7 @@ export function readCopy(db: LmdbDb, key: Buffer): Buffer | undefined {
   return copyOut(shared, 0, (db as unknown as { lastSize: number }).lastSize);
 }
 
-/**
- * When a write counts as done (a PubAck is sent, an API change is answered): docs/adr/0008-sync-modes.md.
- * The one place this choice is named; the server option `jetstreamSync`, `jetstream { sync }` and
- * `--jetstream-sync` all take these values.
- */
-export const SyncMode = {
-  /** The default. Done at the LMDB commit (the data is in the OS page cache: survives a process
-   * crash, kill -9 included). Commits skip the fdatasync (LMDB noSync); the whole environment is
-   * fsynced every `syncIntervalMs` (1 s by default) instead, so a power loss loses at most about
-   * that much. nats-server also acks before it fsyncs (its sync_interval, 2 min by default).
-   * Measured here: a commit with fdatasync costs ~4 ms p50 on this disk, a noSync commit ~0.2 ms. */
-  Committed: 'committed',
-  /** Done after the commit's fdatasync: survives a power loss. */
-  Durable: 'durable',
-  /** LMDB noSync and no periodic fsync: PubAcks still go out at the commit, config and consumer
-   * state writes are not waited for, and nothing is ever fsynced (the OS writes pages back when it
-   * likes). A power loss may lose recent transactions or, per LMDB, corrupt the environment. File
-   * streams report `"sync": "none"` in STREAM.INFO. */
-  None: 'none',
-} as const;
-export type SyncMode = (typeof SyncMode)[keyof typeof SyncMode];
-export const SYNC_MODES: readonly SyncMode[] = Object.values(SyncMode);
-export const DEFAULT_SYNC_MODE: SyncMode = SyncMode.Committed;
+export { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE, SYNC_MODES, SyncMode } from './sync-mode.ts';
 
 export interface LmdbEnvironmentOptions {
   /** Default: DEFAULT_SYNC_MODE ('committed'). */
@@ -83,7 +62,6 @@ export interface BatchParticipant {
 
 /** 3 sub-databases per stream for 4096 streams, plus room for consumers and raft logs. */
 const DEFAULT_MAX_DBS = 3 * 4096 + 256;
-export const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
 /** One per path per process: the native environment and what every handle on it shares. */
 interface SharedRoot {

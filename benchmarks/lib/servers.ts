@@ -4,6 +4,7 @@
 // INFO line, and exposes the process's RSS and CPU time from /proc.
 
 import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,8 +27,9 @@ export interface ServerStartOptions {
   /** Command for nats-server (default: `nats-server` on PATH). */
   natsServerBin?: string;
   /** Join a cluster (startCluster sets this): a free cluster port, routes to the seeds, and a
-   * monitoring port (/routez) on a free port. */
-  cluster?: { name: string; serverName: string; routes: readonly string[] };
+   * monitoring port (/routez) on a free port. `ports` pins all three (startCluster picks them in
+   * advance when every server is to be given the whole route list). */
+  cluster?: { name: string; serverName: string; routes: readonly string[]; ports?: { port: number } & ClusterPorts };
 }
 
 export interface RunningServer {
@@ -51,6 +53,11 @@ export interface RunningServer {
   /** The last ~4 KB the server wrote to stdout/stderr. */
   outputTail(): string;
   stop(): Promise<void>;
+  /** SIGKILL (a crash: no shutdown); resolves once the process has exited. The store stays. */
+  kill(): Promise<void>;
+  /** Starts the server again after kill() with the same command line (ports, name, routes, store
+   * directory); resolves once it accepts clients. `pid` is then the new process's. */
+  restart(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
@@ -220,7 +227,11 @@ export async function startServer(kind: ServerKind, o: ServerStartOptions): Prom
 async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<RunningServer> {
   let port: number;
   let cp: ClusterPorts | null = null;
-  if (o.cluster !== undefined) {
+  const pinned = o.cluster?.ports;
+  if (pinned !== undefined) {
+    port = pinned.port;
+    cp = { clusterPort: pinned.clusterPort, httpPort: pinned.httpPort };
+  } else if (o.cluster !== undefined) {
     const [p, clusterPort, httpPort] = await freePorts(3);
     port = p;
     cp = { clusterPort, httpPort };
@@ -242,22 +253,30 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
     }
   }
   // stdout and stderr are both kept (bounded) for error reports: the server logs to stdout.
+  // One process at a time; restart() (after kill()) spawns the same command line again.
   let output = '';
-  const t0 = performance.now();
-  const child = spawn(cmd, args, { cwd: o.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  registerChild(child);
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8');
-    stream?.on('data', (d: string) => {
-      output = (output + d).slice(-4000);
-    });
-  }
+  let child!: ChildProcess;
   let exited = false;
   let spawnError: Error | null = null;
-  const exitedP = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  // 'close' comes after 'exit' once stdout/stderr are drained: wait for it before reporting output.
-  const closedP = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  child.once('error', (e) => (spawnError = e));
+  let exitedP!: Promise<void>;
+  let closedP!: Promise<void>;
+  const spawnChild = (): void => {
+    child = spawn(cmd, args, { cwd: o.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    registerChild(child);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (d: string) => {
+        output = (output + d).slice(-4000);
+      });
+    }
+    exited = false;
+    spawnError = null;
+    const c = child;
+    exitedP = new Promise<void>((resolve) => c.once('exit', () => ((exited = true), resolve())));
+    // 'close' comes after 'exit' once stdout/stderr are drained: wait for it before reporting output.
+    closedP = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    c.once('error', (e) => (spawnError = e));
+  };
 
   const cleanupStore = (): void => {
     if (storeDir !== null) rmSync(storeDir, { recursive: true, force: true });
@@ -273,35 +292,55 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
     cleanupStore();
   };
 
-  const deadline = t0 + (o.startTimeoutMs ?? 20_000);
-  let startupMs = -1;
-  while (performance.now() < deadline) {
-    if (spawnError !== null || exited) break;
-    if (await probe(port, 1000)) {
-      startupMs = performance.now() - t0;
-      break;
+  /** Spawns and probes until the server sends INFO; returns spawn -> INFO in ms, or throws. */
+  const launch = async (): Promise<number> => {
+    const t0 = performance.now();
+    spawnChild();
+    const deadline = t0 + (o.startTimeoutMs ?? 20_000);
+    while (performance.now() < deadline) {
+      if (spawnError !== null || exited) break;
+      if (await probe(port, 1000)) return performance.now() - t0;
+      await sleep(2);
     }
-    await sleep(2);
-  }
-  if (startupMs < 0) {
-    await stop();
+    if (!exited) {
+      child.kill('SIGKILL');
+      await exitedP;
+    }
     await Promise.race([closedP, sleep(1000)]);
     const why = spawnError !== null ? (spawnError as Error).message : exited ? `exited with code ${child.exitCode}` : 'did not accept connections in time';
     throw new Error(`${SERVER_LABEL[kind]} failed to start (${cmd} ${args.join(' ')}): ${why}\n${output.trim()}`);
+  };
+
+  let startupMs: number;
+  try {
+    startupMs = await launch();
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  const pid = child.pid ?? -1;
   return {
     kind,
     host: HOST,
     port,
-    pid,
+    get pid(): number {
+      return child.pid ?? -1;
+    },
     startupMs,
     wsPort,
     ...(cp !== null ? { clusterPort: cp.clusterPort, httpPort: cp.httpPort, name: o.cluster?.serverName } : {}),
-    rssKb: () => procRssKb(pid),
-    cpuSeconds: () => procCpuSeconds(pid),
+    rssKb: () => procRssKb(child.pid ?? -1),
+    cpuSeconds: () => procCpuSeconds(child.pid ?? -1),
     outputTail: () => output,
     stop,
+    async kill(): Promise<void> {
+      if (exited) return;
+      child.kill('SIGKILL');
+      await exitedP;
+    },
+    async restart(): Promise<void> {
+      if (!exited) throw new Error(`${SERVER_LABEL[kind]} ${o.cluster?.serverName ?? port}: restart() while running`);
+      await launch();
+    },
   };
 }
 
@@ -313,7 +352,39 @@ export interface RunningCluster {
   servers: RunningServer[];
   /** Spawn of the seed -> every server has an open route to every other (their /routez). */
   meshMs: number;
+  /** JetStream clusters: spawn of the seed -> every server's /jsz names the same meta leader. */
+  metaMs?: number;
   stop(): Promise<void>;
+}
+
+/** Client, cluster and monitoring ports for n servers, all distinct. */
+async function clusterPorts(n: number): Promise<Array<{ port: number } & ClusterPorts>> {
+  const all = await freePorts(3 * n);
+  return Array.from({ length: n }, (_, i) => ({ port: all[3 * i], clusterPort: all[3 * i + 1], httpPort: all[3 * i + 2] }));
+}
+
+/** The JetStream meta group leader as this server's /jsz reports it ('' when none). */
+export async function metaLeader(httpPort: number): Promise<string> {
+  const jsz = await monitorJson(httpPort, '/jsz');
+  const meta = jsz.meta_cluster as { leader?: string } | undefined;
+  return meta?.leader ?? '';
+}
+
+/** Resolves once every server's /jsz names the same, non-empty meta leader. */
+export async function waitForMetaLeader(servers: readonly RunningServer[], timeoutMs: number): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  let seen = '';
+  while (performance.now() < deadline) {
+    try {
+      const leaders = await Promise.all(servers.map((s) => metaLeader(s.httpPort ?? 0)));
+      seen = leaders.join(', ');
+      if (leaders[0] !== '' && leaders.every((l) => l === leaders[0])) return leaders[0];
+    } catch (err) {
+      seen = (err as Error).message;
+    }
+    await sleep(50);
+  }
+  throw new Error(`no JetStream meta leader agreed on by every server within ${timeoutMs} ms (their /jsz: ${seen})\n${servers.map((s) => `[${s.name}] ${s.outputTail().trim().slice(-600)}`).join('\n')}`);
 }
 
 /** GET http://127.0.0.1:<httpPort><path> as JSON (both servers' monitoring endpoints). */
@@ -338,6 +409,8 @@ export async function routez(httpPort: number, subs = false): Promise<{ server_i
  * Starts `size` servers of one kind as a full-mesh cluster on loopback: server 1 is the seed (no
  * routes), servers 2..size route to it (started together once the seed accepts clients) and find
  * each other by gossip. Resolves once every server's /routez has a route to every other server.
+ * With `jetstream`, every server is instead given routes to all the others (server 1 is still
+ * started first, alone), and the cluster is ready once every /jsz names the same meta leader.
  */
 export async function startCluster(kind: ServerKind, size: number, o: ServerStartOptions & { meshTimeoutMs?: number }): Promise<RunningCluster> {
   const t0 = performance.now();
@@ -347,12 +420,20 @@ export async function startCluster(kind: ServerKind, size: number, o: ServerStar
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
-    const seed = await startServer(kind, { ...o, cluster: { name, serverName: `${kind}-1`, routes: [] } });
+    // With JetStream every server gets the whole route list (ports picked in advance): nats-server
+    // refuses to start a JetStream cluster member without configured routes, and sluice forms its
+    // meta group once it has a route to every server it was configured to dial (ADR 0010).
+    const fullRoutes = o.jetstream === true;
+    const pinned = fullRoutes ? await clusterPorts(size) : null;
+    const clusterOf = (i: number): NonNullable<ServerStartOptions['cluster']> => {
+      const serverName = `${kind}-${i + 1}`;
+      if (pinned === null) return { name, serverName, routes: i === 0 ? [] : [`nats-route://${HOST}:${servers[0].clusterPort}`] };
+      const routes = pinned.filter((_, j) => j !== i).map((p) => `nats-route://${HOST}:${p.clusterPort}`);
+      return { name, serverName, routes, ports: pinned[i] };
+    };
+    const seed = await startServer(kind, { ...o, cluster: clusterOf(0) });
     servers.push(seed);
-    const seedRoute = `nats-route://${HOST}:${seed.clusterPort}`;
-    const others = await Promise.allSettled(
-      Array.from({ length: size - 1 }, (_, i) => startServer(kind, { ...o, cluster: { name, serverName: `${kind}-${i + 2}`, routes: [seedRoute] } })),
-    );
+    const others = await Promise.allSettled(Array.from({ length: size - 1 }, (_, i) => startServer(kind, { ...o, cluster: clusterOf(i + 1) })));
     for (const r of others) if (r.status === 'fulfilled') servers.push(r.value);
     const failed = others.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
@@ -376,7 +457,13 @@ export async function startCluster(kind: ServerKind, size: number, o: ServerStar
       await sleep(20);
     }
     if (missing !== '') throw new Error(`${SERVER_LABEL[kind]} cluster of ${size} did not form a full mesh in time: ${missing}\n${servers.map((s) => `[${s.name}] ${s.outputTail().trim().slice(-600)}`).join('\n')}`);
-    return { kind, servers, meshMs: performance.now() - t0, stop };
+    const meshMs = performance.now() - t0;
+    let metaMs: number | undefined;
+    if (o.jetstream === true) {
+      await waitForMetaLeader(servers, o.meshTimeoutMs ?? 30_000);
+      metaMs = performance.now() - t0;
+    }
+    return { kind, servers, meshMs, metaMs, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -175,7 +175,8 @@ async function runAgainst(kind: ServerKind, sc: Scenario, params: Params): Promi
     await sleep(settleMs);
     const idleRss = srvs.map((s) => s.rssKb());
     const targets = srvs.map((s) => ({ kind, host: s.host, port: s.port, wsPort: s.wsPort, httpPort: s.httpPort, name: s.name, pid: s.pid, startupMs: s.startupMs }));
-    const metrics = await runOnce(sc, { server: targets[0], cluster: targets, pid: srvs.length > 1 ? srvs.map((s) => s.pid) : srv.pid, params });
+    const control = { pid: (i: number) => srvs[i].pid, kill: (i: number) => srvs[i].kill(), restart: (i: number) => srvs[i].restart() };
+    const metrics = await runOnce(sc, { server: targets[0], cluster: targets, pid: srvs.length > 1 ? srvs.map((s) => s.pid) : srv.pid, params, control });
     for (const s of srvs) if (s.rssKb() === null) throw new Error(`${SERVER_LABEL[kind]}${s.name !== undefined ? ` ${s.name}` : ''} exited during the run\n${s.outputTail()}`);
     return {
       metrics,

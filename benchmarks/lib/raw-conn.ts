@@ -19,6 +19,9 @@ export interface RawConnOptions {
   onSeq?: SeqHandler;
   name?: string;
   connectTimeoutMs?: number;
+  /** CONNECT with no_responders: a request to a subject nobody listens on is answered at once
+   * with an `HMSG` whose header block is `NATS/1.0 503`. */
+  noResponders?: boolean;
 }
 
 const PING = Buffer.from('PING\r\n');
@@ -78,7 +81,16 @@ export class RawConn implements ScannerSink {
     try {
       conn.serverInfo = await info;
       conn.onFailure = null;
-      const connect = { verbose: false, pedantic: false, headers: true, protocol: 1, name: conn.name, lang: 'sluice-bench', version: '0' };
+      const connect = {
+        verbose: false,
+        pedantic: false,
+        headers: true,
+        protocol: 1,
+        name: conn.name,
+        lang: 'sluice-bench',
+        version: '0',
+        ...(opts.noResponders === true ? { no_responders: true } : {}),
+      };
       socket.write(`CONNECT ${JSON.stringify(connect)}\r\n`);
       await conn.flush();
     } catch (err) {

@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { machineCpuSeconds, procCpuSeconds } from './servers.ts';
-import type { Metrics, Params, RunContext, Scenario, ServerTarget } from '../scenarios/types.ts';
+import type { Metrics, Params, RunContext, Scenario, ServerControl, ServerTarget } from '../scenarios/types.ts';
 
 export interface RunOnceOptions {
   server: ServerTarget;
@@ -17,6 +17,8 @@ export interface RunOnceOptions {
   pid?: number | number[];
   params: Params;
   log?: (line: string) => void;
+  /** Kill/restart the servers (only the compare, which started them, can). */
+  control?: ServerControl;
 }
 
 export async function runOnce(scenario: Scenario, o: RunOnceOptions): Promise<Metrics> {
@@ -46,6 +48,7 @@ export async function runOnce(scenario: Scenario, o: RunOnceOptions): Promise<Me
       machineEnd = machineCpuSeconds();
     },
     log: o.log ?? (() => undefined),
+    control: o.control,
   };
   const metrics = await scenario.run(ctx);
   const wallSec = (wallEnd - wallStart) / 1000;

@@ -45,6 +45,19 @@ export interface RunContext {
   measureStart(): void;
   measureEnd(): void;
   log(line: string): void;
+  /** Only when the runner started the servers (compare.ts): crash and restart them. */
+  control?: ServerControl;
+}
+
+/** Fault injection on the servers the runner started; `i` indexes `RunContext.cluster`. */
+export interface ServerControl {
+  /** Server i's current process id (it changes with restart). */
+  pid(i: number): number;
+  /** SIGKILL server i (no shutdown); resolves once the process has exited. Its store is kept. */
+  kill(i: number): Promise<void>;
+  /** Starts server i again with the same ports, name, routes and store directory; resolves once
+   * it accepts clients. */
+  restart(i: number): Promise<void>;
 }
 
 export type ServerFeature = 'jetstream' | 'websocket';

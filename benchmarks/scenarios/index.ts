@@ -6,6 +6,7 @@ import { clusterFanoutScenario, clusterPubsubScenario } from './cluster.ts';
 import { fanoutScenario } from './fanout.ts';
 import { jsConsumeScenario } from './js-consume.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
+import { jsFailoverR3Scenario, jsPubR3Scenario } from './js-replicated.ts';
 import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
 import { reqrepClientScenario } from './reqrep-client.ts';
@@ -31,6 +32,8 @@ export const SCENARIOS: readonly Scenario[] = [
   jsPubSyncScenario(30_000),
   clusterPubsubScenario(2_000_000),
   clusterFanoutScenario(1_500_000),
+  jsPubR3Scenario(100_000),
+  jsFailoverR3Scenario(10),
   startupScenario(),
 ];
 

@@ -32,6 +32,11 @@
 //   ('durable', ack after fdatasync, is what sluice offers beyond nats-server's default; it is
 //   not what this bar compares; the server (server/server.ts) does not expose the setting yet,
 //   so every sluice run here is 'committed'.)
+//
+// `replicas` (param, default 1) sets the stream's num_replicas: js-pub-r3 (scenarios/js-replicated.ts)
+// runs runJsPub with 3 on a 3-server cluster. A replicated CREATE is retried while the cluster
+// answers 10008 (no meta leader yet), and the clock starts only once the stream has a leader: the
+// CREATE reply's cluster.leader, else STREAM.INFO polled until it names one.
 
 import { performance } from 'node:perf_hooks';
 import { RawConn } from '../lib/raw-conn.ts';
@@ -49,6 +54,8 @@ const ZERO = 48;
 const S_LOWER = 0x73;
 /** The `stream not found` err_code: deleting a stream that is not there is fine. */
 const STREAM_NOT_FOUND = 10059;
+/** `JetStream system temporarily unavailable` (cluster without a meta or stream leader yet). */
+const JS_NOT_READY = 10008;
 
 type Json = Record<string, unknown>;
 
@@ -106,8 +113,11 @@ class JsPubConn {
     this.expected = expected;
   }
 
+  /** With replicas > 1: the server that led the stream when the clock started. */
+  leader = '';
+
   /** Connects, subscribes `_INBOX.bench.*`, (re)creates the stream and logs its durability. */
-  static async open(ctx: RunContext, name: string, sampleEvery: number, expected: number): Promise<JsPubConn> {
+  static async open(ctx: RunContext, name: string, sampleEvery: number, expected: number, replicas = 1): Promise<JsPubConn> {
     const c = new JsPubConn(sampleEvery, expected);
     c.conn = await RawConn.connect(ctx.server, { name, onMsg: (line, payload) => c.onMsg(line, payload) });
     try {
@@ -118,10 +128,17 @@ class JsPubConn {
       } catch (err) {
         if (!(err instanceof JsApiError) || err.errCode !== STREAM_NOT_FOUND) throw err;
       }
-      const created = await c.api(`$JS.API.STREAM.CREATE.${STREAM}`, { name: STREAM, subjects: [STREAM_SUBJECTS], storage: 'file' });
+      const config: Json = { name: STREAM, subjects: [STREAM_SUBJECTS], storage: 'file', ...(replicas > 1 ? { num_replicas: replicas } : {}) };
+      const created = replicas > 1 ? await c.createReplicated(config) : await c.api(`$JS.API.STREAM.CREATE.${STREAM}`, config);
       const cfg = created.config as Json | undefined;
       if (cfg?.name !== STREAM || cfg.storage !== 'file') throw new Error(`STREAM.CREATE: unexpected reply ${JSON.stringify(created).slice(0, 300)}`);
-      ctx.log(`${ctx.server.kind}: stream ${STREAM} (file) created; sync: ${typeof created.sync === 'string' ? created.sync : 'default'}`);
+      if (replicas > 1) {
+        if ((cfg.num_replicas ?? 1) !== replicas) throw new Error(`STREAM.CREATE: asked for ${replicas} replicas, got ${JSON.stringify(cfg.num_replicas)}`);
+        c.leader = await c.streamLeader(created);
+      }
+      ctx.log(
+        `${ctx.server.kind}: stream ${STREAM} (file${replicas > 1 ? `, R${replicas}, leader ${c.leader}` : ''}) created; sync: ${typeof created.sync === 'string' ? created.sync : 'default'}`,
+      );
     } catch (err) {
       c.conn.close();
       throw err;
@@ -149,6 +166,33 @@ class JsPubConn {
       };
       this.conn.socket.write(Buffer.concat([Buffer.from(`PUB ${subject} ${API_REPLY} ${payload.length}\r\n`), payload, Buffer.from('\r\n')]));
     });
+  }
+
+  /** CREATE of a replicated stream, retried while the cluster is not ready (10008: no meta leader
+   * yet, or no stream leader yet) for up to 30 s. */
+  private async createReplicated(config: Json): Promise<Json> {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.api(`$JS.API.STREAM.CREATE.${STREAM}`, config, 30_000);
+      } catch (err) {
+        if (!(err instanceof JsApiError) || err.errCode !== JS_NOT_READY || performance.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** The stream leader from a CREATE/INFO reply's cluster.leader, else STREAM.INFO until it names one. */
+  private async streamLeader(created: Json): Promise<string> {
+    let info = created;
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const leader = (info.cluster as { leader?: string } | undefined)?.leader;
+      if (typeof leader === 'string' && leader !== '') return leader;
+      if (performance.now() > deadline) throw new Error(`stream ${STREAM} has no leader 30 s after its creation: ${JSON.stringify(info.cluster)}`);
+      await new Promise((r) => setTimeout(r, 50));
+      info = await this.api(`$JS.API.STREAM.INFO.${STREAM}`, '');
+    }
   }
 
   /** After the run: the stream must hold exactly `expected` messages, 1..expected. */
@@ -234,8 +278,9 @@ export async function runJsPub(ctx: RunContext): Promise<Metrics> {
   const maxPending = Number(p.maxPending);
   const refillMin = Math.max(1, Math.min(Number(p.refillMin), maxPending));
   const timeoutMs = Number(p.timeoutMs);
+  const replicas = Number(p.replicas ?? 1);
   const { head, tail, maxFrame } = frameParts(String(p.subject), Number(p.payloadBytes));
-  const js = await JsPubConn.open(ctx, 'js-pub', Number(p.sampleEvery), msgs);
+  const js = await JsPubConn.open(ctx, 'js-pub', Number(p.sampleEvery), msgs, replicas);
   try {
     const conn = js.conn;
     let sent = 0;
@@ -288,6 +333,8 @@ export async function runJsPub(ctx: RunContext): Promise<Metrics> {
       elapsedMs,
       avgFramesPerWrite: msgs / writes,
       sampledAcks: js.sampled,
+      // Replicated: which server (1-based, ctx.cluster order) led the stream; 0 = not in the list.
+      ...(replicas > 1 ? { leaderServer: ctx.cluster.findIndex((s) => s.name === js.leader) + 1 } : {}),
     };
   } finally {
     js.conn.close();

@@ -32,6 +32,7 @@ import { Subscription, type MessageTarget, type StalledProducer } from '../route
 import type { ServerStats } from '../stats.ts';
 import type { ClientTransport } from '../transport/types.ts';
 import { parseConnectJson, type ConnectOptions } from './connect-options.ts';
+import { WriteDeadline } from './write-deadline.ts';
 import { ConnectionAuth, Gate, tighten, type AuthServices } from './connection-auth.ts';
 import type { Flushable, Flusher } from './flusher.ts';
 
@@ -100,6 +101,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private startedWithHttp = false;
   /** 0 = unlimited; the server's limit, tightened by the user's. */
   private maxSubscriptions: number;
+  private readonly writeDeadline: WriteDeadline;
 
   constructor(id: number, transport: ClientTransport, ctx: ConnectionContext) {
     this.id = id;
@@ -116,6 +118,9 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.maxSubscriptions = ctx.options.maxSubscriptionsPerConnection;
     this.auth = new ConnectionAuth(ctx.auth, ctx.clock);
     this.log = ctx.logger.child({ cid: id, remote: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.writeDeadline = new WriteDeadline(ctx.clock, ctx.options.writeDeadlineMs, () => transport.pendingWriteBytes(), () =>
+      this.writeDeadlineExceeded(),
+    );
   }
 
   get subscriptionCount(): number {
@@ -374,6 +379,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       return;
     }
     this.transport.write(this.out.take());
+    this.writeDeadline.wrote(n);
     if (!this.congested && this.transport.pendingWriteBytes() > this.stallThresholdBytes) this.congested = true;
   }
 
@@ -405,6 +411,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   private onDrain(): void {
+    this.writeDeadline.drained();
     this.congested = false;
     this.releaseStalledProducers();
   }
@@ -494,6 +501,17 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.transport.end();
   }
 
+  /** A write waited longer than write_deadline: a slow consumer too, as in nats-server. The socket
+   * is not taking bytes, so nothing more is sent; what is queued is dropped. */
+  private writeDeadlineExceeded(): void {
+    if (this.closed) return;
+    this.ctx.stats.slowConsumers++;
+    const writeDeadlineMs = this.ctx.options.writeDeadlineMs;
+    this.log.warn({ pendingBytes: this.pendingBytes, name: this.name, writeDeadlineMs }, 'slow consumer detected: write deadline exceeded, closing connection');
+    this.finish(CloseReason.SlowConsumerWriteDeadline);
+    this.transport.destroy();
+  }
+
   /** Releases everything the connection holds in the server. Idempotent. */
   private finish(reason: CloseReason): void {
     if (this.closed) return;
@@ -503,6 +521,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.auth.release();
     this.pingTimer?.cancel();
     this.stallTimer?.cancel();
+    this.writeDeadline.cancel();
     this.releaseStalledProducers();
     for (const sub of this.subs.values()) this.ctx.router.unsubscribe(sub);
     this.subs.clear();

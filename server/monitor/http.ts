@@ -4,6 +4,7 @@
 import type net from 'node:net';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
+import { listenOn } from '../transport/listen.ts';
 
 export type EndpointHandler = (query: URLSearchParams) => unknown;
 
@@ -41,22 +42,18 @@ export async function startMonitor(
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(body);
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address() as net.AddressInfo;
-      resolve({
-        port: addr.port,
-        host,
-        close: () =>
-          new Promise<void>((res) => {
-            server.closeAllConnections();
-            server.close(() => res());
-          }),
-      });
-    });
-  });
+  // 0.0.0.0 includes IPv6, as for the client port.
+  await listenOn(server, host, port);
+  const addr = server.address() as net.AddressInfo;
+  return {
+    port: addr.port,
+    host,
+    close: () =>
+      new Promise<void>((res) => {
+        server.closeAllConnections();
+        server.close(() => res());
+      }),
+  };
 }
 
 /** nats-server's uptime format: 1d2h3m4s, leading zero units omitted. */

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import type { Clock } from '../../runtime/clock.ts';
+import { listenOn, peerAddress } from './listen.ts';
 import type { ClientTransport, TransportHandlers } from './types.ts';
 
 /** How long end() waits for a peer to take the last bytes before destroying the socket. */
@@ -21,7 +22,7 @@ export class SocketTransport implements ClientTransport {
     this.socket = socket;
     this.clock = clock;
     this.tls = tls;
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = peerAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
   }
@@ -79,7 +80,7 @@ export interface TcpListener {
  * `wrap` turns an accepted socket into a transport; the default is plain TCP (TLS passes a
  * TlsServerTransport factory: the NATS TLS upgrade happens on the accepted plain socket).
  */
-export function listenTcp(
+export async function listenTcp(
   host: string,
   port: number,
   clock: Clock,
@@ -87,17 +88,12 @@ export function listenTcp(
   wrap: (socket: net.Socket) => ClientTransport = (socket) => new SocketTransport(socket, clock),
 ): Promise<TcpListener> {
   const server = net.createServer({ noDelay: true }, (socket) => onTransport(wrap(socket)));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      server.on('error', () => {});
-      const addr = server.address() as net.AddressInfo;
-      resolve({
-        port: addr.port,
-        host,
-        close: () => new Promise<void>((res) => server.close(() => res())),
-      });
-    });
-  });
+  await listenOn(server, host, port);
+  server.on('error', () => {});
+  const addr = server.address() as net.AddressInfo;
+  return {
+    port: addr.port,
+    host,
+    close: () => new Promise<void>((res) => server.close(() => res())),
+  };
 }

@@ -9,6 +9,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { TlsOptions } from '../options-types.ts';
+import { peerAddress } from './listen.ts';
 import { SocketTransport } from './tcp.ts';
 import type { ClientTransport, TransportHandlers } from './types.ts';
 
@@ -79,7 +80,7 @@ export class TlsServerTransport implements ClientTransport {
     this.raw = raw;
     this.config = config;
     this.clock = clock;
-    this.remoteAddress = raw.remoteAddress ?? '';
+    this.remoteAddress = peerAddress(raw.remoteAddress);
     this.remotePort = raw.remotePort ?? 0;
     raw.setNoDelay(true);
     // Handshake first: TLS starts at once and INFO is written (queued) into the TLS socket.

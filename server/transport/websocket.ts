@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
+import { listenOn, peerAddress } from './listen.ts';
 import { tlsServerOptions, type TlsServerConfig } from './tls.ts';
 import type { ClientTransport, TransportHandlers } from './types.ts';
 
@@ -141,7 +142,7 @@ function clientAddress(req: http.IncomingMessage, socket: Duplex): string {
   const xff = req.headers['x-forwarded-for'];
   const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
   if (first !== undefined && net.isIP(first) !== 0) return first;
-  return (socket as net.Socket).remoteAddress ?? '';
+  return peerAddress((socket as net.Socket).remoteAddress);
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -151,7 +152,7 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   );
 }
 
-export function listenWebSocket(
+export async function listenWebSocket(
   o: WebSocketListenOptions,
   clock: Clock,
   logger: Logger,
@@ -200,22 +201,17 @@ export function listenWebSocket(
     server.on('tlsClientError', (err: Error) => logger.debug({ err: err.message }, 'websocket TLS handshake failed'));
   }
 
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      server.on('error', (err) => logger.error({ err: String(err) }, 'websocket listener error'));
-      const addr = server.address() as net.AddressInfo;
-      resolve({
-        port: addr.port,
-        host: o.host,
-        close: () =>
-          new Promise<void>((res) => {
-            server.close(() => res());
-            server.closeIdleConnections();
-            wss.close();
-          }),
-      });
-    });
-  });
+  await listenOn(server, o.host, o.port);
+  server.on('error', (err) => logger.error({ err: String(err) }, 'websocket listener error'));
+  const addr = server.address() as net.AddressInfo;
+  return {
+    port: addr.port,
+    host: o.host,
+    close: () =>
+      new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeIdleConnections();
+        wss.close();
+      }),
+  };
 }

@@ -170,7 +170,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     totalConsumers: () => service.consumerCounts.total(),
     apiStats: () => api.stats,
   });
-  registerConsumerApi(api, { registry: consumers, manager, clock: deps.clock });
+  registerConsumerApi(api, { registry: consumers, manager, clock: deps.clock, clustered: () => raftGroups !== null });
   api.start();
   const st = manager.stats();
   logger.info(

@@ -23,6 +23,8 @@ export interface ConsumerApiContext {
   readonly registry: ConsumerRegistry;
   readonly manager: StreamManager;
   readonly clock: Clock;
+  /** True once the server is part of a JetStream cluster; until then num_replicas > 1 is refused. */
+  readonly clustered: () => boolean;
 }
 
 function hasPathSeparator(name: string): boolean {
@@ -47,6 +49,12 @@ function pageOffset(req: ApiRequest): number {
 
 export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext): void {
   const { registry, manager, clock } = ctx;
+
+  /** A single server refuses replicated consumers as nats-server does: after the name checks,
+   * before looking for the stream. */
+  const singleServerReplicas = (cfg: { num_replicas?: number }): void => {
+    if (!ctx.clustered() && (cfg.num_replicas ?? 0) > 1) apiFail('StreamReplicasNotSupported');
+  };
 
   const streamAndConsumer = (req: ApiRequest): [string, string] => {
     if (req.args.length !== 2) apiFail('BadRequest');
@@ -76,6 +84,7 @@ export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext):
         if (cfg.filter_subjects !== undefined) apiFail('ConsumerMultipleFiltersNotAllowed');
         if (cfg.filter_subject !== filter) apiFail('ConsumerCreateFilterSubjectMismatch');
       }
+      singleServerReplicas(cfg);
       const consumer = await registry.create(streamName, cfg, action);
       return consumer.info(clock.epochNs());
     },
@@ -93,6 +102,7 @@ export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext):
       if (hasPathSeparator(consumerName)) apiFail('ConsumerNameContainsPathSeparators');
       if (config.durable_name === undefined) apiFail('ConsumerDurableNameNotSet');
       if (config.durable_name !== consumerName) apiFail('ConsumerDurableNameNotMatchSubject');
+      singleServerReplicas(config);
       const consumer = await registry.create(streamName, { ...config, name: consumerName }, action);
       return consumer.info(clock.epochNs());
     },

@@ -58,9 +58,12 @@ function configFrom(req: ApiRequest, subjectName: string, forCreate: boolean): S
     apiFail('StreamInvalidConfig', { err: 'stream configuration for create can not be sealed' });
   }
   const normalized = normalizeStreamConfig(body);
+  // Single server (a clustered one takes replicated creates before this handler): no replicas
+  // beyond 1, answered as nats-server answers once the config is otherwise valid, so also before
+  // features sluice lacks (nats-server would never get to those).
+  const replicas = normalized.ok ? normalized.config.num_replicas : typeof body.num_replicas === 'number' ? body.num_replicas : 0;
+  if (replicas > 1 && (normalized.ok || normalized.unsupported === true)) apiFail('StreamReplicasNotSupported');
   if (!normalized.ok) throw new JsApiException(normalized.error);
-  // Single server: no replicas beyond 1 (the cluster issue lifts this).
-  if (normalized.config.num_replicas > 1) apiFail('StreamReplicasNotSupported');
   return normalized.config;
 }
 

@@ -25,7 +25,8 @@ export const MAX_DESCRIPTION_LEN = 4 * 1024;
 export const MAX_METADATA_LEN = 128 * 1024;
 export const MAX_REPLICAS = 5;
 
-export type ConfigResult = { ok: true; config: StreamConfig } | { ok: false; error: ApiError };
+/** `unsupported`: the config is one nats-server would take, asking for a feature sluice lacks. */
+export type ConfigResult = { ok: true; config: StreamConfig } | { ok: false; error: ApiError; unsupported?: true };
 
 const STREAM_CONFIG_SHAPE: ShapeSpec = {
   name: 'string',
@@ -82,6 +83,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function invalid(err: string): { ok: false; error: ApiError } {
   return { ok: false, error: jsApiError('StreamInvalidConfig', { err }) };
+}
+
+function unsupported(err: string): { ok: false; error: ApiError; unsupported: true } {
+  return { ...invalid(err), unsupported: true };
 }
 
 function num(v: unknown): number {
@@ -175,12 +180,6 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
     if ((maxMsgsPer as number) <= 0) return invalid('discard new per subject requires max msgs per subject > 0');
   }
 
-  // Features sluice does not implement are refused, not silently ignored: a client that asked for
-  // a mirror and got a plain stream would believe data is being copied.
-  if (hasMirror || hasSources) return invalid('stream mirrors and sources are not supported by this server');
-  if (isObject(body.subject_transform)) return invalid('stream subject transforms are not supported by this server');
-  if (isObject(body.republish)) return invalid('stream republish is not supported by this server');
-
   const noAck = bool(body.no_ack);
   let subjects = Array.isArray(body.subjects) ? (body.subjects as string[]).slice() : [];
   if (subjects.length === 0) {
@@ -227,6 +226,13 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
     if (it > 0) consumerLimits.inactive_threshold = it;
     if (map !== 0) consumerLimits.max_ack_pending = map;
   }
+
+  // Features sluice does not implement are refused, not silently ignored: a client that asked for
+  // a mirror and got a plain stream would believe data is being copied. Checked after everything
+  // nats-server checks, so a config it would refuse gets its answer.
+  if (hasMirror || hasSources) return unsupported('stream mirrors and sources are not supported by this server');
+  if (isObject(body.subject_transform)) return unsupported('stream subject transforms are not supported by this server');
+  if (isObject(body.republish)) return unsupported('stream republish is not supported by this server');
 
   // Build in nats-server's field order so the echo reads the same as a Go server's.
   const cfg: StreamConfig = {

@@ -14,6 +14,8 @@ export interface ListenerInfo {
   readonly host: string;
   readonly port: number;
   readonly tlsRequired: boolean;
+  /** TLS offered but not required (allow_non_tls). */
+  readonly tlsAvailable?: boolean;
   /** Client certificates are required and verified. */
   readonly tlsVerify: boolean;
 }
@@ -71,6 +73,7 @@ export function buildClientInfo(
   // Omitted when false, as nats-server does (omitempty).
   if (ctx.authRequired === true) info.auth_required = true;
   if (listener?.tlsRequired === true) info.tls_required = true;
+  if (listener?.tlsAvailable === true) info.tls_available = true;
   if (listener?.tlsVerify === true) info.tls_verify = true;
   info.max_payload = ctx.options.maxPayloadBytes;
   if (ctx.jetstream) info.jetstream = true;

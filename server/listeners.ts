@@ -64,15 +64,23 @@ export async function startClientListeners(
   // Key material is read before anything listens: a bad file fails the start, naming the file.
   const tcpTls = o.tls !== undefined ? tlsModule!.loadTlsConfig(o.tls) : undefined;
   const wsTls = wsTlsOptions === undefined ? undefined : wsTlsOptions === o.tls ? tcpTls : tlsModule!.loadTlsConfig(wsTlsOptions);
+  // allow_non_tls applies to the client port only; a TLS-first handshake cannot be optional.
+  const clientTls = tcpTls === undefined ? undefined : { ...tcpTls, allowNonTls: o.allowNonTls && !tcpTls.handshakeFirst };
 
   const tcp = await listenTcp(
     o.host,
     o.port,
     clock,
     onTransport,
-    tcpTls === undefined ? undefined : (socket) => new tlsModule!.TlsServerTransport(socket, tcpTls, clock),
+    clientTls === undefined ? undefined : (socket) => new tlsModule!.TlsServerTransport(socket, clientTls, clock),
   );
-  const tcpInfo: ListenerInfo = { host: o.host, port: tcp.port, tlsRequired: tcpTls !== undefined, tlsVerify: tcpTls?.requestCert === true };
+  const tcpInfo: ListenerInfo = {
+    host: o.host,
+    port: tcp.port,
+    tlsRequired: clientTls !== undefined && !clientTls.allowNonTls,
+    tlsAvailable: clientTls?.allowNonTls === true,
+    tlsVerify: clientTls?.requestCert === true,
+  };
 
   let ws: WebSocketListener | undefined;
   let wsInfo: ListenerInfo | undefined;

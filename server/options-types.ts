@@ -98,6 +98,9 @@ export interface ServerOptions {
   cluster: ClusterOptions | undefined;
   /** TLS on the client port; undefined = plain TCP. */
   tls: TlsOptions | undefined;
+  /** With `tls`, also accept clients that never start TLS (nats-server's `allow_non_tls`): INFO
+   * says tls_available instead of tls_required, and each client's first byte decides. */
+  allowNonTls: boolean;
   /** Single-token authentication (plain or bcrypt hash). */
   token: string | undefined;
   /** Single user/password authentication (password plain or bcrypt hash). */

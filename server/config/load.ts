@@ -127,6 +127,7 @@ const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
   add(['writeDeadlineMs'], 'writeDeadlineMs', ms);
   add(['log_level', 'logLevel'], 'logLevel', asLogLevel);
   add(['ports_file_dir', 'portsFileDir'], 'portsFileDir', asString);
+  add(['allow_non_tls', 'allowNonTls'], 'allowNonTls', asBool);
   return m;
 })();
 
@@ -290,6 +291,9 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
         break;
       case 'ports_file_dir':
         c.set('portsFileDir', c.convert(asString, key, v), key, v);
+        break;
+      case 'allow_non_tls':
+        c.set('allowNonTls', c.convert(asBool, key, v), key, v);
         break;
       case 'debug':
         debug = c.convert(asBool, key, v);

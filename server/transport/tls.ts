@@ -23,6 +23,8 @@ export interface TlsServerConfig {
   readonly rejectUnauthorized: boolean;
   readonly timeoutMs: number;
   readonly handshakeFirst: boolean;
+  /** Also take clients that never start TLS (allow_non_tls): the first byte decides. */
+  readonly allowNonTls: boolean;
   /** The PEM material itself: tls/https servers take it as options, not as a secure context. */
   readonly pem: { readonly cert: Buffer; readonly key: Buffer; readonly ca: Buffer | undefined };
 }
@@ -53,6 +55,7 @@ export function loadTlsConfig(o: TlsOptions): TlsServerConfig {
     rejectUnauthorized: o.verify,
     timeoutMs: o.timeoutMs,
     handshakeFirst: o.handshakeFirst,
+    allowNonTls: false,
     pem: { cert, key, ca },
   };
 }
@@ -75,6 +78,8 @@ export class TlsServerTransport implements ClientTransport {
   private inner: SocketTransport | undefined;
   private handshakeTimer: TimerHandle | undefined;
   private established = false;
+  /** allow_non_tls and the client spoke plain protocol. */
+  private plain = false;
 
   constructor(raw: net.Socket, config: TlsServerConfig, clock: Clock) {
     this.raw = raw;
@@ -87,11 +92,46 @@ export class TlsServerTransport implements ClientTransport {
     if (config.handshakeFirst) this.wrap();
   }
 
+  get tls(): boolean {
+    return !this.plain;
+  }
+
   start(handlers: TransportHandlers): void {
-    const secure = this.secure ?? this.wrap();
-    const inner = new SocketTransport(secure, this.clock, true);
+    if (this.secure === undefined && this.config.allowNonTls) this.sniff(handlers);
+    else this.startInner(this.secure ?? this.wrap(), handlers);
+  }
+
+  private startInner(socket: net.Socket, handlers: TransportHandlers): void {
+    const inner = new SocketTransport(socket, this.clock, !this.plain);
     this.inner = inner;
     inner.start(handlers);
+  }
+
+  /**
+   * allow_non_tls: the client's first bytes decide, as in nats-server. A TLS record starts with
+   * its content type, 0x16 for a handshake (ClientHello); NATS protocol starts with a letter. The
+   * bytes are put back for whichever reader takes over (a TLSSocket first consumes what the raw
+   * socket has buffered).
+   */
+  private sniff(handlers: TransportHandlers): void {
+    const raw = this.raw;
+    const onClose = (): void => handlers.close();
+    raw.on('error', () => {
+      // 'close' follows.
+    });
+    raw.once('close', onClose);
+    raw.once('data', (chunk: Buffer) => {
+      raw.off('close', onClose);
+      raw.pause();
+      raw.unshift(chunk);
+      if (chunk[0] === 0x16) {
+        this.startInner(this.wrap(), handlers);
+        return;
+      }
+      this.plain = true;
+      this.startInner(raw, handlers);
+      raw.resume();
+    });
   }
 
   write(data: Buffer): void {

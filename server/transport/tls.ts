@@ -70,7 +70,6 @@ export class TlsServerTransport implements ClientTransport {
   readonly kind = 'tcp' as const;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly tls = true;
   private readonly raw: net.Socket;
   private readonly config: TlsServerConfig;
   private readonly clock: Clock;

@@ -33,6 +33,7 @@ import type { ServerStats } from '../stats.ts';
 import type { ClientTransport } from '../transport/types.ts';
 import { parseConnectJson, type ConnectOptions } from './connect-options.ts';
 import { WriteDeadline } from './write-deadline.ts';
+import { InputSlicer } from './input-slicer.ts';
 import { ConnectionAuth, Gate, tighten, type AuthServices } from './connection-auth.ts';
 import type { Flushable, Flusher } from './flusher.ts';
 
@@ -102,6 +103,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   /** 0 = unlimited; the server's limit, tightened by the user's. */
   private maxSubscriptions: number;
   private readonly writeDeadline: WriteDeadline;
+  private readonly input: InputSlicer;
 
   constructor(id: number, transport: ClientTransport, ctx: ConnectionContext) {
     this.id = id;
@@ -118,6 +120,14 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.maxSubscriptions = ctx.options.maxSubscriptionsPerConnection;
     this.auth = new ConnectionAuth(ctx.auth, ctx.clock);
     this.log = ctx.logger.child({ cid: id, remote: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.input = new InputSlicer(ctx.clock, (bytes) => this.parser.parse(bytes), {
+      open: () => !this.closed,
+      pause: () => this.transport.pause(),
+      // Other reasons to stay paused (a stalled producer, a password being checked) keep theirs.
+      resume: () => {
+        if (!this.stalled && this.auth.gate !== Gate.Checking) this.transport.resume();
+      },
+    });
     this.writeDeadline = new WriteDeadline(ctx.clock, ctx.options.writeDeadlineMs, () => transport.pendingWriteBytes(), () =>
       this.writeDeadlineExceeded(),
     );
@@ -441,7 +451,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       this.startedWithHttp = chunk.length >= 4 && chunk[0] === 0x47 && chunk[1] === 0x45 && chunk[2] === 0x54 && chunk[3] === 0x20;
     }
     this.lastActivityMs = this.ctx.clock.nowMs();
-    this.parser.parse(chunk);
+    this.input.push(chunk);
   }
 
   private onTransportClosed(err?: Error): void {

@@ -3,7 +3,8 @@
 //
 // Everything here is pure: callers pass in the other streams' configs for the overlap check.
 
-import { isValidName, isValidSubject, isSubsetOf, subjectsCollide } from '../../protocol/subject.ts';
+import { isValidName, isValidSubject, isSubsetOf } from '../../protocol/subject.ts';
+import { SubjectOverlapIndex } from '../../protocol/subject-overlap.ts';
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
 import type {
   DiscardPolicy,
@@ -24,6 +25,11 @@ export const MAX_NAME_LEN = 255;
 export const MAX_DESCRIPTION_LEN = 4 * 1024;
 export const MAX_METADATA_LEN = 128 * 1024;
 export const MAX_REPLICAS = 5;
+/**
+ * sluice's own bound (nats-server has none): every subject is a router subscription and an entry
+ * in each overlap check, so an unbounded list is unbounded work for one request.
+ */
+export const MAX_SUBJECTS_PER_STREAM = 10_000;
 
 /** `unsupported`: the config is one nats-server would take, asking for a feature sluice lacks. */
 export type ConfigResult = { ok: true; config: StreamConfig } | { ok: false; error: ApiError; unsupported?: true };
@@ -185,6 +191,9 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
   if (subjects.length === 0) {
     subjects = [name];
   } else {
+    if (subjects.length > MAX_SUBJECTS_PER_STREAM) {
+      return invalid(`too many subjects: ${subjects.length}, a stream takes at most ${MAX_SUBJECTS_PER_STREAM}`);
+    }
     const seen = new Set<string>();
     for (const subj of subjects) {
       if (!isValidSubject(subj)) return invalid('invalid subject');
@@ -198,11 +207,8 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
       }
       seen.add(subj);
     }
-    for (const a of subjects) {
-      for (const b of subjects) {
-        if (a !== b && subjectsCollide(a, b)) return invalid(`subject ${JSON.stringify(a)} overlaps with ${JSON.stringify(b)}`);
-      }
-    }
+    const overlap = firstOverlap(subjects);
+    if (overlap !== undefined) return invalid(`subject ${JSON.stringify(overlap[0])} overlaps with ${JSON.stringify(overlap[1])}`);
   }
 
   let placement: StreamConfig['placement'];
@@ -303,11 +309,35 @@ export function findOverlap(
   others: Iterable<{ readonly name: string; readonly subjects?: readonly string[] }>,
   exceptName?: string,
 ): string | undefined {
+  // One index of the new subjects, one query per subject of the other streams (protocol/subject-overlap.ts).
+  const index = new SubjectOverlapIndex<true>();
+  for (const s of subjects) index.add(s, true);
   for (const other of others) {
     if (other.name === exceptName) continue;
     for (const a of other.subjects ?? []) {
-      for (const b of subjects) if (subjectsCollide(a, b)) return other.name;
+      let hit = false;
+      index.forEachCollision(a, () => (hit = true));
+      if (hit) return other.name;
     }
+  }
+  return undefined;
+}
+
+/**
+ * The pair nats-server reports for a list that overlaps itself: the first subject (in list order)
+ * that collides with a later one, and the first such later one. Subjects are distinct here.
+ */
+function firstOverlap(subjects: readonly string[]): [string, string] | undefined {
+  const index = new SubjectOverlapIndex<number>();
+  subjects.forEach((s, k) => index.add(s, k));
+  for (let i = 0; i < subjects.length; i++) {
+    // Nothing before i collides with anything (it would have been reported), so every hit other
+    // than i itself is later; the queries of non-colliding subjects find only themselves.
+    let first = -1;
+    index.forEachCollision(subjects[i]!, (k) => {
+      if (k > i && (first === -1 || k < first)) first = k;
+    });
+    if (first !== -1) return [subjects[i]!, subjects[first]!];
   }
   return undefined;
 }

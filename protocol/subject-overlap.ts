@@ -5,19 +5,23 @@
 // (10,000 subjects: 10^4 instead of 10^8), which is what keeps a STREAM.CREATE with a long
 // subject list from holding the event loop for seconds.
 
+// Every field is created on first use: most nodes of a long literal list are leaves with one value,
+// and a Map plus two arrays per node would be most of the index's garbage.
 interface Node<T> {
   /** Children by literal token. */
-  readonly literals: Map<string, Node<T>>;
+  literals: Map<string, Node<T>> | null;
   star: Node<T> | null;
   /** Patterns that end here (after this node's token). */
-  readonly ends: T[];
+  ends: T[] | null;
   /** Patterns that end with `>` after this node's token. */
-  readonly rest: T[];
+  rest: T[] | null;
 }
 
 function node<T>(): Node<T> {
-  return { literals: new Map(), star: null, ends: [], rest: [] };
+  return { literals: null, star: null, ends: null, rest: null };
 }
+
+const NONE: readonly never[] = [];
 
 export class SubjectOverlapIndex<T> {
   private readonly root: Node<T> = node();
@@ -26,22 +30,23 @@ export class SubjectOverlapIndex<T> {
     let n = this.root;
     for (const token of pattern.split('.')) {
       if (token === '>') {
-        n.rest.push(value);
+        (n.rest ??= []).push(value);
         return;
       }
       if (token === '*') {
         n.star ??= node();
         n = n.star;
       } else {
-        let child = n.literals.get(token);
+        const literals = (n.literals ??= new Map());
+        let child = literals.get(token);
         if (child === undefined) {
           child = node();
-          n.literals.set(token, child);
+          literals.set(token, child);
         }
         n = child;
       }
     }
-    n.ends.push(value);
+    (n.ends ??= []).push(value);
   }
 
   /** Every stored value whose pattern collides with `pattern`; calls `found` for each. */
@@ -53,19 +58,20 @@ export class SubjectOverlapIndex<T> {
 function walk<T>(n: Node<T>, tokens: readonly string[], k: number, found: (value: T) => void): void {
   if (k === tokens.length) {
     // The query ends here: patterns ending here match it; a stored `>` needs one more token.
-    for (const v of n.ends) found(v);
+    for (const v of n.ends ?? NONE) found(v);
     return;
   }
   // A stored `>` here takes this token and the rest of the query.
-  for (const v of n.rest) found(v);
+  for (const v of n.rest ?? NONE) found(v);
   const token = tokens[k]!;
   if (token === '>') {
     // The query's `>` takes one or more tokens: every pattern below this point collides.
     if (n.star !== null) everything(n.star, found);
-    for (const child of n.literals.values()) everything(child, found);
+    if (n.literals !== null) for (const child of n.literals.values()) everything(child, found);
     return;
   }
   if (n.star !== null) walk(n.star, tokens, k + 1, found);
+  if (n.literals === null) return;
   if (token === '*') {
     for (const child of n.literals.values()) walk(child, tokens, k + 1, found);
   } else {
@@ -75,8 +81,8 @@ function walk<T>(n: Node<T>, tokens: readonly string[], k: number, found: (value
 }
 
 function everything<T>(n: Node<T>, found: (value: T) => void): void {
-  for (const v of n.ends) found(v);
-  for (const v of n.rest) found(v);
+  for (const v of n.ends ?? NONE) found(v);
+  for (const v of n.rest ?? NONE) found(v);
   if (n.star !== null) everything(n.star, found);
-  for (const child of n.literals.values()) everything(child, found);
+  if (n.literals !== null) for (const child of n.literals.values()) everything(child, found);
 }

@@ -12,6 +12,7 @@ import { queueScenario } from './queue.ts';
 import { reqrepClientScenario } from './reqrep-client.ts';
 import { reqrepRawScenario } from './reqrep-raw.ts';
 import { startupScenario } from './startup.ts';
+import { stormScenarios } from './storm.ts';
 import type { Scenario } from './types.ts';
 import { wsPubsubScenario } from './ws-pubsub.ts';
 
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   jsPubR3Scenario(100_000),
   jsFailoverR3Scenario(10),
   startupScenario(),
+  ...stormScenarios(),
 ];
 
 /** Selects by exact name or by group ('pubsub' selects pubsub-16B and pubsub-1KiB), in registry

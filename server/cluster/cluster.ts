@@ -337,7 +337,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
   raft(link: RouteLink, group: string, payload: Buffer): void {
     const handler = this.raftHandler;
     if (handler === null) return;
-    handler(group, link.peer!.name, decodeRaftMessages(payload) as Message[]);
+    handler(group, link.peer!.name, decodeRaftMessages(payload));
   }
 
   /** The routes as replication's transport (streams/replication/network.ts). */

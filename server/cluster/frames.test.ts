@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutboundBuffer } from '../../protocol/encoder.ts';
 import { seededRng } from '../../runtime/rng.ts';
+import { EntryKind, MessageType, makeMessage } from '../../raft/types.ts';
 import {
   decodeRaftMessages,
   FrameError,
@@ -61,7 +62,7 @@ function sample(): { bytes: Buffer; want: unknown[] } {
   writeEmpty(out, FrameKind.Ping);
   writeEmpty(out, FrameKind.Pong);
   writeErrFrame(out, 'cluster name mismatch');
-  writeRaft(out, 'S-R3F-abc', [{ type: 1, to: 7, entries: [{ data: new Uint8Array([1, 2]) }] }]);
+  writeRaft(out, 'S-R3F-abc', [makeMessage({ type: MessageType.Append, to: 7, from: 1, entries: [{ index: 1, term: 1, kind: EntryKind.Normal, data: new Uint8Array([1, 2]) }] })]);
   const want = [
     ['hello', hello],
     ['peers', { peers: [{ id: 'NB', url: 'nats-route://127.0.0.1:6223' }] }],
@@ -75,7 +76,7 @@ function sample(): { bytes: Buffer; want: unknown[] } {
     ['ping'],
     ['pong'],
     ['err', 'cluster name mismatch'],
-    ['raft', 'S-R3F-abc', [{ type: 1, to: 7, entries: [{ data: Buffer.from([1, 2]) }] }]],
+    ['raft', 'S-R3F-abc', [makeMessage({ type: MessageType.Append, to: 7, from: 1, entries: [{ index: 1, term: 1, kind: EntryKind.Normal, data: Buffer.from([1, 2]) }] })]],
   ];
   return { bytes: out.take(), want };
 }

@@ -10,7 +10,7 @@
 //   MSG    := str account | str subject | str deliverAs | str reply | u8 nQueues | nQueues × str
 //             | u32 hdrLen | header block and payload (the rest of the frame)
 //   PING, PONG := empty            ERR := UTF-8 reason (the sender closes after it)
-//   RAFT   := str group | msgpack array of raft messages (everything one Ready sends that peer)
+//   RAFT   := str group | raft message batch (raft/wire.ts: everything one Ready sends that peer)
 //
 // `subject` routes the message; `deliverAs` ('' = same) is the subject its MSG lines show (a
 // JetStream delivery routed by an inbox carries its stored subject). `queues` names the queue
@@ -18,6 +18,8 @@
 
 import { Packr } from 'msgpackr';
 import type { OutboundBuffer } from '../../protocol/encoder.ts';
+import type { Message } from '../../raft/types.ts';
+import { decodeMessages, encodeMessages } from '../../raft/wire.ts';
 
 export const FrameKind = { Hello: 1, Peers: 2, Sub: 3, Unsub: 4, Msg: 5, Ping: 6, Pong: 7, Err: 8, Raft: 9 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -172,22 +174,23 @@ export function writeEmpty(out: OutboundBuffer, kind: typeof FrameKind.Ping | ty
 }
 
 /** Raft messages for one group and one peer, in one frame (the transport batches per Ready). */
-export function writeRaft(out: OutboundBuffer, group: string, messages: readonly unknown[]): void {
+export function writeRaft(out: OutboundBuffer, group: string, messages: readonly Message[]): void {
   const at = beginFrame(out, FrameKind.Raft);
   appendStr(out, group);
-  out.appendBytes(packr.pack(messages));
+  out.appendBytes(encodeMessages(messages));
   endFrame(out, at);
 }
 
-export function decodeRaftMessages(payload: Buffer): unknown[] {
-  let v: unknown;
+/**
+ * The messages of a RAFT frame. `payload` is copied once first: the entries refer into the copy
+ * (raft keeps them in its log), never into the read buffer the frame came in.
+ */
+export function decodeRaftMessages(payload: Buffer): Message[] {
   try {
-    v = packr.unpack(payload);
+    return decodeMessages(Buffer.from(payload));
   } catch (err) {
     throw new FrameError(`unreadable route RAFT frame: ${String(err)}`);
   }
-  if (!Array.isArray(v)) throw new FrameError('route RAFT frame is not a list');
-  return v;
 }
 
 export function writeErrFrame(out: OutboundBuffer, reason: string): void {

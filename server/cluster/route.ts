@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { Flushable, Flusher } from '../connection/flusher.ts';
 import type { RouteTarget, StalledProducer, Subscription } from '../router/subscription.ts';
+import type { Message } from '../../raft/types.ts';
 import {
   FrameError,
   FrameKind,
@@ -192,7 +193,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
     this.host.flusher.markDirty(this);
   }
 
-  sendRaft(group: string, messages: readonly unknown[]): void {
+  sendRaft(group: string, messages: readonly Message[]): void {
     if (this.state !== RouteState.Open) return;
     writeRaft(this.out, group, messages);
     this.host.flusher.markDirty(this);

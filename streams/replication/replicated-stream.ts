@@ -177,7 +177,9 @@ export class ReplicatedStream implements Applier {
         const reply = this.pendingAcks.get(op.seq);
         if (reply !== undefined) {
           this.pendingAcks.delete(op.seq);
-          stream.respond(reply, { kind: 'append', op });
+          // Committed in a majority of logs and applied here: safe to acknowledge now (a crash
+          // before the store commits re-applies it from the log, see the file comment).
+          stream.ackCommitted(reply, op.seq);
         }
         const retries = this.pendingDuplicates.get(op.seq);
         if (retries !== undefined) {

@@ -166,6 +166,15 @@ export class Stream implements StreamMachine {
     }
   }
 
+  /**
+   * The PubAck of an append that is already safe without this store's commit: a replicated
+   * stream's entry is committed in a majority of Raft logs (each persisted under the sync mode)
+   * and would be applied again after a crash, so its ack need not wait for the store.
+   */
+  ackCommitted(reply: string, seq: number): void {
+    this.sendAck(reply, this.ackPrefix + seq + '}');
+  }
+
   /** Whether publishes get PubAcks (a reply subject and no no_ack). */
   acks(reply: string): boolean {
     return reply !== '' && this.config.no_ack !== true;

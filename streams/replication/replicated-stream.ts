@@ -2,7 +2,7 @@
 // config) driven by the stream's Raft group. Every replica applies committed StreamOps with the
 // same applyOp a single server uses; the leader alone captures the stream's subjects (announced
 // cluster-wide), decides each publish, proposes the op, and sends the PubAck once the op is
-// committed, applied here and durable.
+// committed (in a majority of logs, each persisted under the sync mode) and applied here.
 //
 // The raft index applied is stored beside the stream (sub-database `sluice:replicas`), written in
 // the same event-loop turn as the ops it covers, so it commits in the same LMDB transaction: a

@@ -18,7 +18,7 @@ import { HandlerSubscription, InternalClient } from './internal-client.ts';
 import type { JetStreamService } from '../streams/index.ts';
 import { buildClientInfo, type InfoContext } from './info.ts';
 import { createJsonLogger } from './logging.ts';
-import { CpuSampler, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
+import { CpuSampler, HttpAnswer, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
 import { buildVarz } from './monitor/varz.ts';
 import { buildRoutez } from './monitor/routez.ts';
 import { buildJsz } from './monitor/jsz.ts';
@@ -317,7 +317,14 @@ export class SluiceServer implements RunningServer {
       );
     return new Map<string, EndpointHandler>([
       ['/', () => ({ endpoints: ['/varz', '/routez', '/jsz', '/healthz'] })],
-      ['/healthz', () => ({ status: 'ok' })],
+      [
+        '/healthz',
+        () => {
+          // nats-server's answer: 503 until JetStream has caught up with its cluster.
+          const error = server.jetstream?.health() ?? '';
+          return error === '' ? { status: 'ok' } : new HttpAnswer(503, { status: 'unavailable', error });
+        },
+      ],
       ['/varz', varz],
       ['/routez', routez],
       [

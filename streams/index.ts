@@ -63,6 +63,8 @@ export interface JetStreamService {
   joinCluster(network: RaftNetwork, rng: Rng, clusterName: string): void;
   /** Replicated streams, once joinCluster was called. */
   readonly clustered: ClusteredStreams | null;
+  /** '' when this server's JetStream is ready; else why not (clustered: not caught up). */
+  health(): string;
   /** The meta group, once joinCluster was called. */
   readonly meta: MetaGroup | null;
   close(): Promise<void>;
@@ -100,6 +102,9 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     },
     get clustered() {
       return clustered;
+    },
+    health() {
+      return clustered?.health() ?? '';
     },
     joinCluster(network, rng, clusterName) {
       if (raftGroups !== null) return;

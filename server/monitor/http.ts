@@ -8,6 +8,14 @@ import { listenOn } from '../transport/listen.ts';
 
 export type EndpointHandler = (query: URLSearchParams) => unknown;
 
+/** A handler's answer with an HTTP status other than 200 (e.g. /healthz's 503). */
+export class HttpAnswer {
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+  ) {}
+}
+
 export interface MonitorServer {
   readonly port: number;
   readonly host: string;
@@ -31,15 +39,21 @@ export async function startMonitor(
       return;
     }
     let body: string;
+    let statusCode = 200;
     try {
-      body = JSON.stringify(handler(url.searchParams), null, 2);
+      let answer = handler(url.searchParams);
+      if (answer instanceof HttpAnswer) {
+        statusCode = answer.statusCode;
+        answer = answer.body;
+      }
+      body = JSON.stringify(answer, null, 2);
     } catch (err) {
       logger.error({ err: String(err), path: url.pathname }, 'monitoring endpoint failed');
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error' }));
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(body);
   });
   // 0.0.0.0 includes IPv6, as for the client port.

@@ -118,6 +118,25 @@ export class ClusteredStreams implements ReplicaHost {
     };
   }
 
+  /**
+   * Why this server is not ready to serve JetStream in the cluster, or '' when it is: it must be
+   * a member of the meta group, know its leader and have applied what it knows is committed,
+   * and every stream replica here must know its leader and have applied its committed entries.
+   */
+  health(): string {
+    const meta = this.meta?.raft ?? null;
+    if (meta === null) return 'JetStream has not joined the meta group yet';
+    if (!meta.members.includes(meta.selfName)) return 'JetStream is not a member of the meta group yet';
+    if (meta.leader === '') return 'JetStream has no meta leader';
+    if (meta.applied < meta.committed) return 'JetStream is not current with the meta leader';
+    for (const r of this.replicas.values()) {
+      const g = r.raft;
+      if (g === null || g.leader === '') return `JetStream stream ${r.name} has no leader`;
+      if (g.applied < g.committed) return `JetStream stream ${r.name} is catching up`;
+    }
+    return '';
+  }
+
   replica(name: string): ReplicatedStream | undefined {
     return this.replicas.get(name);
   }

@@ -57,4 +57,18 @@ test('three JetStream servers form one meta group, fail over its leader, and tak
   const after = await agreedLeader(servers(), 3);
   assert.ok(after !== '', 'the restarted server knows the leader');
   assert.equal((await meta(cluster.members[i]!.server))?.leader, after);
+  // Caught up again: every /healthz says ok.
+  for (const s of servers()) await waitFor(async () => (await fetch(`${s.httpUrl}/healthz`)).status === 200, `${s.url} healthy`);
+});
+
+test('/healthz is 503 while a clustered JetStream server has no meta group to join', async () => {
+  // Its one configured route leads nowhere, so it never forms or joins the meta group.
+  const lonely = await cluster.spawn('lonely', [
+    '--host', '127.0.0.1', '--http-port', '0', '--cluster-name', 'js', '--cluster-port', '0',
+    '--routes', 'nats-route://127.0.0.1:1', '--store-dir', `${cluster.dir}/lonely-store`,
+  ]);
+  const res = await fetch(`${lonely.httpUrl}/healthz`);
+  assert.equal(res.status, 503);
+  assert.deepEqual(await res.json(), { status: 'unavailable', error: 'JetStream has not joined the meta group yet' });
+  await lonely.kill();
 });

@@ -168,6 +168,8 @@ export class StreamManager {
 
   /** Set by the clustered layer: the replica this server leads, by stream name. */
   leadReplica: ((name: string) => Stream | undefined) | null = null;
+  /** Set by the clustered layer: the configs of every replicated stream (STREAM.NAMES). */
+  replicatedConfigs: (() => StreamConfig[]) | null = null;
 
   /** Streams sorted by name (the order of NAMES and LIST). */
   list(): Stream[] {

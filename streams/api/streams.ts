@@ -73,7 +73,7 @@ function pageOffset(body: Record<string, unknown>): number {
   return typeof o === 'number' && Number.isFinite(o) && o > 0 ? Math.floor(o) : 0;
 }
 
-function matchesFilter(stream: Stream, filter: string): boolean {
+function matchesFilter(stream: { readonly config: StreamConfig }, filter: string): boolean {
   if (filter === '') return true;
   for (const s of stream.config.subjects ?? []) if (subjectsCollide(filter, s)) return true;
   return false;
@@ -192,9 +192,12 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       const bad = checkShape('JSApiStreamNamesRequest', body, { offset: 'int', subject: 'string' });
       if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
       const filter = typeof body.subject === 'string' ? body.subject : '';
-      const all = manager.list().filter((s) => matchesFilter(s, filter));
+      // This server's streams and, in a cluster, every replicated stream the meta group knows.
+      const names = manager.list().filter((s) => matchesFilter(s, filter)).map((s) => s.name);
+      for (const config of manager.replicatedConfigs?.() ?? []) if (matchesFilter({ config }, filter)) names.push(config.name);
+      const all = [...new Set(names)].sort();
       const offset = pageOffset(body);
-      const page = all.slice(offset, offset + NAMES_PAGE).map((s) => s.name);
+      const page = all.slice(offset, offset + NAMES_PAGE);
       return { total: all.length, offset, limit: NAMES_PAGE, streams: page.length > 0 ? page : null };
     },
   });

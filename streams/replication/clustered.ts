@@ -112,6 +112,7 @@ export class ClusteredStreams implements ReplicaHost {
       '',
       true,
     );
+    this.deps.manager.replicatedConfigs = () => this.state.allStreams().map((a) => a.config);
     this.deps.manager.leadReplica = (name) => {
       const r = this.replicas.get(name);
       return r !== undefined && r.isLeader ? r.stream : undefined;

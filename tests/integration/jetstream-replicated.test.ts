@@ -111,6 +111,14 @@ test('MSG.GET and DIRECT.GET through any server, a leader stepdown, and a KV buc
     await waitFor(async () => (await jm.direct.getMessage('EVENTS', { last_by_subj: 'events.20' }))?.string() === 'e20', `DIRECT.GET through ${m.name}`);
   }
 
+  // NAMES through every server lists the replicated streams (R1 streams only where they live).
+  for (const m of cluster.members) {
+    const c = await client(m.server);
+    const names: string[] = [];
+    for await (const n of (await jetstreamManager(c)).streams.names()) names.push(n);
+    assert.deepEqual(names.sort(), ['EVENTS', 'ORDERS'], `NAMES through ${m.name}`);
+  }
+
   const before = si.cluster?.leader ?? '';
   const res = await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.EVENTS`, '', { timeout: 5000 });
   assert.equal((res.json() as { success?: boolean }).success, true);

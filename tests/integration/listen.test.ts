@@ -26,16 +26,15 @@ async function info(host: string, port: number): Promise<Record<string, unknown>
   }
 }
 
-test('0.0.0.0 accepts IPv4 and IPv6 clients; IPv4 peers are reported as IPv4', async (t) => {
-  if (!(await hasIpv6())) {
-    t.skip('no IPv6 on this machine');
-    return;
-  }
+test('0.0.0.0 accepts IPv4 and IPv6 clients; IPv4 peers are reported as IPv4', async () => {
+  const ipv6 = await hasIpv6();
   const server = await startTestServer({ host: '0.0.0.0', httpPort: 0 });
   try {
     const v4 = await info('127.0.0.1', server.ports.client);
     assert.equal(v4.client_ip, '127.0.0.1');
     assert.equal(v4.host, '0.0.0.0');
+    // Without IPv6 the server falls back to IPv4 alone: what is checked above is all there is.
+    if (!ipv6) return;
     const v6 = await info('::1', server.ports.client);
     assert.equal(v6.client_ip, '::1');
     // The monitoring port too.
@@ -46,15 +45,12 @@ test('0.0.0.0 accepts IPv4 and IPv6 clients; IPv4 peers are reported as IPv4', a
   }
 });
 
-test('a specific IPv4 address stays IPv4 only', async (t) => {
-  if (!(await hasIpv6())) {
-    t.skip('no IPv6 on this machine');
-    return;
-  }
+test('a specific IPv4 address stays IPv4 only', async () => {
   const server = await startTestServer({ host: '127.0.0.1' });
   try {
     assert.equal((await info('127.0.0.1', server.ports.client)).client_ip, '127.0.0.1');
-    await assert.rejects(RawClient.connect(server.ports.client, '::1'), /ECONNREFUSED/);
+    // Refused on a machine with IPv6; unreachable on one without it: never accepted either way.
+    await assert.rejects(RawClient.connect(server.ports.client, '::1'), /ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EAFNOSUPPORT/);
   } finally {
     await server.close();
   }

@@ -39,6 +39,7 @@
 // CREATE reply's cluster.leader, else STREAM.INFO polled until it names one.
 
 import { performance } from 'node:perf_hooks';
+import { JsApiError, whileNotReady } from '../lib/js-ready.ts';
 import { RawConn } from '../lib/raw-conn.ts';
 import { summarizeLatencies } from '../lib/stats.ts';
 import type { Metrics, RunContext, Scenario } from './types.ts';
@@ -55,7 +56,6 @@ const S_LOWER = 0x73;
 /** The `stream not found` err_code: deleting a stream that is not there is fine. */
 const STREAM_NOT_FOUND = 10059;
 /** `JetStream system temporarily unavailable` (cluster without a meta or stream leader yet). */
-const JS_NOT_READY = 10008;
 
 type Json = Record<string, unknown>;
 
@@ -170,16 +170,8 @@ class JsPubConn {
 
   /** CREATE of a replicated stream, retried while the cluster is not ready (10008: no meta leader
    * yet, or no stream leader yet) for up to 30 s. */
-  private async createReplicated(config: Json): Promise<Json> {
-    const deadline = performance.now() + 30_000;
-    for (;;) {
-      try {
-        return await this.api(`$JS.API.STREAM.CREATE.${STREAM}`, config, 30_000);
-      } catch (err) {
-        if (!(err instanceof JsApiError) || err.errCode !== JS_NOT_READY || performance.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  private createReplicated(config: Json): Promise<Json> {
+    return whileNotReady(() => this.api(`$JS.API.STREAM.CREATE.${STREAM}`, config, 30_000), 30_000);
   }
 
   /** The stream leader from a CREATE/INFO reply's cluster.leader, else STREAM.INFO until it names one. */
@@ -247,14 +239,6 @@ class JsPubConn {
       if (this.badAcks++ === 0) this.firstBad = `${line.toString('latin1')}: ${text.slice(0, 300)} (expected seq ${inbox})`;
     }
     if (last && typeof ack.seq === 'number') this.lastSeq = ack.seq;
-  }
-}
-
-class JsApiError extends Error {
-  readonly errCode: number;
-  constructor(subject: string, errCode: number, detail: string) {
-    super(`${subject}: ${detail}`);
-    this.errCode = errCode;
   }
 }
 

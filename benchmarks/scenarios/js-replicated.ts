@@ -31,6 +31,7 @@
 //   whole run: `otherCpuPct` is machine busy time used by neither the servers nor this process.
 
 import { performance } from 'node:perf_hooks';
+import { JsApiError, whileNotReady } from '../lib/js-ready.ts';
 import { RawConn } from '../lib/raw-conn.ts';
 import { machineCpuSeconds, procCpuSeconds } from '../lib/servers.ts';
 import { median } from '../lib/stats.ts';
@@ -153,23 +154,15 @@ class FoConn {
   async api(subject: string, body: Json | '', timeoutMs = 10_000): Promise<Json> {
     const r = await this.request(subject, API_INBOX, body === '' ? '' : JSON.stringify(body), null, timeoutMs);
     if (r === null) throw new Error(`no reply to ${subject} within ${timeoutMs} ms (via server ${this.server + 1})`);
-    if (r.kind === 'noresp') throw new ApiError(subject, 503, 'no responders');
-    if (r.json === null) throw new ApiError(subject, 0, r.text);
+    if (r.kind === 'noresp') throw new JsApiError(subject, 503, 'no responders');
+    if (r.json === null) throw new JsApiError(subject, 0, r.text);
     const e = r.json.error as { err_code?: number } | undefined;
-    if (e !== undefined) throw new ApiError(subject, e.err_code ?? 0, JSON.stringify(e));
+    if (e !== undefined) throw new JsApiError(subject, e.err_code ?? 0, JSON.stringify(e));
     return r.json;
   }
 
   close(): void {
     this.conn.close();
-  }
-}
-
-class ApiError extends Error {
-  readonly errCode: number;
-  constructor(subject: string, errCode: number, detail: string) {
-    super(`${subject}: ${detail}`);
-    this.errCode = errCode;
   }
 }
 
@@ -254,16 +247,7 @@ export async function runJsFailover(ctx: RunContext): Promise<Metrics> {
   const newLeaders: number[] = [];
   try {
     // The stream: retried while the cluster answers 10008 (no meta leader / stream leader yet).
-    const deadline = performance.now() + 30_000;
-    for (;;) {
-      try {
-        await fc.api(`$JS.API.STREAM.CREATE.${STREAM}`, { name: STREAM, subjects: ['bench.fo.>'], storage: 'file', num_replicas: 3 }, 30_000);
-        break;
-      } catch (err) {
-        if (!(err instanceof ApiError) || err.errCode !== 10008 || performance.now() > deadline) throw err;
-        await sleep(100);
-      }
-    }
+    await whileNotReady(() => fc.api(`$JS.API.STREAM.CREATE.${STREAM}`, { name: STREAM, subjects: ['bench.fo.>'], storage: 'file', num_replicas: 3 }, 30_000), 30_000);
 
     let restartedAt: number | null = null;
     for (let k = 1; k <= kills; k++) {
@@ -277,7 +261,7 @@ export async function runJsFailover(ctx: RunContext): Promise<Metrics> {
           const reps = cl.replicas ?? [];
           if (cl.leader !== undefined && cl.leader !== '' && reps.length === n - 1 && reps.every((r) => r.current === true && r.offline !== true)) break;
         } catch (err) {
-          if (!(err instanceof ApiError) && !(err as Error).message.startsWith('no reply')) throw err;
+          if (!(err instanceof JsApiError) && !(err as Error).message.startsWith('no reply')) throw err;
         }
         if (performance.now() - waitFrom > catchupTimeoutMs) {
           throw new Error(`kill ${k}: stream ${STREAM} not led with every replica current ${catchupTimeoutMs} ms after the restart: ${JSON.stringify(cl)}`);

@@ -34,6 +34,11 @@ function isSingleUseSubject(subject: string): boolean {
 const NO_QUEUES: readonly QueueGroup[] = [];
 const NO_NAMES: readonly string[] = [];
 
+function groupNamed(groups: readonly QueueGroup[], name: string): QueueGroup | undefined {
+  for (let i = 0; i < groups.length; i++) if (groups[i]!.name === name) return groups[i];
+  return undefined;
+}
+
 /** The account every connection belongs to until accounts exist; routes name it on the wire. */
 export const GLOBAL_ACCOUNT = '$G';
 
@@ -154,16 +159,9 @@ export class Router {
     if (!result.publishable) return -1;
     const shown = deliverAs === '' ? subject : deliverAs;
     const subjectBytes = deliverAs === '' ? result.subjectBytes : null;
-    let delivered = 0;
-    const plain = result.plain;
-    for (let i = 0; i < plain.length; i++) {
-      const sub = plain[i]!;
-      if (sub.closed) continue;
-      this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);
-      delivered++;
-    }
+    let delivered = this.fanOut(result.plain, NO_QUEUES, subjectBytes, shown, reply, hdrLen, msg, -1, null);
     for (let q = 0; q < queues.length; q++) {
-      const group = result.queues.find((g) => g.name === queues[q]);
+      const group = groupNamed(result.queues, queues[q]!);
       const sub = group === undefined ? undefined : this.pickMember(group.members, -1);
       if (sub === undefined) continue;
       this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);

@@ -19,7 +19,7 @@ import { OutboundBuffer } from '../../protocol/encoder.ts';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { Flushable, Flusher } from '../connection/flusher.ts';
-import type { RouteTarget, StalledProducer, Subscription } from '../router/subscription.ts';
+import { StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
 import type { Message } from '../../raft/types.ts';
 import {
   FrameError,
@@ -124,7 +124,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   private handshakeTimer: TimerHandle | undefined;
   private pingsOutstanding = 0;
   private pingSentMs = 0;
-  private stalledProducers: StalledProducer[] = [];
+  private readonly stalledProducers = new StalledProducers();
   private closeReason = '';
   /** The account of the last forwarded message, in wire form (one account per link, usually). */
   private accountName = '';
@@ -217,7 +217,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   subscriptionExpired(): void {}
 
   holdProducer(producer: StalledProducer): void {
-    this.stalledProducers.push(producer);
+    this.stalledProducers.hold(producer);
   }
 
   flush(): void {
@@ -405,10 +405,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
 
   private onDrain(): void {
     this.congested = false;
-    if (this.stalledProducers.length === 0) return;
-    const producers = this.stalledProducers;
-    this.stalledProducers = [];
-    for (const p of producers) p.unstall();
+    this.stalledProducers.releaseAll();
   }
 
   private finish(reason: string): void {

@@ -28,7 +28,7 @@ import type { AuthOutcome } from '../auth/authenticator.ts';
 import { SubscribeDecision, type ConnectionPermissions } from '../auth/permissions.ts';
 import type { ServerOptions } from '../options-types.ts';
 import { FanOutReport, type Router } from '../router/router.ts';
-import { Subscription, type MessageTarget, type StalledProducer } from '../router/subscription.ts';
+import { StalledProducers, Subscription, type MessageTarget, type StalledProducer } from '../router/subscription.ts';
 import type { ServerStats } from '../stats.ts';
 import type { ClientTransport } from '../transport/types.ts';
 import { parseConnectJson, type ConnectOptions } from './connect-options.ts';
@@ -93,7 +93,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private pingTimer: TimerHandle | undefined;
   private firstBytesSeen = false;
   /** Producers paused until this connection drains (see stallOn). */
-  private stalledProducers: StalledProducer[] = [];
+  private readonly stalledProducers = new StalledProducers();
   /** Reused for every publish: where the router reports a congested receiver. */
   private readonly fanOutReport = new FanOutReport();
   private stalled = false;
@@ -409,7 +409,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   holdProducer(producer: StalledProducer): void {
-    this.stalledProducers.push(producer);
+    this.stalledProducers.hold(producer);
   }
 
   unstall(): void {
@@ -423,14 +423,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private onDrain(): void {
     this.writeDeadline.drained();
     this.congested = false;
-    this.releaseStalledProducers();
-  }
-
-  private releaseStalledProducers(): void {
-    if (this.stalledProducers.length === 0) return;
-    const producers = this.stalledProducers;
-    this.stalledProducers = [];
-    for (const p of producers) p.unstall();
+    this.stalledProducers.releaseAll();
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -532,7 +525,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.pingTimer?.cancel();
     this.stallTimer?.cancel();
     this.writeDeadline.cancel();
-    this.releaseStalledProducers();
+    this.stalledProducers.releaseAll();
     for (const sub of this.subs.values()) this.ctx.router.unsubscribe(sub);
     this.subs.clear();
     this.ctx.connectionClosed(this, reason);

@@ -6,6 +6,22 @@ export interface StalledProducer {
   unstall(): void;
 }
 
+/** The producers a congested target holds paused; all released at once when it drains or closes. */
+export class StalledProducers {
+  private list: StalledProducer[] = [];
+
+  hold(producer: StalledProducer): void {
+    this.list.push(producer);
+  }
+
+  releaseAll(): void {
+    if (this.list.length === 0) return;
+    const producers = this.list;
+    this.list = [];
+    for (const p of producers) p.unstall();
+  }
+}
+
 /** Whoever receives the messages of a subscription: a client connection or an internal handler. */
 export interface MessageTarget {
   /** Connection id; compared with the publisher's id to honour echo:false. */

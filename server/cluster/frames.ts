@@ -264,15 +264,15 @@ export class RouteFrameDecoder {
     const sink = this.sink;
     switch (data[start]) {
       case FrameKind.Msg: {
-        const account = this.str();
-        const subject = this.str();
-        const deliverAs = this.str();
-        const reply = this.str();
+        const account = this.str(true);
+        const subject = this.str(true);
+        const deliverAs = this.str(false);
+        const reply = this.str(false);
         const nq = this.u8();
         let queues = NO_QUEUES;
         if (nq > 0) {
           const list: string[] = [];
-          for (let i = 0; i < nq; i++) list.push(this.str());
+          for (let i = 0; i < nq; i++) list.push(this.str(true));
           queues = list;
         }
         const hdrLen = this.u32();
@@ -281,14 +281,14 @@ export class RouteFrameDecoder {
         return;
       }
       case FrameKind.Sub: {
-        const account = this.str();
-        const subject = this.str();
-        const queue = this.str();
+        const account = this.str(false);
+        const subject = this.str(false);
+        const queue = this.str(false);
         sink.sub(account, subject, queue, this.u32());
         return;
       }
       case FrameKind.Unsub:
-        sink.unsub(this.str(), this.str(), this.str());
+        sink.unsub(this.str(false), this.str(false), this.str(false));
         return;
       case FrameKind.Ping:
         sink.ping();
@@ -306,7 +306,7 @@ export class RouteFrameDecoder {
         sink.err(data.toString('utf8', this.pos, end));
         return;
       case FrameKind.Raft: {
-        const group = this.str();
+        const group = this.str(false);
         sink.raft(group, data.subarray(this.pos, end));
         return;
       }
@@ -331,7 +331,11 @@ export class RouteFrameDecoder {
     return v;
   }
 
-  private str(): string {
+  /**
+   * A length-prefixed string. `repeats`: a field consecutive frames mostly repeat (a MSG's account,
+   * subject and queue names, not its reply inbox), worth remembering.
+   */
+  private str(repeats: boolean): string {
     this.need(2);
     const buf = this.buf;
     const n = (buf[this.pos]! << 8) | buf[this.pos + 1]!;
@@ -340,6 +344,7 @@ export class RouteFrameDecoder {
     this.need(n);
     const at = this.pos;
     this.pos += n;
+    if (!repeats) return buf.toString('utf8', at, at + n);
     // Consecutive frames mostly repeat their account and subject: reuse the last string decoded
     // from the same bytes instead of making a new one (measured: string decoding was a quarter of
     // a receiving server's time on cluster-pubsub).

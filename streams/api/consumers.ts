@@ -129,16 +129,21 @@ export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext):
     },
   });
 
+  /** NAMES and LIST: the stream's consumers and where the requested page starts. */
+  const consumerPage = (req: ApiRequest): { all: ReturnType<typeof registry.list>; from: number } => {
+    if (req.args.length !== 1) apiFail('BadRequest');
+    const offset = pageOffset(req);
+    const streamName = req.args[0]!;
+    if (manager.get(streamName) === undefined) apiFail('StreamNotFound');
+    const all = registry.list(streamName);
+    return { all, from: Math.min(offset, all.length) };
+  };
+
   router.register('CONSUMER.NAMES', {
     kind: 'consumer_names',
     errorFields: { total: 0, offset: 0, limit: 0, consumers: [] },
     handle(req) {
-      if (req.args.length !== 1) apiFail('BadRequest');
-      const offset = pageOffset(req);
-      const streamName = req.args[0]!;
-      if (manager.get(streamName) === undefined) apiFail('StreamNotFound');
-      const all = registry.list(streamName);
-      const from = Math.min(offset, all.length);
+      const { all, from } = consumerPage(req);
       const consumers = all.slice(from, from + CONSUMER_NAMES_PAGE).map((c) => c.name);
       return { total: all.length, offset: from, limit: CONSUMER_NAMES_PAGE, consumers };
     },
@@ -148,12 +153,7 @@ export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext):
     kind: 'consumer_list',
     errorFields: { total: 0, offset: 0, limit: 0, consumers: [] },
     handle(req) {
-      if (req.args.length !== 1) apiFail('BadRequest');
-      const offset = pageOffset(req);
-      const streamName = req.args[0]!;
-      if (manager.get(streamName) === undefined) apiFail('StreamNotFound');
-      const all = registry.list(streamName);
-      const from = Math.min(offset, all.length);
+      const { all, from } = consumerPage(req);
       const now = clock.epochNs();
       const consumers = all.slice(from, from + CONSUMER_LIST_PAGE).map((c) => c.info(now));
       return { total: all.length, offset: from, limit: CONSUMER_LIST_PAGE, consumers };

@@ -18,6 +18,7 @@ import type { Stream } from '../stream/stream.ts';
 import type { StreamAssignment } from './assignments.ts';
 import type { RaftGroup } from './group.ts';
 import type { RaftGroups } from './groups.ts';
+import { LeaderBook } from './leader-book.ts';
 import { decodeStreamOp, encodeStreamOp } from './op-codec.ts';
 
 const APPLIED_DB = 'sluice:replicas';
@@ -38,17 +39,9 @@ export class ReplicatedStream implements Applier {
   private readonly logger: Logger;
   private readonly appliedDb;
   private group: RaftGroup | null = null;
-  /** Publishes proposed by this leader and not yet applied: seq -> reply subject. */
-  private readonly pendingAcks = new Map<number, string>();
-  /** Nats-Msg-Ids of this leader's proposals not applied yet: msg id -> seq (see Stream.pendingMsgId). */
-  private readonly pendingIds = new Map<string, number>();
-  /**
-   * Retries of a publish still in flight, by the sequence proposed for it: they are answered as
-   * duplicates only once that proposal is applied (it may yet be lost with a leader change).
-   */
-  private readonly pendingDuplicates = new Map<number, string[]>();
+  /** The leader's proposals in flight and who waits for them (leader-book.ts), by reply subject. */
+  private readonly book = new LeaderBook<string>();
   private subs: BusSubscription[] = [];
-  private leading = false;
   private closed = false;
   /** The last raft index applied here (raft's own count moves only after the Ready is done). */
   private lastApplied = 0;
@@ -70,7 +63,7 @@ export class ReplicatedStream implements Applier {
   }
 
   get isLeader(): boolean {
-    return this.leading;
+    return this.book.leading;
   }
 
   async start(): Promise<void> {
@@ -96,41 +89,28 @@ export class ReplicatedStream implements Applier {
 
   private ingest(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
     const group = this.group;
-    if (!this.leading || group === null) return;
+    if (!this.book.leading || group === null) return;
     const stream = this.stream;
-    const respond = stream.acks(reply);
-    const decided = stream.decideAppend(subject, hdr, data);
-    if (decided.kind === 'duplicate' && decided.seq > stream.store.state().lastSeq) {
-      // A retry of a publish whose proposal is in flight: its ack waits for that proposal.
-      if (respond) {
-        const waiting = this.pendingDuplicates.get(decided.seq);
-        if (waiting === undefined) this.pendingDuplicates.set(decided.seq, [reply]);
-        else waiting.push(reply);
-      }
+    const from = stream.acks(reply) ? reply : null;
+    const d = this.book.decide(stream, subject, hdr, data, from);
+    if (d.kind === 'waiting') return;
+    if (d.kind === 'answer') {
+      if (from !== null) stream.respond(from, d.decided);
       return;
     }
-    if (decided.kind !== 'append') {
-      if (respond) stream.respond(reply, decided);
-      return;
-    }
-    const outcome = group.propose(encodeStreamOp(decided.op));
-    if (outcome.kind !== 'appended') {
+    if (group.propose(encodeStreamOp(d.op)).kind !== 'appended') {
       // Lost leadership or too much in flight: the publisher retries (with Nats-Msg-Id, safely).
-      if (respond) stream.respond(reply, { kind: 'rejected', error: jsApiError('ClusterNotAvail') });
+      if (from !== null) stream.respond(from, { kind: 'rejected', error: jsApiError('ClusterNotAvail') });
       return;
     }
-    stream.proposedLastSeq = decided.op.seq;
-    if (decided.op.msgId !== '') this.pendingIds.set(decided.op.msgId, decided.op.seq);
-    if (respond) this.pendingAcks.set(decided.op.seq, reply);
+    this.book.proposed(d.op, from);
   }
 
   private startLeading(): void {
-    if (this.leading || this.closed) return;
-    this.leading = true;
-    // Everything committed is applied by now (see onSoftState): the store's last sequence is the
+    if (this.book.leading || this.closed) return;
+    // Everything committed is applied by now (see maybeLead): the store's last sequence is the
     // cluster's, and new proposals continue from it.
-    this.stream.proposedLastSeq = this.stream.store.state().lastSeq;
-    this.stream.pendingMsgId = (id) => this.pendingIds.get(id);
+    this.book.start(this.stream);
     const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
     for (const subject of this.stream.config.subjects ?? []) this.subs.push(this.host.bus.subscribe(subject, handler, '', true));
     this.logger.info({}, 'stream leader');
@@ -138,21 +118,16 @@ export class ReplicatedStream implements Applier {
   }
 
   private stopLeading(): void {
-    if (!this.leading) return;
-    this.leading = false;
+    if (!this.book.leading) return;
+    this.book.stop();
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
-    this.pendingAcks.clear();
-    this.pendingIds.clear();
-    this.pendingDuplicates.clear();
-    this.stream.proposedLastSeq = -1;
-    this.stream.pendingMsgId = null;
     this.host.leaderChanged(this, false);
   }
 
   /** Extra cluster-wide subscriptions the host wants while this replica leads (per-stream API). */
   addLeaderSubscription(sub: BusSubscription): void {
-    if (this.leading) this.subs.push(sub);
+    if (this.book.leading) this.subs.push(sub);
     else sub.unsubscribe();
   }
 
@@ -171,22 +146,11 @@ export class ReplicatedStream implements Applier {
       if (e.kind !== EntryKind.Normal || e.data.length === 0) continue;
       const op = decodeStreamOp(e.data);
       stream.apply(op);
-      if (op.op === 'append') {
-        // Applied: the dedupe window knows the id now.
-        if (op.msgId !== '' && this.pendingIds.get(op.msgId) === op.seq) this.pendingIds.delete(op.msgId);
-        const reply = this.pendingAcks.get(op.seq);
-        if (reply !== undefined) {
-          this.pendingAcks.delete(op.seq);
-          // Committed in a majority of logs and applied here: safe to acknowledge now (a crash
-          // before the store commits re-applies it from the log, see the file comment).
-          stream.ackCommitted(reply, op.seq);
-        }
-        const retries = this.pendingDuplicates.get(op.seq);
-        if (retries !== undefined) {
-          this.pendingDuplicates.delete(op.seq);
-          for (const r of retries) stream.respond(r, { kind: 'duplicate', seq: op.seq });
-        }
-      }
+      const answers = this.book.applied(op);
+      // Committed in a majority of logs and applied here: safe to acknowledge now (a crash before
+      // the store commits re-applies it from the log, see the file comment).
+      if (answers.appended !== undefined) stream.ackCommitted(answers.appended, answers.seq);
+      for (const r of answers.duplicates) stream.respond(r, { kind: 'duplicate', seq: answers.seq });
     }
     // Same turn as the store writes above: one LMDB transaction holds both.
     if (last > 0) {
@@ -204,7 +168,7 @@ export class ReplicatedStream implements Applier {
   /** A new leader waits until it has applied everything in its log, then takes publishes. */
   private maybeLead(): void {
     const g = this.group;
-    if (g === null || this.leading || !g.isLeader) return;
+    if (g === null || this.book.leading || !g.isLeader) return;
     if (Math.max(this.lastApplied, g.applied) < g.lastIndex) return;
     this.startLeading();
   }

@@ -1,8 +1,8 @@
 // Deterministic simulation of a replicated stream (ADR 0010): the production decide and apply
 // code (streams/stream/stream.ts, applyOp on a MemoryStore) on every replica, raft/'s RaftNode
-// for the log, and the leader logic of streams/replication/replicated-stream.ts reproduced step
-// by step (lead only after applying the whole log; decide ahead of apply with proposedLastSeq;
-// in-flight Nats-Msg-Ids are duplicates; ack once applied). One seed decides the cluster size,
+// for the log, and the production leader rules (streams/replication/leader-book.ts: decide ahead
+// of apply, in-flight Nats-Msg-Ids are duplicates answered once applied, ack once applied), led
+// as replicated-stream.ts leads: only after applying the whole log. One seed decides the cluster size,
 // the network's faults, partitions, crashes and restarts, and the clients' publishes and retries.
 //
 // Checked at the end, after healing every fault and letting the cluster settle:
@@ -20,6 +20,7 @@ import { EntryKind, Role, type Message, type NodeId } from '../../raft/types.ts'
 import { normalizeStreamConfig } from '../../streams/stream/config.ts';
 import { Stream } from '../../streams/stream/stream.ts';
 import { MemoryStore } from '../../streams/store/memory-store.ts';
+import { LeaderBook } from '../../streams/replication/leader-book.ts';
 import { decodeStreamOp, encodeStreamOp } from '../../streams/replication/op-codec.ts';
 import type { MessageBus } from '../../streams/bus.ts';
 import { EventQueue } from './event-queue.ts';
@@ -58,11 +59,8 @@ interface Replica {
   /** Store and applied index survive a crash together (one LMDB transaction in production). */
   stream: Stream;
   applied: number;
-  leading: boolean;
-  pendingAcks: Map<number, number>;
-  pendingIds: Map<string, number>;
-  /** Retries of publishes in flight, answered when their proposal applies. */
-  pendingDuplicates: Map<number, number[]>;
+  /** The leader's proposals in flight, by simulated publish id. */
+  readonly book: LeaderBook<number>;
 }
 
 interface Publish {
@@ -112,7 +110,7 @@ export class StreamSimulation {
     for (const id of ids) {
       const storage = new MemoryStorage();
       void bootstrap(storage, ids);
-      this.nodes.set(id, { id, storage, raft: null, stream: this.newStream(), applied: 0, leading: false, pendingAcks: new Map(), pendingIds: new Map(), pendingDuplicates: new Map() });
+      this.nodes.set(id, { id, storage, raft: null, stream: this.newStream(), applied: 0, book: new LeaderBook<number>() });
       this.start(id);
       this.queue.push(1 + rng.int(TICK_MS), { kind: 'tick', node: id });
     }
@@ -184,19 +182,14 @@ export class StreamSimulation {
   private start(id: NodeId): void {
     const n = this.nodes.get(id)!;
     n.raft = new RaftNode({ id, storage: n.storage, rng: seededRng(this.rng.int(0x7fffffff)), electionTick: 10, heartbeatTick: 1, applied: n.applied });
-    n.leading = false;
-    n.pendingAcks.clear();
-    n.pendingIds.clear();
-    n.pendingDuplicates.clear();
-    n.stream.proposedLastSeq = -1;
-    n.stream.pendingMsgId = null;
+    n.book.stop();
     this.process(n);
   }
 
   private crash(n: Replica): void {
     this.log(`crash ${n.id}`);
     n.raft = null;
-    n.leading = false;
+    n.book.stop();
   }
 
   /** The Ready loop of RaftDriver, synchronously: persist, send, apply, advance. */
@@ -214,19 +207,15 @@ export class StreamSimulation {
         const op = decodeStreamOp(e.data);
         n.stream.apply(op);
         if (op.op === 'append') {
-          if (op.msgId !== '' && n.pendingIds.get(op.msgId) === op.seq) n.pendingIds.delete(op.msgId);
-          const waiting = [...(n.pendingDuplicates.get(op.seq) ?? [])];
-          n.pendingDuplicates.delete(op.seq);
-          const pubId = n.pendingAcks.get(op.seq);
-          n.pendingAcks.delete(op.seq);
-          if (pubId !== undefined) waiting.push(pubId);
-          for (const id of waiting) this.ack(id, op.seq, n.id);
+          const answers = n.book.applied(op);
+          if (answers.appended !== undefined) this.ack(answers.appended, answers.seq, n.id);
+          for (const id of answers.duplicates) this.ack(id, answers.seq, n.id);
         }
       }
       r.advance(rd);
       // Lead once everything in the log is applied (replicated-stream.ts maybeLead).
       const caughtUp = n.applied >= r.lastIndex() || this.opts.mutation === 'leadBeforeApplied';
-      if (r.role === Role.Leader && !n.leading && caughtUp) this.startLeading(n);
+      if (r.role === Role.Leader && !n.book.leading && caughtUp) this.startLeading(n);
     }
   }
 
@@ -238,20 +227,12 @@ export class StreamSimulation {
   }
 
   private startLeading(n: Replica): void {
-    n.leading = true;
-    n.stream.proposedLastSeq = n.stream.store.state().lastSeq;
-    n.stream.pendingMsgId = (id) => n.pendingIds.get(id);
+    n.book.start(n.stream);
     this.log(`${n.id} leads at last seq ${n.stream.proposedLastSeq}`);
   }
 
   private stopLeading(n: Replica): void {
-    if (!n.leading) return;
-    n.leading = false;
-    n.pendingAcks.clear();
-    n.pendingIds.clear();
-    n.pendingDuplicates.clear();
-    n.stream.proposedLastSeq = -1;
-    n.stream.pendingMsgId = null;
+    n.book.stop();
   }
 
   private act(): void {
@@ -295,34 +276,32 @@ export class StreamSimulation {
 
   /** What a server does with a publish that reaches it (only the leader captures). */
   private publishTo(n: Replica, p: Publish): void {
-    if (n.raft === null || !n.leading) return;
+    if (n.raft === null || !n.book.leading) return;
     const hdr = p.msgId === '' ? null : Buffer.from(`NATS/1.0\r\nNats-Msg-Id: ${p.msgId}\r\n\r\n`, 'latin1');
-    const decided = n.stream.decideAppend('sim.x', hdr, Buffer.from(p.data));
-    if (decided.kind === 'duplicate') {
-      // In flight (not applied): the ack waits for that proposal, as replicated-stream.ts does.
-      if (decided.seq > n.stream.store.state().lastSeq && this.opts.mutation !== 'ackInFlightDuplicate') {
-        const w = n.pendingDuplicates.get(decided.seq);
-        if (w === undefined) n.pendingDuplicates.set(decided.seq, [p.id]);
-        else w.push(p.id);
-      } else {
-        this.ack(p.id, decided.seq, n.id);
-      }
+    const d = n.book.decide(n.stream, 'sim.x', hdr, Buffer.from(p.data), p.id);
+    if (d.kind === 'waiting') {
+      // The book answers the retry when its proposal applies; the broken rule acks it at once.
+      if (this.opts.mutation === 'ackInFlightDuplicate') this.ack(p.id, d.seq, n.id);
       return;
     }
-    if (decided.kind !== 'append') return;
-    const out = n.raft.propose(encodeStreamOp(decided.op));
-    if (out.kind !== 'appended') return;
-    n.stream.proposedLastSeq = decided.op.seq;
-    if (decided.op.msgId !== '') n.pendingIds.set(decided.op.msgId, decided.op.seq);
-    if (this.opts.mutation === 'ackOnPropose') this.ack(p.id, decided.op.seq, n.id);
-    else n.pendingAcks.set(decided.op.seq, p.id);
+    if (d.kind === 'answer') {
+      if (d.decided.kind === 'duplicate') this.ack(p.id, d.decided.seq, n.id);
+      return;
+    }
+    if (n.raft.propose(encodeStreamOp(d.op)).kind !== 'appended') return;
+    if (this.opts.mutation === 'ackOnPropose') {
+      n.book.proposed(d.op, null);
+      this.ack(p.id, d.op.seq, n.id);
+    } else {
+      n.book.proposed(d.op, p.id);
+    }
     this.process(n);
   }
 
   private settled(): boolean {
     const up = [...this.nodes.values()];
     if (up.some((n) => n.raft === null)) return false;
-    const leader = up.find((n) => n.raft!.role === Role.Leader && n.leading);
+    const leader = up.find((n) => n.raft!.role === Role.Leader && n.book.leading);
     if (leader === undefined) return false;
     const last = leader.raft!.lastIndex();
     return leader.raft!.committed === last && up.every((n) => n.applied === last);
@@ -360,7 +339,7 @@ export class StreamSimulation {
 
   private describe(): string {
     return [...this.nodes.values()]
-      .map((n) => `${n.id}:${n.raft === null ? 'down' : `${n.raft.role} t${n.raft.term} c${n.raft.committed} last${n.raft.lastIndex()}`} applied${n.applied}${n.leading ? ' leading' : ''}`)
+      .map((n) => `${n.id}:${n.raft === null ? 'down' : `${n.raft.role} t${n.raft.term} c${n.raft.committed} last${n.raft.lastIndex()}`} applied${n.applied}${n.book.leading ? ' leading' : ''}`)
       .join(' ');
   }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, errorLine, oneLine, processIo, type CliIo } from './io.ts';
 import { createServerCommand } from './server-command.ts';
+import { rewriteSignalFlag } from './signal-command.ts';
 
 export { CliError, oneLine, processIo };
 export type { CliIo };
@@ -55,7 +56,7 @@ export async function buildProgram(io: CliIo = processIo, argv: readonly string[
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const program = await buildProgram(io, argv);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(argv[2] === 'server' ? [...argv.slice(0, 3), ...rewriteSignalFlag(argv.slice(3))] : [...argv]);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -4,8 +4,10 @@
 // rule as the option it sets, and a bad one is reported naming the flag. The server logs its
 // bound ports itself; this command only starts it, relays config warnings, and shuts it down.
 
-import { Command } from 'commander';
+import { rmSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
 import {
+  FileSink,
   checkOption,
   completeTlsOptions,
   createJsonLogger,
@@ -24,9 +26,14 @@ import {
   startServer,
   type ClusterOptions,
   type JsonLogger,
+  type LogDestination,
+  type RunningServer,
   type ServerOptions,
   type TlsOptions,
 } from '../server/index.ts';
+import { CliError } from './io.ts';
+import { ServerSignals } from './server-signals.ts';
+import { parseSignalRequest, sendSignal } from './signal-command.ts';
 
 /** The flags as commander hands them over: strings, or undefined when not given. */
 export interface ServerFlags {
@@ -42,6 +49,12 @@ export interface ServerFlags {
   maxPayload?: string;
   config?: string;
   logLevel?: string;
+  logFile?: string;
+  log?: string;
+  debug?: boolean;
+  trace?: boolean;
+  pid?: string;
+  signal?: string;
   portsFileDir?: string;
   wsPort?: string;
   user?: string;
@@ -69,6 +82,12 @@ export function createServerCommand(): Command {
     .option('--routes <urls>', 'seed routes to join, comma-separated: nats-route://host:port[,...]')
     .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: info)`)
+    .option('-l, --log-file <file>', 'append log lines (JSON) to this file instead of stdout; SIGUSR1 reopens it')
+    .addOption(new Option('--log <file>', "nats-server's name for --log-file").hideHelp())
+    .option('-D, --debug', 'log at debug level (connections opening and closing)')
+    .option('-V, --trace', 'log at trace level (implies --debug); -DV is both')
+    .option('-P, --pid <file>', 'write the process id to this file (for --signal)')
+    .option('--signal <command>', 'signal a running server and exit: stop|quit|term|reopen|reload|ldm as <command>=<pid> or <command>=<pid file> (-sl works too)')
     .option('--ports-file-dir <dir>', 'write <dir>/<name>_<pid>.ports listing the bound URLs')
     .option('--ws-port <port>', 'WebSocket port (ws://, or wss:// when TLS is configured); 0 picks a free port (default: off)')
     .option('--user <user>', 'require this user name in CONNECT (with --pass)')
@@ -125,6 +144,14 @@ export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
   if (flags.logLevel !== undefined) {
     o.logLevel = checked('logLevel', '--log-level', flags.logLevel as ServerOptions['logLevel'], flags.logLevel);
   }
+  const logFile = flags.logFile ?? flags.log;
+  if (logFile !== undefined) o.logFile = checked('logFile', flags.logFile !== undefined ? '--log-file' : '--log', logFile, logFile);
+  if (flags.debug === true || flags.trace === true) {
+    const flag = flags.trace === true ? '--trace' : '--debug';
+    if (flags.logLevel !== undefined) throw new OptionsError(flag, `${flag} cannot be combined with --log-level: give one of them`);
+    o.logLevel = flags.trace === true ? 'trace' : 'debug';
+  }
+  if (flags.pid !== undefined) o.pidFile = checked('pidFile', '--pid', flags.pid, flags.pid);
   if (flags.portsFileDir !== undefined) {
     o.portsFileDir = checked('portsFileDir', '--ports-file-dir', flags.portsFileDir, flags.portsFileDir);
   }
@@ -202,14 +229,22 @@ export function serverSettingsFromFlags(flags: ServerFlags): ServerSettings {
 // --- running ---------------------------------------------------------------------------------
 
 async function runServer(flags: ServerFlags): Promise<void> {
+  if (flags.signal !== undefined) {
+    sendSignal(parseSignalRequest(flags.signal));
+    return;
+  }
   const { options, warnings } = serverSettingsFromFlags(flags);
-  const logger = createJsonLogger(options.logLevel);
+  const logFile = options.logFile === undefined ? undefined : openLogFile(options.logFile);
+  const logger = createJsonLogger(options.logLevel, logFile, undefined, logFormat(logFile));
   for (const w of warnings) logger.warn({}, w);
 
-  // Listen for signals before starting, so a SIGTERM during start-up still ends in a clean close.
-  const stop = waitForStopSignal(logger);
+  const signals = new ServerSignals(logger, {
+    reload: (server) => reloadConfig(flags, server, logger),
+    reopenLog: () => logFile?.reopen(),
+  });
+  signals.install();
 
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: RunningServer;
   try {
     server = await startServer(options, { logger });
   } catch (err) {
@@ -217,30 +252,57 @@ async function runServer(flags: ServerFlags): Promise<void> {
     const e = err as NodeJS.ErrnoException;
     throw new Error(`cannot start server: ${e.message}`);
   }
-  const signal = await stop;
-  logger.info({ signal }, 'shutting down');
+  if (options.pidFile !== undefined) writePidFile(options.pidFile);
+  signals.attach(server);
+  const cause = await signals.stopped;
+  if (cause !== 'SIGUSR2') logger.info({ signal: cause }, 'shutting down');
   await server.close();
+  if (options.pidFile !== undefined) rmSync(options.pidFile, { force: true });
   logger.flush();
+  logFile?.close();
+}
+
+/** JSON lines, except readable ones for a person watching stdout in a terminal. */
+function logFormat(file: LogDestination | undefined): 'json' | 'text' {
+  return file === undefined && process.stdout.isTTY === true ? 'text' : 'json';
+}
+
+function openLogFile(path: string): FileSink {
+  try {
+    return new FileSink(path);
+  } catch (err) {
+    throw new CliError(`cannot open log file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function writePidFile(path: string): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (err) {
+    throw new CliError(`cannot write pid file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 /**
- * Resolves on the first SIGINT/SIGTERM. A second one means the graceful close is taking too long
- * for the operator's taste: exit at once, non-zero.
+ * SIGHUP: the config file read again and overlaid with the same flags as at start (flags keep
+ * winning, as in nats-server). A file that cannot be read or is invalid changes nothing: one error
+ * line says why.
  */
-function waitForStopSignal(logger: JsonLogger): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (!received) {
-        received = true;
-        resolve(signal);
-        return;
-      }
-      logger.warn({ signal }, 'second signal: exiting without waiting for shutdown');
-      logger.flush();
-      process.exit(1);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+function reloadConfig(flags: ServerFlags, server: RunningServer, logger: JsonLogger): void {
+  if (flags.config === undefined) {
+    logger.error({}, 'config reload failed: the server was started without a config file (--config)');
+    return;
+  }
+  let next: ServerOptions;
+  try {
+    next = serverSettingsFromFlags(flags).options;
+  } catch (err) {
+    logger.error({ file: flags.config }, `config reload failed, keeping the running configuration: ${oneLineMessage(err)}`);
+    return;
+  }
+  server.reload(next);
+}
+
+function oneLineMessage(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

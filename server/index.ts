@@ -15,7 +15,9 @@ export {
 } from './options.ts';
 export { loadConfigFile, ConfigError } from './config/load.ts';
 export { createJsonLogger } from './logging.ts';
-export type { JsonLogger, LogDestination } from './logging.ts';
+export type { JsonLogger, LogDestination, LogFormat } from './logging.ts';
+export { FileSink } from './log-sink.ts';
+export type { ReloadPlan } from './reload.ts';
 export { LOG_LEVELS } from '../runtime/logger.ts';
 export type { Logger, LogLevel } from '../runtime/logger.ts';
 export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_PORT } from '../protocol/limits.ts';

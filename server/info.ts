@@ -35,6 +35,8 @@ export interface InfoContext {
   readonly wsConnectUrls?: readonly string[];
   /** When clustered: the cluster's name and every server's client URLs (INFO `connect_urls`). */
   readonly cluster?: ClusterInfo;
+  /** In lame-duck mode: INFO says `ldm: true` so clients know to move (server/lame-duck.ts). */
+  readonly ldm?: boolean;
 }
 
 export interface ClusterInfo {
@@ -87,6 +89,7 @@ export function buildClientInfo(
     const urls = extras.transport === 'ws' ? ctx.cluster.wsConnectUrls() : ctx.cluster.connectUrls();
     if (urls.length > 0) info.connect_urls = [...urls];
   }
+  if (ctx.ldm === true) info.ldm = true;
   // WebSocket clients would take these as their own server pool (nats-server sends them other
   // servers' WebSocket URLs as connect_urls); a single server has none to offer them.
   if (extras.transport === 'tcp' && ctx.wsConnectUrls !== undefined && ctx.wsConnectUrls.length > 0) {

@@ -9,6 +9,7 @@
 // - the destination breaks (EPIPE when the reader has exited, EBADF, ENOSPC): every later line is
 //   dropped. Nothing is ever retried in a loop, so shutdown is never held up by logging.
 
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { systemClock, type Clock } from '../runtime/clock.ts';
 
 /** Anything a log line can be written to (tests pass an object that collects them). */
@@ -78,4 +79,55 @@ let stdoutSink: StreamSink | undefined;
 export function stdoutLogSink(): StreamSink {
   stdoutSink ??= new StreamSink(process.stdout);
   return stdoutSink;
+}
+
+/**
+ * Appends lines to a file (`--log-file`, `logfile`). Writes are synchronous, as Node's own writes
+ * to a file-backed stdout are: a local file takes a line in microseconds, and a line is never held
+ * in memory where an exit would lose it. A failed write (ENOSPC, EIO) counts the line as dropped
+ * and is not retried; the next line tries again, since a full disk may be freed. reopen() starts
+ * a new file at the same path after a rotation moved the old one away (SIGUSR1, as nats-server).
+ */
+export class FileSink implements LogDestination {
+  dropped = 0;
+  private fd: number;
+
+  /** Throws when the file cannot be opened (the CLI reports it as a start-up error). */
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  write(line: string): void {
+    try {
+      writeSync(this.fd, line);
+    } catch {
+      this.dropped++;
+    }
+  }
+
+  /** Closes the file and opens the path again; on failure keeps writing to the old descriptor. */
+  reopen(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'a');
+    } catch (err) {
+      this.write(`{"level":"error","time":"${new Date(systemClock.nowMs()).toISOString()}","pid":${process.pid},"err":${JSON.stringify(String(err))},"msg":"cannot reopen the log file; still writing to the old one"}\n`);
+      return;
+    }
+    const old = this.fd;
+    this.fd = fd;
+    try {
+      closeSync(old);
+    } catch {
+      // Already gone: nothing left to release.
+    }
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Closing twice or after the file vanished changes nothing for the caller.
+    }
+  }
 }

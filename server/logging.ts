@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../runtime/clock.ts';
 import type { LogFields, Logger, LogLevel } from '../runtime/logger.ts';
 import { stdoutLogSink, type LogDestination } from './log-sink.ts';
+import { renderTextLine } from './log-text.ts';
 
 export type { LogDestination } from './log-sink.ts';
 
@@ -67,6 +68,7 @@ interface Shared {
   threshold: number;
   readonly destination: LogDestination;
   readonly clock: Clock;
+  readonly format: LogFormat;
   readonly base: { readonly pid: number; readonly hostname: string };
 }
 
@@ -110,18 +112,26 @@ class JsonLineLogger implements JsonLogger {
     const s = this.shared;
     if (LEVEL_VALUES[level] < s.threshold) return;
     const time = new Date(s.clock.nowMs()).toISOString();
-    const line = serialize({ level, time, pid: s.base.pid, hostname: s.base.hostname, ...this.bindings, ...fields, msg });
+    const record = { level, time, pid: s.base.pid, hostname: s.base.hostname, ...this.bindings, ...fields, msg };
+    const line = s.format === 'text' ? renderTextLine(record) : serialize(record);
     s.destination.write(`${line}\n`);
   }
 }
 
-/** `destination` defaults to stdout through the process's one non-blocking sink (log-sink.ts). */
-export function createJsonLogger(level: LogLevel, destination?: LogDestination, clock: Clock = systemClock): JsonLogger {
+/** 'json' (the default: files, pipes, log shippers) or 'text' (readable lines for a terminal, log-text.ts). */
+export type LogFormat = 'json' | 'text';
+
+/**
+ * `destination` defaults to stdout through the process's one non-blocking sink (log-sink.ts).
+ * `format` defaults to JSON; the CLI asks for text when stdout is a terminal.
+ */
+export function createJsonLogger(level: LogLevel, destination?: LogDestination, clock: Clock = systemClock, format: LogFormat = 'json'): JsonLogger {
   const shared: Shared = {
     level,
     threshold: LEVEL_VALUES[level],
     destination: destination ?? stdoutLogSink(),
     clock,
+    format,
     base: { pid: process.pid, hostname: hostname() },
   };
   return new JsonLineLogger(shared, {});

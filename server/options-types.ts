@@ -89,6 +89,14 @@ export interface ServerOptions {
   authTimeoutMs: number;
   writeDeadlineMs: number;
   logLevel: LogLevel;
+  /** Append log lines to this file instead of stdout (nats-server's `logfile`, `--log`). */
+  logFile: string | undefined;
+  /** Write the process id to this file while running (nats-server's `pid_file`, `--pid`). */
+  pidFile: string | undefined;
+  /** Lame-duck mode: how long the whole drain of client connections may take (nats-server's `lame_duck_duration`). */
+  lameDuckDurationMs: number;
+  /** Lame-duck mode: the wait before the first client is closed, so clients can move on their own. */
+  lameDuckGracePeriodMs: number;
   /** When set, the server writes `<dir>/<name>_<pid>.ports` listing its bound URLs. */
   portsFileDir: string | undefined;
   /** WebSocket listener port; undefined = no WebSocket listener; 0 = a free port. */

@@ -49,6 +49,10 @@ export class OptionsError extends Error {
   }
 }
 
+/** nats-server's defaults: two minutes in all, the first ten seconds without closing anyone. */
+export const DEFAULT_LAME_DUCK_DURATION_MS = 2 * 60_000;
+export const DEFAULT_LAME_DUCK_GRACE_PERIOD_MS = 10_000;
+
 export function defaultOptions(): ServerOptions {
   return {
     host: DEFAULT_HOST,
@@ -71,6 +75,10 @@ export function defaultOptions(): ServerOptions {
     authTimeoutMs: DEFAULT_AUTH_TIMEOUT_MS,
     writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,
     logLevel: 'info',
+    logFile: undefined,
+    pidFile: undefined,
+    lameDuckDurationMs: DEFAULT_LAME_DUCK_DURATION_MS,
+    lameDuckGracePeriodMs: DEFAULT_LAME_DUCK_GRACE_PERIOD_MS,
     portsFileDir: undefined,
     wsPort: undefined,
     websocket: defaultWebSocketOptions(),
@@ -197,6 +205,10 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   authTimeoutMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
   writeDeadlineMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
   logLevel: (v) => ((LOG_LEVELS as readonly unknown[]).includes(v) ? undefined : `one of ${LOG_LEVELS.join(', ')}`),
+  logFile: optionalPathRule,
+  pidFile: optionalPathRule,
+  lameDuckDurationMs: positiveIntRule(Number.MAX_SAFE_INTEGER, 'a positive duration in milliseconds'),
+  lameDuckGracePeriodMs: (v) => (isInt(v) && v >= 0 ? undefined : 'a duration in milliseconds >= 0'),
   portsFileDir: optionalPathRule,
   wsPort: optionalPortRule,
   websocket: websocketRule,
@@ -294,6 +306,13 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
   }
 
   checkAuthCombination(options);
+  // nats-server's rule: the grace period is the start of the duration, so it must be shorter.
+  if (options.lameDuckGracePeriodMs >= options.lameDuckDurationMs) {
+    throw new OptionsError(
+      'lameDuckGracePeriodMs',
+      `invalid value for "lameDuckGracePeriodMs": ${options.lameDuckGracePeriodMs} ms must be shorter than "lameDuckDurationMs" (${options.lameDuckDurationMs} ms)`,
+    );
+  }
 
   const warnings: string[] = [];
   if (options.maxPayloadBytes > RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES) {

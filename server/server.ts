@@ -18,6 +18,8 @@ import { HandlerSubscription, InternalClient } from './internal-client.ts';
 import type { JetStreamService } from '../streams/index.ts';
 import { buildClientInfo, type InfoContext } from './info.ts';
 import { createJsonLogger } from './logging.ts';
+import { LameDuck, type LameDuckClient } from './lame-duck.ts';
+import { AUTH_OPTIONS, planReload, type ReloadPlan } from './reload.ts';
 import { CpuSampler, HttpAnswer, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
 import { buildVarz } from './monitor/varz.ts';
 import { buildRoutez } from './monitor/routez.ts';
@@ -59,6 +61,10 @@ export interface RunningServer {
   connectionCount(): number;
   /** The JetStream service when a store directory is configured. */
   readonly jetstream: JetStreamService | undefined;
+  /** Lame-duck mode, then shutdown (server/lame-duck.ts); resolves once closed. */
+  enterLameDuckMode(): Promise<void>;
+  /** Applies a re-read configuration, or refuses all of it (server/reload.ts). */
+  reload(next: ServerOptions): ReloadPlan;
   close(): Promise<void>;
 }
 
@@ -94,6 +100,9 @@ export class SluiceServer implements RunningServer {
   private portsFilePath: string | undefined;
   private closing: Promise<void> | undefined;
   private infoContext: InfoContext | undefined;
+  private listenersClosed: Promise<void> | undefined;
+  private lameDuck: LameDuck | undefined;
+  private lameDuckRun: Promise<void> | undefined;
 
   constructor(options: ServerOptions, deps: ServerDeps = {}) {
     this.options = options;
@@ -200,6 +209,83 @@ export class SluiceServer implements RunningServer {
     return this.closing;
   }
 
+  get inLameDuckMode(): boolean {
+    return this.lameDuck !== undefined;
+  }
+
+  /**
+   * Lame-duck mode (server/lame-duck.ts): stop accepting, stop JetStream, tell the clients, close
+   * them spread over lame_duck_duration, then shut down. Resolves once the server is closed.
+   */
+  enterLameDuckMode(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    if (this.lameDuckRun === undefined) {
+      const server = this;
+      const settings = { durationMs: this.options.lameDuckDurationMs, gracePeriodMs: this.options.lameDuckGracePeriodMs };
+      this.lameDuck = new LameDuck(
+        {
+          stopAccepting: () => {
+            server.infoContext = { ...server.infoContext!, ldm: true };
+            void server.closeListeners();
+          },
+          stopJetStream: async () => {
+            await server.jetstream?.close();
+          },
+          openClients: () => [...server.connections.values()].map((conn): LameDuckClient => ({
+            get closed() {
+              return conn.closed;
+            },
+            notifyLameDuck: () => conn.sendAsyncInfo(),
+            closeForShutdown: () => conn.close(CloseReason.ServerShutdown),
+          })),
+        },
+        settings,
+        this.clock,
+        this.rng,
+        this.logger,
+      );
+      this.lameDuckRun = this.lameDuck.run().then(() => this.close());
+    }
+    return this.lameDuckRun;
+  }
+
+  /**
+   * Applies a re-read configuration (server/reload.ts): all of it, or nothing when a changed option
+   * needs a restart. Logs one line either way; returns what changed and what was refused.
+   */
+  reload(next: ServerOptions): ReloadPlan {
+    const plan = planReload(this.options, next);
+    if (plan.refused.length > 0) {
+      this.logger.error(
+        { refused: plan.refused },
+        `config reload refused: ${plan.refused.map((f) => JSON.stringify(f)).join(', ')} cannot change without a restart; the running configuration stays in force`,
+      );
+      return plan;
+    }
+    if (plan.changed.length === 0) {
+      this.logger.info({}, 'config reloaded: nothing changed');
+      return plan;
+    }
+    const o = this.options as unknown as Record<string, unknown>;
+    for (const field of plan.changed) o[field] = next[field];
+    const authChanged = plan.changed.some((f) => AUTH_OPTIONS.has(f));
+    if (authChanged) {
+      this.authServices.authenticator = new Authenticator(this.options, this.passwords);
+      this.infoContext = { ...this.infoContext!, authRequired: this.authServices.authenticator.required };
+    }
+    const logger = this.logger as Partial<{ setLevel(level: ServerOptions['logLevel']): void }>;
+    if (plan.changed.includes('logLevel')) logger.setLevel?.(this.options.logLevel);
+    for (const conn of this.connections.values()) conn.applyReload(authChanged);
+    this.logger.info({ changed: plan.changed }, 'config reloaded');
+    return plan;
+  }
+
+  /** Stops accepting clients; open connections stay. Once, whoever asks first (lame duck, shutdown). */
+  private closeListeners(): Promise<void> {
+    this.listenersClosed ??= this.listeners?.close() ?? Promise.resolve();
+    return this.listenersClosed;
+  }
+
   private async startCluster(options: NonNullable<ServerOptions['cluster']>): Promise<void> {
     const o = this.options;
     const { Cluster, advertiseHost } = await import('./cluster/cluster.ts');
@@ -243,8 +329,9 @@ export class SluiceServer implements RunningServer {
   }
 
   private async shutdown(): Promise<void> {
+    this.lameDuck?.cancel();
     await this.cluster?.close();
-    const listenerClosed = this.listeners?.close();
+    const listenerClosed = this.closeListeners();
     for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
     await listenerClosed;
     await this.passwords.close();
@@ -255,7 +342,7 @@ export class SluiceServer implements RunningServer {
   }
 
   private accept(transport: ClientTransport): void {
-    if (this.closing) {
+    if (this.closing || this.lameDuck !== undefined) {
       transport.destroy();
       return;
     }
@@ -278,7 +365,7 @@ export class SluiceServer implements RunningServer {
 
   private onConnectionClosed(conn: ClientConnection, reason: CloseReason): void {
     this.connections.delete(conn.id);
-    this.logger.debug({ cid: conn.id, reason, name: conn.name }, 'client connection closed');
+    conn.logger.debug({ reason }, 'client connection closed');
   }
 
   private monitorEndpoints(): Map<string, EndpointHandler> {

@@ -126,6 +126,12 @@ const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
   add(['write_deadline', 'writeDeadline'], 'writeDeadlineMs', asDurationMs);
   add(['writeDeadlineMs'], 'writeDeadlineMs', ms);
   add(['log_level', 'logLevel'], 'logLevel', asLogLevel);
+  add(['log_file', 'logfile', 'logFile'], 'logFile', asString);
+  add(['pid_file', 'pidFile'], 'pidFile', asString);
+  add(['lame_duck_duration'], 'lameDuckDurationMs', asDurationMs);
+  add(['lame_duck_grace_period'], 'lameDuckGracePeriodMs', asDurationMs);
+  add(['lameDuckDurationMs'], 'lameDuckDurationMs', ms);
+  add(['lameDuckGracePeriodMs'], 'lameDuckGracePeriodMs', ms);
   add(['ports_file_dir', 'portsFileDir'], 'portsFileDir', asString);
   add(['allow_non_tls', 'allowNonTls'], 'allowNonTls', asBool);
   return m;
@@ -301,6 +307,24 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
       case 'trace':
       case 'trace_verbose':
         trace = c.convert(asBool, key, v) || trace;
+        break;
+      case 'logfile':
+      case 'log_file':
+        c.set('logFile', c.convert(asString, key, v), key, v);
+        break;
+      case 'pid_file':
+        c.set('pidFile', c.convert(asString, key, v), key, v);
+        break;
+      case 'lame_duck_duration':
+      case 'lame_duck_grace_period':
+        c.set(
+          k === 'lame_duck_duration' ? 'lameDuckDurationMs' : 'lameDuckGracePeriodMs',
+          c.convert(asDurationMs, key, v, root, raw(root, key)),
+          key,
+          v,
+          root,
+          POSITIVE_DURATION_EXPECTED,
+        );
         break;
       case 'log_level': // sluice's own key, accepted here too
         c.set('logLevel', c.convert(asLogLevel, key, v) as ServerOptions['logLevel'], key, v);

@@ -88,7 +88,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private readonly limits: ParserLimits;
   private readonly out = new OutboundBuffer();
   private readonly subs = new Map<string, Subscription>();
-  private readonly log: Logger;
+  /** Every line about this connection carries cid, ip and port, and the client's name once known. */
+  private log: Logger;
   private pingsOutstanding = 0;
   private pingTimer: TimerHandle | undefined;
   private firstBytesSeen = false;
@@ -119,7 +120,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.stallThresholdBytes = Math.floor(ctx.options.maxPendingBytes * PRODUCER_STALL_FRACTION);
     this.maxSubscriptions = ctx.options.maxSubscriptionsPerConnection;
     this.auth = new ConnectionAuth(ctx.auth, ctx.clock);
-    this.log = ctx.logger.child({ cid: id, remote: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.log = ctx.logger.child({ cid: id, ip: transport.remoteAddress, port: transport.remotePort });
     this.input = new InputSlicer(ctx.clock, (bytes) => this.parser.parse(bytes), {
       open: () => !this.closed,
       pause: () => this.transport.pause(),
@@ -151,8 +152,58 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.ctx.flusher.markDirty(this);
   }
 
+  /** This connection's logger (cid, ip, port, name): for lines the server writes about it. */
+  get logger(): Logger {
+    return this.log;
+  }
+
+  /**
+   * The server's configuration was reloaded (server/reload.ts): the new limits apply from the next
+   * operation and, when the users changed, the CONNECT credentials are judged again: refused ones
+   * close the connection, accepted ones get the new permissions, and subscriptions those no longer
+   * allow are removed with a permissions error, as nats-server does.
+   */
+  applyReload(authChanged: boolean): void {
+    if (this.closed) return;
+    this.applyLimits();
+    if (!authChanged || this.auth.gate !== Gate.Open) return;
+    this.auth.recheck((outcome) => {
+      if (this.closed) return;
+      if (!outcome.ok) {
+        this.log.info({ reason: outcome.reason }, 'authorization revoked by config reload, closing connection');
+        this.closeWithError(ClientErr.AuthorizationViolation, CloseReason.AuthenticationViolation);
+        return;
+      }
+      this.perms = this.auth.permissions;
+      this.applyLimits();
+      this.dropForbiddenSubscriptions();
+    });
+  }
+
+  /** The server's limits (current options) narrowed by the user's. */
+  private applyLimits(): void {
+    const o = this.ctx.options;
+    const user = this.auth.user;
+    this.limits.maxControlLineBytes = o.maxControlLineBytes;
+    this.limits.maxPayloadBytes = tighten(o.maxPayloadBytes, user?.limits.maxPayloadBytes ?? 0);
+    this.maxSubscriptions = tighten(o.maxSubscriptionsPerConnection, user?.limits.maxSubscriptions ?? 0);
+  }
+
+  private dropForbiddenSubscriptions(): void {
+    const perms = this.perms;
+    if (perms === undefined) return;
+    for (const [sid, sub] of this.subs) {
+      if (perms.subscribeDecision(sub.subject, sub.queue) !== SubscribeDecision.Deny) continue;
+      this.subs.delete(sid);
+      this.ctx.router.unsubscribe(sub);
+      this.log.info({ subject: sub.subject, queue: sub.queue, user: this.auth.user?.name }, 'subscription removed: no longer permitted after config reload');
+      this.sendErr(permissionsViolationSubscribe(sub.subject, sub.queue));
+    }
+  }
+
   /** Sends INFO and starts reading. */
   start(): void {
+    this.log.debug({}, 'client connection created');
     writeInfo(this.out, this.ctx.infoFor(this));
     this.flush();
     this.transport.start({
@@ -236,6 +287,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.headers = o.headers;
     this.noResponders = o.noResponders;
     this.protocol = o.protocol;
+    if (o.name !== '' && this.name === '') this.log = this.log.child({ name: o.name });
     this.name = o.name;
     this.lang = o.lang;
     this.version = o.version;

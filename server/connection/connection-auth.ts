@@ -27,9 +27,12 @@ export function tighten(serverLimit: number, userLimit: number): number {
 
 /** What the server provides to every connection for authentication. */
 export interface AuthServices {
-  readonly authenticator: Authenticator;
+  /** Replaced when a config reload changes the users (server/reload.ts). */
+  authenticator: Authenticator;
   readonly userConnections: UserConnectionCounts;
 }
+
+const NO_CREDENTIALS: Credentials = { user: '', pass: '', authToken: '', nkey: '', sig: '' };
 
 export class ConnectionAuth {
   gate: Gate;
@@ -43,6 +46,8 @@ export class ConnectionAuth {
   private timer: TimerHandle | undefined;
   private held: (() => void)[] = [];
   private counted = false;
+  /** What CONNECT presented: a config reload judges the connection again by it. */
+  private credentials: Credentials = NO_CREDENTIALS;
 
   constructor(services: AuthServices, clock: Clock) {
     this.services = services;
@@ -73,6 +78,7 @@ export class ConnectionAuth {
     // worker) is not the client's delay, so the timer stops at CONNECT.
     this.timer?.cancel();
     this.timer = undefined;
+    this.credentials = { user: c.user, pass: c.pass, authToken: c.authToken, nkey: c.nkey, sig: c.sig };
     const r = this.services.authenticator.authenticate(c, this.nonce);
     if (!(r instanceof Promise)) {
       done(r);
@@ -100,6 +106,33 @@ export class ConnectionAuth {
     this.timer?.cancel();
     this.timer = undefined;
     return true;
+  }
+
+  /**
+   * After a config reload: the connection's CONNECT credentials judged by the new authenticator.
+   * `done` gets the outcome (maybe later, after a bcrypt check); on success the user and its
+   * permissions are replaced, so the connection's next operations follow the new rules.
+   */
+  recheck(done: (outcome: AuthOutcome) => void): void {
+    const apply = (outcome: AuthOutcome): void => {
+      if (outcome.ok) this.replaceUser(outcome.user);
+      done(outcome);
+    };
+    const r = this.services.authenticator.authenticate(this.credentials, this.nonce);
+    if (r instanceof Promise) r.then(apply, () => apply({ ok: false, reason: 'credential check failed' }));
+    else apply(r);
+  }
+
+  private replaceUser(user: AuthUser | undefined): void {
+    if (this.counted && this.user !== undefined && this.user.key !== user?.key) {
+      this.services.userConnections.release(this.user);
+      this.counted = false;
+    }
+    // A lowered limit does not close a connection already in; admit() then leaves it uncounted.
+    if (user !== undefined && !this.counted) this.counted = this.services.userConnections.admit(user);
+    this.user = user;
+    const clock = this.clock;
+    this.permissions = user?.permissions !== undefined ? new ConnectionPermissions(user.permissions, () => clock.nowMs()) : undefined;
   }
 
   /** Keeps an operation (with its bytes already copied) for replay; false = too many held. */

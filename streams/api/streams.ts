@@ -9,6 +9,7 @@ import type { StreamConfig } from '../../protocol/jetstream-api.ts';
 import { jsApiError } from '../../protocol/js-errors.ts';
 import { apiFail, requestJson, requireEmpty, type ApiRequest, type ApiRouter } from './router.ts';
 import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
+import { checkLateTransforms } from '../stream/config-sourcing.ts';
 import { checkShape } from '../json-shape.ts';
 import { JsApiException, type StreamManager } from '../manager.ts';
 import type { Stream } from '../stream/stream.ts';
@@ -48,7 +49,7 @@ function infoOpts(ctx: StreamApiContext, stream: Stream, extra: Partial<InfoOpti
 }
 
 /** Decodes and normalises a CREATE/UPDATE body whose subject names `subjectName`. */
-function configFrom(req: ApiRequest, subjectName: string, forCreate: boolean): StreamConfig {
+function configFrom(ctx: StreamApiContext, req: ApiRequest, subjectName: string, forCreate: boolean): StreamConfig {
   const body = requestJson(req, false);
   const shapeErr = checkStreamConfigShape(body);
   if (shapeErr !== undefined) apiFail('InvalidJSON', { err: shapeErr });
@@ -57,13 +58,19 @@ function configFrom(req: ApiRequest, subjectName: string, forCreate: boolean): S
   if (forCreate && body.sealed === true) {
     apiFail('StreamInvalidConfig', { err: 'stream configuration for create can not be sealed' });
   }
-  const normalized = normalizeStreamConfig(body);
+  const normalized = normalizeStreamConfig(body, (other) => ctx.manager.getForApi(other)?.config);
   // Single server (a clustered one takes replicated creates before this handler): no replicas
   // beyond 1, answered as nats-server answers once the config is otherwise valid, so also before
   // features sluice lacks (nats-server would never get to those).
   const replicas = normalized.ok ? normalized.config.num_replicas : typeof body.num_replicas === 'number' ? body.num_replicas : 0;
   if (replicas > 1 && (normalized.ok || normalized.unsupported === true)) apiFail('StreamReplicasNotSupported');
   if (!normalized.ok) throw new JsApiException(normalized.error);
+  // Until streams/sourcing lands: refuse rather than create a mirror that copies nothing.
+  if (normalized.config.mirror !== undefined || normalized.config.sources !== undefined) {
+    apiFail('StreamInvalidConfig', { err: 'stream mirrors and sources are not supported by this server' });
+  }
+  const late = checkLateTransforms(normalized.config, !forCreate);
+  if (late !== undefined) apiFail(forCreate ? 'StreamCreate' : 'StreamUpdate', { err: late });
   return normalized.config;
 }
 
@@ -114,7 +121,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
     kind: 'stream_create',
     async handle(req) {
       const name = req.args.length === 1 ? req.args[0]! : '';
-      const cfg = configFrom(req, name, true);
+      const cfg = configFrom(ctx, req, name, true);
       const { stream } = await manager.create(cfg);
       const { info } = streamInfo(stream, { ...infoOpts(ctx, stream), leader: undefined });
       return { ...info, did_create: true };
@@ -125,7 +132,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
     kind: 'stream_update',
     async handle(req) {
       const name = req.args.length === 1 ? req.args[0]! : '';
-      const cfg = configFrom(req, name, false);
+      const cfg = configFrom(ctx, req, name, false);
       const stream = await manager.update(cfg);
       return streamInfo(stream, infoOpts(ctx, stream)).info;
     },

@@ -102,7 +102,7 @@ test('validation table (err_code and description as nats-server)', () => {
     [{ name: 'S', num_replicas: 6 }, 10052, 'maximum replicas is 5'],
     [{ name: 'S', num_replicas: -1 }, 10133, 'replicas count cannot be negative'],
     [{ name: 'S', placement: { preferred: 'n1' } }, 10052, 'preferred server not permitted in placement'],
-    [{ name: 'S', mirror: { name: 'O' } }, 10052, 'stream mirrors and sources are not supported by this server'],
+    [{ name: 'S', mirror: { name: 'O' }, num_replicas: 3 }, 10052, 'stream mirrors, sources and republish are not supported with replicas > 1 by this server'],
   ];
   for (const [body, code, description] of table) {
     const e = failure(body);

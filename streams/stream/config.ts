@@ -15,6 +15,13 @@ import type {
   StreamConsumerLimits,
 } from '../../protocol/jetstream-api.ts';
 import { checkShape, type ShapeSpec } from '../json-shape.ts';
+import {
+  checkSourcingShape,
+  normalizeRepublish,
+  normalizeSourcing,
+  normalizeSubjectTransform,
+  type StreamLookup,
+} from './config-sourcing.ts';
 
 export const NS_PER_MS = 1_000_000;
 /** nats-server StreamDefaultDuplicatesWindow. */
@@ -79,8 +86,11 @@ export function checkStreamConfigShape(body: Record<string, unknown>): string | 
     const e = checkShape('StreamConsumerLimits', body.consumer_limits, CONSUMER_LIMITS_SHAPE);
     if (e !== undefined) return e;
   }
-  if (isObject(body.placement)) return checkShape('Placement', body.placement, PLACEMENT_SHAPE);
-  return undefined;
+  if (isObject(body.placement)) {
+    const e = checkShape('Placement', body.placement, PLACEMENT_SHAPE);
+    if (e !== undefined) return e;
+  }
+  return checkSourcingShape(body);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -123,9 +133,10 @@ function limit(field: string, v: unknown): number | string {
  * Fills in the server defaults and validates, like nats-server's checkStreamCfg (2.10 semantics
  * for what is echoed). Does not check cross-stream subject overlap (see findOverlap) or replicas
  * against the cluster (the caller answers 10074 for num_replicas > 1 in single-server mode).
+ * `lookup` finds the other streams a mirror or source names (their limits, allow_direct, cycles).
  * `body` must have passed checkStreamConfigShape.
  */
-export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResult {
+export function normalizeStreamConfig(body: Record<string, unknown>, lookup: StreamLookup = () => undefined): ConfigResult {
   const name = str(body.name);
   if (!isValidName(name)) {
     return invalid("stream name is required and can not contain '.', '*', '>'");
@@ -169,7 +180,8 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
   const hasMirror = isObject(body.mirror);
   const hasSources = Array.isArray(body.sources) && body.sources.length > 0;
   let dup = num(body.duplicate_window);
-  if (dup === 0 && !hasMirror && !hasSources) {
+  // Sources dedupe by Nats-Msg-Id like publishes; a mirror stores exactly what its origin has.
+  if (dup === 0 && !hasMirror) {
     dup = maxAge !== 0 && maxAge < DEFAULT_DUPLICATE_WINDOW_NS ? maxAge : DEFAULT_DUPLICATE_WINDOW_NS;
   }
   if (dup < 0) return invalid('duplicates window can not be negative');
@@ -186,10 +198,15 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
     if ((maxMsgsPer as number) <= 0) return invalid('discard new per subject requires max msgs per subject > 0');
   }
 
-  const noAck = bool(body.no_ack);
   let subjects = Array.isArray(body.subjects) ? (body.subjects as string[]).slice() : [];
+  const sourcing = normalizeSourcing(body, { name, subjects, firstSeq: num(body.first_seq), maxMsgSize: maxMsgSize as number }, lookup);
+  if (!sourcing.ok) return sourcing;
+  const { mirror, sources, mirrorDirect } = sourcing.value;
+
+  const noAck = bool(body.no_ack);
   if (subjects.length === 0) {
-    subjects = [name];
+    // A mirror or a stream with sources needs no subjects of its own.
+    if (!hasMirror && !hasSources) subjects = [name];
   } else {
     if (subjects.length > MAX_SUBJECTS_PER_STREAM) {
       return invalid(`too many subjects: ${subjects.length}, a stream takes at most ${MAX_SUBJECTS_PER_STREAM}`);
@@ -233,18 +250,25 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
     if (map !== 0) consumerLimits.max_ack_pending = map;
   }
 
+  const republish = normalizeRepublish(body, subjects);
+  if (!republish.ok) return republish;
+  const subjectTransform = normalizeSubjectTransform(body);
+
   // Features sluice does not implement are refused, not silently ignored: a client that asked for
   // a mirror and got a plain stream would believe data is being copied. Checked after everything
   // nats-server checks, so a config it would refuse gets its answer.
-  if (hasMirror || hasSources) return unsupported('stream mirrors and sources are not supported by this server');
-  if (isObject(body.subject_transform)) return unsupported('stream subject transforms are not supported by this server');
-  if (isObject(body.republish)) return unsupported('stream republish is not supported by this server');
+  if ([mirror, ...(sources ?? [])].some((s) => s?.external !== undefined)) {
+    return unsupported('stream sources and mirrors from another JetStream domain or account are not supported by this server');
+  }
+  if ((mirror !== undefined || sources !== undefined || republish.value !== undefined) && replicas > 1) {
+    return unsupported('stream mirrors, sources and republish are not supported with replicas > 1 by this server');
+  }
 
   // Build in nats-server's field order so the echo reads the same as a Go server's.
   const cfg: StreamConfig = {
     name,
     ...(description !== '' ? { description } : {}),
-    subjects,
+    ...(subjects.length > 0 ? { subjects } : {}),
     retention,
     max_consumers: maxConsumers as number,
     max_msgs: maxMsgs as number,
@@ -258,10 +282,14 @@ export function normalizeStreamConfig(body: Record<string, unknown>): ConfigResu
     ...(noAck ? { no_ack: true } : {}),
     ...(dup !== 0 ? { duplicate_window: dup } : {}),
     ...(placement !== undefined ? { placement } : {}),
+    ...(mirror !== undefined ? { mirror } : {}),
+    ...(sources !== undefined ? { sources } : {}),
     compression,
     ...(num(body.first_seq) > 0 ? { first_seq: num(body.first_seq) } : {}),
+    ...(subjectTransform !== undefined ? { subject_transform: subjectTransform } : {}),
+    ...(republish.value !== undefined ? { republish: republish.value } : {}),
     allow_direct: bool(body.allow_direct),
-    mirror_direct: bool(body.mirror_direct),
+    mirror_direct: mirrorDirect ?? bool(body.mirror_direct),
     ...(discardNewPer ? { discard_new_per_subject: true } : {}),
     sealed: bool(body.sealed),
     deny_delete: bool(body.deny_delete),

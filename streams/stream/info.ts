@@ -2,10 +2,11 @@
 // omissions as nats-server 2.10), stored messages for MSG.GET, and the header block of a direct
 // get reply.
 
-import type { StoredMsgJson, StreamInfo, StreamState } from '../../protocol/jetstream-api.ts';
+import type { ClusterInfo, StoredMsgJson, StreamInfo, StreamState } from '../../protocol/jetstream-api.ts';
 import type { StoredMsg } from '../store/types.ts';
 import type { Stream } from './stream.ts';
 import { formatTimeNs } from '../time.ts';
+import { appendHeaderLines } from './header-block.ts';
 
 /** nats-server JSMaxSubjectDetails: subjects per STREAM.INFO page. */
 export const MAX_SUBJECT_DETAILS = 100_000;
@@ -19,7 +20,7 @@ export interface InfoOptions {
   /** Leader name for `cluster` (omitted when undefined). */
   leader?: string;
   /** A replicated stream's whole `cluster` block (name, leader, replicas); wins over `leader`. */
-  cluster?: Record<string, unknown>;
+  cluster?: ClusterInfo;
   /** Current time for `ts`. */
   nowNs: bigint;
   consumerCount?: number;
@@ -96,8 +97,6 @@ function b64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }
 
-const CRLF_CRLF = '\r\n\r\n';
-
 /**
  * The header block of a direct-get reply: the message's own headers (if any) followed by
  * Nats-Stream, Nats-Subject, Nats-Sequence and Nats-Time-Stamp, as nats-server's genHeader appends
@@ -106,9 +105,5 @@ const CRLF_CRLF = '\r\n\r\n';
 export function directGetHeader(streamName: string, m: StoredMsg, extra?: readonly [string, string][]): Buffer {
   let added = `Nats-Stream: ${streamName}\r\nNats-Subject: ${m.subject}\r\nNats-Sequence: ${m.seq}\r\nNats-Time-Stamp: ${formatTimeNs(m.timeNs)}\r\n`;
   if (extra !== undefined) for (const [k, v] of extra) added += `${k}: ${v}\r\n`;
-  if (m.hdr === null || m.hdr.length === 0) return Buffer.from(`NATS/1.0\r\n${added}\r\n`, 'utf8');
-  const own = Buffer.from(m.hdr.buffer, m.hdr.byteOffset, m.hdr.byteLength).toString('utf8');
-  // Drop the block's terminating blank line, append ours, terminate again.
-  const body = own.endsWith(CRLF_CRLF) ? own.slice(0, -2) : own.endsWith('\r\n') ? own : own + '\r\n';
-  return Buffer.from(`${body}${added}\r\n`, 'utf8');
+  return appendHeaderLines(m.hdr, added);
 }

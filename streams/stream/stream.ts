@@ -9,13 +9,15 @@
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
-import type { StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { ClusterInfo, StreamConfig } from '../../protocol/jetstream-api.ts';
 import type { BusSubscription, MessageBus } from '../bus.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { checkExpectations, checkExpectedStream, readPublishHeaders, type ExpectationContext } from './expectations.ts';
 import { checkDiscardNew } from './limits.ts';
 import { applyOp, type ApplyResult, type RollupKind, type StreamMachine, type StreamOp } from './ops.ts';
 import { rebuildDedupe } from './recover.ts';
+import { Republisher } from './republish.ts';
+import { compileSubjectTransform, type SubjectTransform } from '../../protocol/subject-transform.ts';
 import type { StreamStore, TimeNs } from '../store/types.ts';
 
 /** nats-server refuses header blocks above this (math.MaxUint16). */
@@ -80,6 +82,19 @@ export class Stream implements StreamMachine {
    * a publisher's retry while the first attempt is in flight is a duplicate, not a second copy.
    */
   pendingMsgId: ((msgId: string) => number | undefined) | null = null;
+  /**
+   * A replica of a Raft-replicated stream (streams/replication): its consumers' subscriptions
+   * must be cluster-wide (clients reach the leader from any server), and changes made on the
+   * leader's own initiative go through the log (`change`).
+   */
+  replicated = false;
+  /**
+   * Set while a replicated stream's replica leads: proposes an op to the stream's log instead of
+   * applying it here (every replica applies it once committed).
+   */
+  proposer: ((op: StreamOp) => void) | null = null;
+  /** A replicated stream's `cluster` block for StreamInfo and ConsumerInfo (null otherwise). */
+  clusterInfo: (() => ClusterInfo) | null = null;
   private readonly observers: StreamObserver[] = [];
   private readonly bus: MessageBus;
   private readonly clock: Clock;
@@ -92,6 +107,9 @@ export class Stream implements StreamMachine {
   private ackWaitFor: Promise<void> | null = null;
   private ackBatch: string[] = [];
   private closed = false;
+  /** The config's subject_transform: publishes are stored under the transformed subject. */
+  private inputTransform: SubjectTransform | null = null;
+  private republisher: Republisher | null = null;
 
   constructor(config: StreamConfig, store: StreamStore, createdNs: TimeNs, deps: StreamDeps) {
     this.name = config.name;
@@ -104,6 +122,15 @@ export class Stream implements StreamMachine {
     this.dedupe = new DedupeWindow(config.duplicate_window ?? 0);
     // nats-server's pubAck template, byte for byte: {"stream":"NAME", "seq":N}
     this.ackPrefix = `{"stream":${JSON.stringify(config.name)}, "seq":`;
+    this.compileTransforms();
+  }
+
+  /** Validation refused transforms that do not compile, so a failure here means none. */
+  private compileTransforms(): void {
+    const st = this.config.subject_transform;
+    const c = st === undefined ? null : compileSubjectTransform(st.src ?? '', st.dest);
+    this.inputTransform = c !== null && c.ok ? c.transform : null;
+    this.republisher = Republisher.of(this.name, this.config.republish);
   }
 
   /** After a restart: rebuild the dedupe window and last msg id from the stored messages. */
@@ -183,6 +210,8 @@ export class Stream implements StreamMachine {
   /** The decide step for a publish (see AppendDecision). Reads state, changes nothing. */
   decideAppend(subject: string, hdr: Uint8Array | null, data: Uint8Array): AppendDecision {
     const cfg = this.config;
+    // nats-server renames before anything else looks at the subject (expectations, limits).
+    if (this.inputTransform !== null) subject = this.inputTransform.match(subject) ?? subject;
     if (cfg.sealed) return rejected(jsApiError('StreamSealed'));
     const store = this.store;
     const nowNs = this.clock.epochNs();
@@ -241,18 +270,40 @@ export class Stream implements StreamMachine {
 
   /** Applies one op (the only path that changes the stream), then keeps timers and observers current. */
   apply(op: StreamOp): ApplyResult {
+    // Republish needs the subject's previous sequence, read before the append replaces it.
+    let dest: string | undefined;
+    let prevOnSubject = 0;
+    if (op.op === 'append' && !op.skip && this.republisher !== null) {
+      dest = this.republisher.destination(op.subject);
+      if (dest !== undefined) prevOnSubject = this.store.lastBySubject(op.subject)?.seq ?? 0;
+    }
     const result = applyOp(this, op);
+    if (dest !== undefined && op.op === 'append') {
+      const m = this.republisher!.message(dest, op.seq, op.subject, op.timeNs, prevOnSubject, op.hdr, op.data);
+      this.bus.publish(m.subject, '', m.hdr, m.data);
+    }
     if (op.op === 'append') {
       if (op.msgId !== '') this.scheduleDedupeExpiry();
       this.scheduleAgeExpiry();
       if (!op.skip) for (const o of this.observers) o.onAppend?.(op.seq, op.subject);
     } else if (op.op === 'config') {
+      this.compileTransforms();
       this.cancelTimers();
       this.scheduleAgeExpiry();
       this.scheduleDedupeExpiry();
     }
     if (result.removed > 0) for (const o of this.observers) o.onRemove?.(op);
     return result;
+  }
+
+  /**
+   * A change the consumer layer makes (retention removing what consumers no longer need): applied
+   * here, or proposed to the log on a replicated stream's leader. A replica that no longer leads
+   * drops it: the new leader's consumers decide again.
+   */
+  change(op: StreamOp): void {
+    if (this.proposer !== null) this.proposer(op);
+    else if (!this.replicated) this.apply(op);
   }
 
   /** Resolves when every change applied so far is durable. */

@@ -32,7 +32,7 @@ describe('subject transforms and republish', () => {
 
   function collect(subject: string): Msg[] {
     const got: Msg[] = [];
-    nc.subscribe(subject, { callback: (_err, m) => got.push(m) });
+    nc.subscribe(subject, { callback: (_err, m) => void got.push(m) });
     return got;
   }
 
@@ -118,7 +118,7 @@ describe('subject transforms and republish', () => {
   });
 
   test('bad transforms are refused with nats-server codes and texts', async () => {
-    const refuse = async (cfg: Record<string, unknown>, code: number, text: string): Promise<void> => {
+    const refuse = async (cfg: Parameters<JetStreamManager["streams"]["add"]>[0], code: number, text: string): Promise<void> => {
       await assert.rejects(jsm.streams.add(cfg), (err: unknown) => {
         assert.ok(err instanceof JetStreamApiError, String(err));
         assert.equal(err.code, code);

@@ -128,6 +128,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
         logger: groupLogger,
         clusterName,
         direct,
+        consumers,
       });
       meta = new MetaGroup({
         groups: raftGroups,

@@ -113,7 +113,7 @@ export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext):
     handle(req) {
       const [streamName, name] = streamAndConsumer(req);
       requireEmpty(req);
-      if (manager.get(streamName) === undefined) apiFail('StreamNotFound');
+      if (manager.getForApi(streamName) === undefined) apiFail('StreamNotFound');
       const c = registry.get(streamName, name);
       if (c === undefined) apiFail('ConsumerNotFound');
       return c.info(clock.epochNs());
@@ -134,7 +134,7 @@ export function registerConsumerApi(router: ApiRouter, ctx: ConsumerApiContext):
     if (req.args.length !== 1) apiFail('BadRequest');
     const offset = pageOffset(req);
     const streamName = req.args[0]!;
-    if (manager.get(streamName) === undefined) apiFail('StreamNotFound');
+    if (manager.getForApi(streamName) === undefined) apiFail('StreamNotFound');
     const all = registry.list(streamName);
     return { all, from: Math.min(offset, all.length) };
   };

@@ -175,14 +175,16 @@ export class Consumer implements PersistedConsumer {
   start(): void {
     const s = this.stream.name;
     const n = this.name;
+    // A replicated stream's consumers run on its leader; clients reach them from any server.
+    const wide = this.stream.replicated;
     if (this.config.ack_policy !== 'none') {
-      this.subs.push(this.bus.subscribe(ackSubscription(s, n), (subject, reply, _h, data) => this.onAck(subject, reply, data)));
+      this.subs.push(this.bus.subscribe(ackSubscription(s, n), (subject, reply, _h, data) => this.onAck(subject, reply, data), '', wide));
     }
     // Subscribed for push consumers too, to tell clients that pull on them what they got wrong.
-    this.subs.push(this.bus.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${s}.${n}`, (_s, reply, _h, data) => this.onPullRequest(reply, data)));
+    this.subs.push(this.bus.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${s}.${n}`, (_s, reply, _h, data) => this.onPullRequest(reply, data), '', wide));
     if (this.push !== null && this.push.fc !== null) {
       const push = this.push;
-      this.subs.push(this.bus.subscribe(fcSubscription(s, n), (subject) => push.flowControlReply(subject)));
+      this.subs.push(this.bus.subscribe(fcSubscription(s, n), (subject) => push.flowControlReply(subject), '', wide));
     }
     this.unobserve = this.stream.addObserver(this.observer);
     if (this.push !== null) this.push.start();
@@ -482,6 +484,7 @@ export class Consumer implements PersistedConsumer {
       num_pending: this.numPending(),
       ts: formatTimeNs(nowNs),
     };
+    if (this.stream.clusterInfo !== null) info.cluster = this.stream.clusterInfo();
     if (this.push !== null && this.push.checkInterest()) info.push_bound = true;
     return info;
   }

@@ -51,14 +51,14 @@ export interface LoadedConsumer {
   readonly state: StateSnapshot | undefined;
 }
 
-interface Waiter {
+export interface Waiter {
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-const configKey = (stream: string, name: string): string => `c.${stream}.${name}`;
-const stateKey = (stream: string, name: string): string => `s.${stream}.${name}`;
+export const configKey = (stream: string, name: string): string => `c.${stream}.${name}`;
+export const stateKey = (stream: string, name: string): string => `s.${stream}.${name}`;
 
 /**
  * The persistence of one consumer's state. Held by the consumer itself, so marking it dirty on
@@ -66,6 +66,8 @@ const stateKey = (stream: string, name: string): string => `s.${stream}.${name}`
  */
 export class StateWriter {
   readonly key: string;
+  readonly streamName: string;
+  readonly consumerName: string;
   private readonly store: ConsumerStore;
   private readonly consumer: PersistedConsumer;
   private waiter: Waiter | null = null;
@@ -79,6 +81,8 @@ export class StateWriter {
     this.store = store;
     this.consumer = consumer;
     this.key = stateKey(consumer.streamName, consumer.name);
+    this.streamName = consumer.streamName;
+    this.consumerName = consumer.name;
   }
 
   /** The state changed: write a snapshot at the end of this task, or of the interval. */
@@ -144,22 +148,27 @@ export class StateWriter {
   }
 }
 
+/**
+ * Durable consumers' configs and state in LMDB. Replicated streams' consumers use a subclass
+ * (streams/replication/replicated-consumer-store.ts) that sends each write through the stream's
+ * Raft log instead, into a sub-database of its own.
+ */
 export class ConsumerStore {
-  private readonly db: LmdbDb;
+  protected readonly db: LmdbDb;
   private readonly env: LmdbEnvironment;
   private readonly sync: SyncMode;
   private readonly clock: Clock;
-  private readonly logger: Logger;
+  protected readonly logger: Logger;
   private readonly writers = new Set<StateWriter>();
   private queue: StateWriter[] = [];
   private readonly flushBound = (): void => this.flushQueued();
 
-  constructor(env: LmdbEnvironment, sync: SyncMode, clock: Clock, logger: Logger) {
+  constructor(env: LmdbEnvironment, sync: SyncMode, clock: Clock, logger: Logger, dbName = DB_NAME) {
     this.env = env;
     this.sync = sync;
     this.clock = clock;
     this.logger = logger;
-    this.db = env.openDb(DB_NAME, {});
+    this.db = env.openDb(dbName, {});
   }
 
   /** Every stored consumer with its last state, for recovery. */

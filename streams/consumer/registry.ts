@@ -48,6 +48,11 @@ export class ConsumerRegistry implements StreamLifecycle {
   private readonly host: ConsumerHost;
   private queue: Promise<unknown> = Promise.resolve();
   private closing = false;
+  /**
+   * Where durables of replicated streams keep their config and state (through the stream's Raft
+   * log, streams/replication); set when the server joins a cluster.
+   */
+  replicaStore: ConsumerStore | null = null;
 
   constructor(deps: RegistryDeps) {
     this.deps = deps;
@@ -74,9 +79,35 @@ export class ConsumerRegistry implements StreamLifecycle {
   // ---- stream lifecycle ------------------------------------------------------------------------
 
   added(stream: Stream): void {
+    this.restore(stream, this.recovered.get(stream.name) ?? []);
+    this.recovered.delete(stream.name);
+  }
+
+  /**
+   * A replicated stream this server now leads: its consumers run here, restored from the copy of
+   * their records and state that its log gave this replica.
+   */
+  adopt(stream: Stream, loaded: readonly LoadedConsumer[]): void {
+    if (this.closing || this.byStream.has(stream.name)) return;
+    this.restore(stream, loaded);
+  }
+
+  /**
+   * A replicated stream this server no longer leads (or that is gone: `deleted`): its consumers
+   * stop here; their records stay with the stream's replicas.
+   */
+  release(stream: Stream, deleted: boolean): void {
+    const consumers = this.byStream.get(stream.name);
+    if (consumers === undefined) return;
+    this.byStream.delete(stream.name);
+    for (const c of consumers.values()) this.stop(c, deleted);
+    stream.interest = null;
+  }
+
+  private restore(stream: Stream, loaded: readonly LoadedConsumer[]): void {
     const consumers = new Map<string, Consumer>();
     this.byStream.set(stream.name, consumers);
-    for (const { record, state } of this.recovered.get(stream.name) ?? []) {
+    for (const { record, state } of loaded) {
       try {
         const c = new Consumer({ stream, name: record.name, config: record.config, createdNs: BigInt(record.created), state }, this.host);
         this.register(stream, c);
@@ -86,7 +117,6 @@ export class ConsumerRegistry implements StreamLifecycle {
         this.logger.error({ stream: stream.name, consumer: record.name, err: String(err) }, 'failed to restore consumer');
       }
     }
-    this.recovered.delete(stream.name);
     this.updateInterest(stream);
   }
 
@@ -159,12 +189,13 @@ export class ConsumerRegistry implements StreamLifecycle {
   create(streamName: string, input: ConsumerConfig, action: ConsumerAction): Promise<Consumer> {
     return this.serialized(async () => {
       if (this.closing) fail('NotEnabled');
-      const stream = this.deps.manager.get(streamName);
+      const stream = this.deps.manager.getForApi(streamName);
       if (stream === undefined) fail('StreamNotFound');
       const cfg = applyConsumerDefaults(input, stream.config);
       const bad = checkConsumerConfig(cfg, stream.config);
       if (bad !== undefined) throw new JsApiException(bad);
-      const consumers = this.byStream.get(streamName)!;
+      const consumers = this.byStream.get(streamName);
+      if (consumers === undefined) fail('StreamNotFound');
       const name = cfg.durable_name ?? cfg.name ?? '';
       const existing = name === '' ? undefined : consumers.get(name);
       if (existing !== undefined) return this.updateExisting(stream, existing, cfg, action);
@@ -190,9 +221,10 @@ export class ConsumerRegistry implements StreamLifecycle {
       const createdNs = this.deps.clock.epochNs();
       const consumer = new Consumer({ stream, name: finalName, config: cfg, createdNs }, this.host);
       if (isDurable(cfg)) {
-        await this.deps.store.saveConfig({ v: 1, stream: streamName, name: finalName, config: consumerConfigJson(cfg), created: createdNs.toString() });
+        await this.storeOf(stream).saveConfig({ v: 1, stream: streamName, name: finalName, config: consumerConfigJson(cfg), created: createdNs.toString() });
       }
-      if (this.closing || stream.isClosed) fail('StreamNotFound');
+      // A replicated stream's leadership may have moved on while the record was replicated.
+      if (this.closing || stream.isClosed || this.byStream.get(streamName) !== consumers) fail('StreamNotFound');
       this.register(stream, consumer);
       this.updateInterest(stream);
       consumer.start();
@@ -211,7 +243,7 @@ export class ConsumerRegistry implements StreamLifecycle {
     if (check !== undefined) throw new JsApiException(check);
     if (sameConsumerConfig(cfg, existing.config)) return existing;
     if (existing.isDurable) {
-      await this.deps.store.saveConfig({
+      await this.storeOf(stream).saveConfig({
         v: 1,
         stream: stream.name,
         name: existing.name,
@@ -236,32 +268,41 @@ export class ConsumerRegistry implements StreamLifecycle {
     return true;
   }
 
+  /** Where a stream's durables keep their records: this server's LMDB, or the stream's log. */
+  private storeOf(stream: Stream): ConsumerStore {
+    if (!stream.replicated) return this.deps.store;
+    if (this.replicaStore === null) throw new Error(`replicated stream ${stream.name} without a replica consumer store`);
+    return this.replicaStore;
+  }
+
   private register(stream: Stream, c: Consumer): void {
     this.byStream.get(stream.name)!.set(c.name, c);
-    // Durables of file streams keep their state in LMDB; the rest live in memory only.
-    if (c.isDurable && stream.config.storage === 'file' && c.config.mem_storage !== true) {
-      c.persistence = this.deps.store.writer(c);
+    // Durables of file streams keep their state in LMDB; the rest live in memory only. Durables of
+    // replicated streams always replicate theirs: it is what lets another replica take over.
+    if (c.isDurable && (stream.replicated || (stream.config.storage === 'file' && c.config.mem_storage !== true))) {
+      c.persistence = this.storeOf(stream).writer(c);
     }
   }
 
   private stop(c: Consumer, deleted: boolean): void {
     c.close(deleted);
-    if (c.persistence !== null) this.deps.store.release(c.persistence);
+    if (c.persistence !== null) this.storeOf(c.stream).release(c.persistence);
     c.persistence = null;
   }
 
   delete(streamName: string, name: string): Promise<void> {
     return this.serialized(async () => {
-      const stream = this.deps.manager.get(streamName);
+      const stream = this.deps.manager.getForApi(streamName);
       if (stream === undefined) fail('StreamNotFound');
-      const consumers = this.byStream.get(streamName)!;
+      const consumers = this.byStream.get(streamName);
+      if (consumers === undefined) fail('StreamNotFound');
       const c = consumers.get(name);
       if (c === undefined) fail('ConsumerNotFound');
       consumers.delete(name);
       this.stop(c, true);
       this.updateInterest(stream);
       if (stream.config.retention === 'interest') this.dropUnwanted(stream);
-      if (c.isDurable) await this.deps.store.remove(streamName, name);
+      if (c.isDurable) await this.storeOf(stream).remove(streamName, name);
       this.logger.debug({ stream: streamName, consumer: name }, 'deleted consumer');
     });
   }
@@ -300,7 +341,7 @@ export class ConsumerRegistry implements StreamLifecycle {
         }
         if (needed) continue;
       }
-      stream.apply({ op: 'delete', seq, erase: false });
+      stream.change({ op: 'delete', seq, erase: false });
     }
   }
 
@@ -308,14 +349,14 @@ export class ConsumerRegistry implements StreamLifecycle {
   private dropUnwanted(stream: Stream): void {
     const consumers = [...(this.byStream.get(stream.name)?.values() ?? [])];
     if (consumers.length === 0) {
-      if (stream.store.state().messages > 0) stream.apply({ op: 'purge' });
+      if (stream.store.state().messages > 0) stream.change({ op: 'purge' });
       return;
     }
     const gone: number[] = [];
     for (const m of stream.store.iterate(stream.store.state().firstSeq)) {
       if (!consumers.some((c) => c.needsAck(m.seq, m.subject))) gone.push(m.seq);
     }
-    for (const seq of gone) stream.apply({ op: 'delete', seq, erase: false });
+    for (const seq of gone) stream.change({ op: 'delete', seq, erase: false });
   }
 
   // ---- shutdown --------------------------------------------------------------------------------
@@ -327,6 +368,7 @@ export class ConsumerRegistry implements StreamLifecycle {
     await this.queue.catch(() => undefined);
     // Write the last state while the consumers are still open (closed ones are skipped).
     await this.deps.store.flushAll();
+    await this.replicaStore?.flushAll().catch(() => undefined);
     for (const consumers of this.byStream.values()) for (const c of consumers.values()) this.stop(c, false);
   }
 }

@@ -8,11 +8,15 @@
 //   places the replicas, and proposes the assignment; CREATE is answered by the stream's first
 //   leader once it can take publishes, DELETE by the meta leader once the removal is applied.
 // - INFO is answered by the stream's leader, which subscribes it cluster-wide while it leads.
-// - What replicated streams cannot do yet (UPDATE, PURGE, MSG.GET/DELETE, consumers) is refused
-//   with a clear error rather than answered wrongly by a replica.
+// - Consumers run on the stream's leader (ADR 0010 step 9): it adopts the stream into the
+//   consumer registry, answers the stream's $JS.API.CONSUMER.* requests through cluster-wide
+//   subscriptions, and its consumers subscribe their acks and pulls cluster-wide. Durables'
+//   records and state travel in the stream's log (replicated-consumer-store.ts).
+// - What replicated streams cannot do yet (UPDATE, PURGE, MSG.DELETE) is refused with a clear
+//   error rather than answered wrongly by a replica.
 // R1 streams are untouched: they live on the server that created them, as before.
 
-import type { StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { ClusterInfo, StreamConfig } from '../../protocol/jetstream-api.ts';
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
 import type { Applier } from '../../raft/driver.ts';
 import { EntryKind } from '../../raft/types.ts';
@@ -22,15 +26,20 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { DirectGetBinder } from '../api/direct.ts';
 import type { ApiRequest, ApiRoute, ApiRouter } from '../api/router.ts';
 import type { MessageBus } from '../bus.ts';
+import type { ConsumerRegistry } from '../consumer/registry.ts';
 import { parseJsonObject } from '../json-shape.ts';
 import type { StreamManager } from '../manager.ts';
 import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
 import { streamInfo } from '../stream/info.ts';
 import { MetaState, decodeMetaOp, encodeMetaOp, placeReplicas, streamGroupName, type MetaChange, type StreamAssignment } from './assignments.ts';
 import type { RaftGroups } from './groups.ts';
+import { nodeIdOf } from './node-ids.ts';
 import type { MetaGroup } from './meta.ts';
 import type { RaftNetwork } from './network.ts';
 import { ReplicatedStream, type ReplicaHost } from './replicated-stream.ts';
+import { ReplicatedConsumerStore } from './replicated-consumer-store.ts';
+import type { ConsumerLogOp } from './op-codec.ts';
+import { JsApiException } from '../manager.ts';
 
 const META_PREFIX = '$JSC.META';
 /** A CREATE is answered by the stream's first leader only if it leads this soon after creation. */
@@ -46,11 +55,15 @@ export interface ClusteredStreamsDeps {
   readonly logger: Logger;
   readonly clusterName: string;
   readonly direct: DirectGetBinder;
+  readonly consumers: ConsumerRegistry;
 }
 
 /** Routes the local ApiRouter has no handler for: answered only where the leader is. */
 const STREAM_STEPDOWN: ApiRoute = { kind: 'stream_leader_stepdown', handle: () => undefined };
 const META_STEPDOWN: ApiRoute = { kind: 'meta_leader_stepdown', handle: () => undefined };
+const CONSUMER_STEPDOWN: ApiRoute = { kind: 'consumer_leader_stepdown', handle: () => undefined };
+/** The $JS.API.CONSUMER.<verb>.<stream>... requests a stream's leader answers for its consumers. */
+const CONSUMER_VERBS = new Set(['CREATE', 'INFO', 'DELETE', 'NAMES', 'LIST']);
 
 export class ClusteredStreams implements ReplicaHost {
   readonly state = new MetaState();
@@ -64,12 +77,27 @@ export class ClusteredStreams implements ReplicaHost {
   private meta: MetaGroup | null = null;
   /** Streams whose CREATE this server already answered (a leader answers once). */
   private readonly answered = new Set<string>();
+  /** This server's copy of the durable consumers of its replicas. */
+  private readonly consumerStore: ReplicatedConsumerStore;
 
   constructor(deps: ClusteredStreamsDeps) {
     this.deps = deps;
     this.bus = deps.bus;
     this.logger = deps.logger;
     this.groups = deps.groups;
+    const m = deps.manager;
+    this.consumerStore = new ReplicatedConsumerStore(m.env, m.sync, deps.clock, deps.logger, (stream, op) => this.proposeConsumer(stream, op));
+    deps.consumers.replicaStore = this.consumerStore;
+  }
+
+  private proposeConsumer(stream: string, op: ConsumerLogOp): Promise<void> {
+    const r = this.replicas.get(stream);
+    if (r === undefined) return Promise.reject(new JsApiException(jsApiError('StreamNotFound')));
+    return r.proposeConsumer(op);
+  }
+
+  applyConsumerOp(op: ConsumerLogOp): void {
+    this.consumerStore.apply(op);
   }
 
   get root(): ReplicaHost['root'] {
@@ -165,10 +193,8 @@ export class ClusteredStreams implements ReplicaHost {
       else if (route !== 'STREAM.INFO' && route !== 'STREAM.MSG.GET') this.refuse(route, req, notYet(route));
       return true;
     }
-    if (route.startsWith('CONSUMER.') && this.state.stream(name) !== undefined) {
-      this.refuse(route, req, notYet('consumers'));
-      return true;
-    }
+    // The stream's leader answers for its consumers (leaderChanged); no replica here may.
+    if (route.startsWith('CONSUMER.') && this.state.stream(name) !== undefined) return true;
     return false;
   }
 
@@ -254,6 +280,8 @@ export class ClusteredStreams implements ReplicaHost {
         const r = this.replicas.get(name);
         this.replicas.delete(name);
         this.deps.direct.removeReplica(name);
+        if (r !== undefined) this.deps.consumers.release(r.stream, true);
+        this.consumerStore.dropStream(name);
         await r?.drop();
       })
       .catch((err: unknown) => this.logger.error({ stream: name, err: String(err) }, 'could not drop a stream replica'))
@@ -278,8 +306,15 @@ export class ClusteredStreams implements ReplicaHost {
   // ---- ReplicaHost --------------------------------------------------------------------------
 
   leaderChanged(replica: ReplicatedStream, leader: boolean): void {
-    if (!leader) return;
+    const stream = replica.stream;
+    if (!leader) {
+      this.deps.consumers.release(stream, false);
+      return;
+    }
     const name = replica.name;
+    stream.clusterInfo = () => this.clusterBlock(replica);
+    this.deps.consumers.adopt(stream, this.consumerStore.load(name));
+    this.subscribeConsumerApi(replica);
     const infoRoute = this.deps.api.route('STREAM.INFO');
     replica.addLeaderSubscription(
       this.bus.subscribe(
@@ -315,8 +350,46 @@ export class ClusteredStreams implements ReplicaHost {
     }
   }
 
-  /** StreamInfo from the leader's replica, with the `cluster` block. */
-  info(replica: ReplicatedStream): Record<string, unknown> {
+  /**
+   * The stream's consumer requests, answered here while this replica leads. The wildcards can
+   * also match requests of a stream named like a verb (CONSUMER.DURABLE.CREATE.<x> matches
+   * CONSUMER.*.CREATE.>), so each handler checks the subject's exact form.
+   */
+  private subscribeConsumerApi(replica: ReplicatedStream): void {
+    const name = replica.name;
+    const api = this.deps.api;
+    const byVerb = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => {
+      const t = subject.split('.');
+      if (CONSUMER_VERBS.has(t[3]!) && t[4] === name) api.dispatchDirect(subject, reply, hdr, data);
+    };
+    const durable = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => {
+      if (subject.split('.')[3] === 'DURABLE') api.dispatchDirect(subject, reply, hdr, data);
+    };
+    replica.addLeaderSubscription(this.bus.subscribe(`$JS.API.CONSUMER.*.${name}`, byVerb, '', true));
+    replica.addLeaderSubscription(this.bus.subscribe(`$JS.API.CONSUMER.*.${name}.>`, byVerb, '', true));
+    replica.addLeaderSubscription(this.bus.subscribe(`$JS.API.CONSUMER.DURABLE.CREATE.${name}.*`, durable, '', true));
+    // A consumer leads where its stream leads: stepping it down steps the stream group down.
+    replica.addLeaderSubscription(
+      this.bus.subscribe(
+        `$JS.API.CONSUMER.LEADER.STEPDOWN.${name}.*`,
+        (subject, reply) => {
+          if (reply === '' || subject.split('.')[3] !== 'LEADER') return;
+          const consumer = subject.slice(`$JS.API.CONSUMER.LEADER.STEPDOWN.${name}.`.length);
+          if (this.deps.consumers.get(name, consumer) === undefined) {
+            api.sendError(reply, CONSUMER_STEPDOWN, jsApiError('ConsumerNotFound'));
+            return;
+          }
+          const ok = replica.raft?.stepDown() === true;
+          api.reply(CONSUMER_STEPDOWN, reply, ok ? { success: true } : { error: jsApiError('ClusterNotAvail') });
+        },
+        '',
+        true,
+      ),
+    );
+  }
+
+  /** A replicated stream's `cluster` block: the group's leader and how current each follower is. */
+  private clusterBlock(replica: ReplicatedStream): ClusterInfo {
     const raft = replica.raft;
     const self = this.deps.network.self;
     const replicas = (raft?.members ?? [])
@@ -324,11 +397,17 @@ export class ClusteredStreams implements ReplicaHost {
       .map((name) => {
         const p = raft?.progressOf(name);
         const lag = p === undefined ? 0 : Math.max(0, (raft?.lastIndex ?? 0) - p.match);
-        return { name, current: p !== undefined && p.recentActive && lag === 0, active: 0, lag };
+        return { name, current: p !== undefined && p.recentActive && lag === 0, active: 0, lag, peer: nodeIdOf(name).toString(16) };
       });
+    return { name: this.deps.clusterName, leader: raft?.leader ?? '', replicas };
+  }
+
+  /** StreamInfo from the leader's replica, with the `cluster` block. */
+  info(replica: ReplicatedStream): Record<string, unknown> {
     const { info } = streamInfo(replica.stream, {
       nowNs: this.deps.clock.epochNs(),
-      cluster: { name: this.deps.clusterName, leader: raft?.leader ?? '', replicas },
+      cluster: this.clusterBlock(replica),
+      consumerCount: this.deps.consumers.perStream(replica.name),
     });
     return info as unknown as Record<string, unknown>;
   }

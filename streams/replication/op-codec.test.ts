@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeStreamOp, encodeStreamOp } from './op-codec.ts';
+import { decodeConsumerOp, decodeStreamOp, encodeConsumerOp, encodeStreamOp, type ConsumerLogOp } from './op-codec.ts';
 import type { StreamOp } from '../stream/ops.ts';
 
 const norm = (op: StreamOp): unknown => JSON.parse(JSON.stringify(op, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v)));
@@ -19,4 +19,15 @@ test('every kind of op round-trips exactly (appends with and without headers, id
 
 test('an unknown tag is an error, not a guess', () => {
   assert.throws(() => decodeStreamOp(Buffer.from([7, 1, 2])), /unknown stream op tag 7/);
+});
+
+test('consumer entries round-trip and are told apart from stream ops', () => {
+  const ops: ConsumerLogOp[] = [
+    { op: 'consumer-put', record: { v: 1, stream: 'S', name: 'd', config: { durable_name: 'd', ack_policy: 'explicit' } as never, created: '1733550000123456789' } },
+    { op: 'consumer-state', stream: 'S', name: 'd', state: { v: 1, d: [5, 9], a: [3, 7], t: 1_733_550_000_000, p: [8, 4, 0, 1, 1, 3], r: [8, 2] } },
+    { op: 'consumer-del', stream: 'S', name: 'd' },
+  ];
+  for (const op of ops) assert.deepEqual(decodeConsumerOp(encodeConsumerOp(op)), op);
+  assert.equal(decodeConsumerOp(encodeStreamOp({ op: 'delete', seq: 1, erase: false })), undefined);
+  assert.throws(() => decodeStreamOp(encodeConsumerOp(ops[2]!)), /unknown stream op tag 2/);
 });

@@ -7,13 +7,40 @@
 //             | u16 subject length | subject | u16 msgId length | msgId
 //             | u32 header length + 1 (0 = no header block) | header | data (the rest)
 //   other  := 0x00 | msgpack(op)
+//   consumer := 0x02 | msgpack(ConsumerLogOp)   (a consumer's config, state or removal, ADR 0010)
 
 import { Packr } from 'msgpackr';
 import type { RollupKind, StreamOp } from '../stream/ops.ts';
+import type { ConsumerRecord } from '../consumer/persistence.ts';
+import type { StateSnapshot } from '../consumer/ack-state.ts';
 
 const packr = new Packr({ useRecords: false });
 const TAG_OTHER = 0;
 const TAG_APPEND = 1;
+const TAG_CONSUMER = 2;
+
+/**
+ * What a replicated stream's log says about its durable consumers: every replica writes these
+ * into its own copy, so whichever replica leads next restores the consumers from it.
+ */
+export type ConsumerLogOp =
+  | { readonly op: 'consumer-put'; readonly record: ConsumerRecord }
+  | { readonly op: 'consumer-state'; readonly stream: string; readonly name: string; readonly state: StateSnapshot }
+  | { readonly op: 'consumer-del'; readonly stream: string; readonly name: string };
+
+export function encodeConsumerOp(op: ConsumerLogOp): Uint8Array {
+  const body = packr.pack(op);
+  const out = Buffer.allocUnsafe(1 + body.length);
+  out[0] = TAG_CONSUMER;
+  out.set(body, 1);
+  return out;
+}
+
+/** A consumer entry, or undefined when `bytes` holds a StreamOp. */
+export function decodeConsumerOp(bytes: Uint8Array): ConsumerLogOp | undefined {
+  if (bytes[0] !== TAG_CONSUMER) return undefined;
+  return packr.unpack(bytes.subarray(1)) as ConsumerLogOp;
+}
 const ROLLUPS: readonly RollupKind[] = ['', 'sub', 'all'];
 const EMPTY = new Uint8Array(0);
 

@@ -19,7 +19,8 @@ import type { StreamAssignment } from './assignments.ts';
 import type { RaftGroup } from './group.ts';
 import type { RaftGroups } from './groups.ts';
 import { LeaderBook } from './leader-book.ts';
-import { decodeStreamOp, encodeStreamOp } from './op-codec.ts';
+import { JsApiException } from '../manager.ts';
+import { decodeConsumerOp, decodeStreamOp, encodeConsumerOp, encodeStreamOp, type ConsumerLogOp } from './op-codec.ts';
 
 const APPLIED_DB = 'sluice:replicas';
 
@@ -30,6 +31,13 @@ export interface ReplicaHost {
   readonly groups: RaftGroups;
   /** Called when this replica becomes the stream's leader (and when it stops being it). */
   leaderChanged(replica: ReplicatedStream, leader: boolean): void;
+  /** A committed consumer entry of this stream (replicated-consumer-store.ts), on every replica. */
+  applyConsumerOp(op: ConsumerLogOp): void;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(err: unknown): void;
 }
 
 export class ReplicatedStream implements Applier {
@@ -45,12 +53,15 @@ export class ReplicatedStream implements Applier {
   private closed = false;
   /** The last raft index applied here (raft's own count moves only after the Ready is done). */
   private lastApplied = 0;
+  /** The leader's consumer entries in flight, by raft index: settled when applied here. */
+  private readonly consumerWrites = new Map<number, Pending>();
 
   constructor(assignment: StreamAssignment, stream: Stream, host: ReplicaHost) {
     this.assignment = assignment;
     this.stream = stream;
     this.host = host;
     this.logger = host.logger.child({ stream: stream.name, group: assignment.group.name });
+    stream.replicated = true;
     this.appliedDb = host.root.openDB<number, string>({ name: APPLIED_DB, encoding: 'msgpack' });
   }
 
@@ -106,11 +117,25 @@ export class ReplicatedStream implements Applier {
     this.book.proposed(d.op, from);
   }
 
+  /**
+   * Proposes a consumer entry (the leader's consumers only); resolves once it is committed and
+   * applied here, rejects with 10008 if this replica does not lead or stops leading first.
+   */
+  proposeConsumer(op: ConsumerLogOp): Promise<void> {
+    const group = this.group;
+    const out = this.book.leading && group !== null ? group.propose(encodeConsumerOp(op)) : null;
+    if (out === null || out.kind !== 'appended') return Promise.reject(new JsApiException(jsApiError('ClusterNotAvail')));
+    return new Promise<void>((resolve, reject) => this.consumerWrites.set(out.lastIndex, { resolve, reject }));
+  }
+
   private startLeading(): void {
     if (this.book.leading || this.closed) return;
     // Everything committed is applied by now (see maybeLead): the store's last sequence is the
     // cluster's, and new proposals continue from it.
     this.book.start(this.stream);
+    const group = this.group!;
+    // Retention removals the leader's consumers decide go through the log like publishes.
+    this.stream.proposer = (op) => void group.propose(encodeStreamOp(op));
     const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
     for (const subject of this.stream.config.subjects ?? []) this.subs.push(this.host.bus.subscribe(subject, handler, '', true));
     this.logger.info({}, 'stream leader');
@@ -120,6 +145,10 @@ export class ReplicatedStream implements Applier {
   private stopLeading(): void {
     if (!this.book.leading) return;
     this.book.stop();
+    this.stream.proposer = null;
+    const lost = [...this.consumerWrites.values()];
+    this.consumerWrites.clear();
+    for (const p of lost) p.reject(new JsApiException(jsApiError('ClusterNotAvail')));
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
     this.host.leaderChanged(this, false);
@@ -144,6 +173,16 @@ export class ReplicatedStream implements Applier {
     for (const e of entries) {
       last = e.index;
       if (e.kind !== EntryKind.Normal || e.data.length === 0) continue;
+      const consumerOp = decodeConsumerOp(e.data);
+      if (consumerOp !== undefined) {
+        this.host.applyConsumerOp(consumerOp);
+        const waiting = this.consumerWrites.get(e.index);
+        if (waiting !== undefined) {
+          this.consumerWrites.delete(e.index);
+          waiting.resolve();
+        }
+        continue;
+      }
       const op = decodeStreamOp(e.data);
       stream.apply(op);
       const answers = this.book.applied(op);

@@ -1,0 +1,178 @@
+// Consumers on replicated streams, with real processes and the official nats.js clients: a durable
+// pull consumer created and used through servers that do not lead its stream, its leader's process
+// SIGKILLed mid-way: the new leader goes on from the acknowledged state (nothing acked comes back,
+// nothing unacked is lost); workqueue retention removes messages on every replica; a KV watch on an
+// R3 bucket; consumer stepdown.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager, type ConsumerInfo, type StreamInfo } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import type { ChildServer } from '../helpers/child-server.ts';
+import { waitFor } from '../helpers/deadline.ts';
+
+let cluster: TestCluster;
+const conns: NatsConnection[] = [];
+
+before(async () => {
+  cluster = await startTestCluster(3, { jetstream: true, clusterName: 'jsc' });
+  await cluster.meshed();
+  await waitFor(async () => {
+    const views = await Promise.all(cluster.members.map((m) => jsz(m.server)));
+    return views.every((v) => v.meta_cluster?.leader !== undefined && v.meta_cluster.cluster_size === 3);
+  }, 'a meta leader with three members', 20_000);
+});
+after(async () => {
+  for (const nc of conns) await nc.close().catch(() => undefined);
+  await cluster?.close();
+});
+
+async function jsz(s: ChildServer): Promise<{ meta_cluster?: { leader?: string; cluster_size: number } }> {
+  return (await (await fetch(`${s.httpUrl}/jsz`)).json()) as never;
+}
+
+async function client(servers: ChildServer[]): Promise<NatsConnection> {
+  const nc = await connect({ servers: servers.map((s) => s.url), reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+  conns.push(nc);
+  return nc;
+}
+
+/** INFO answered by whoever leads now; undefined while nobody does (an election). */
+async function streamInfo(nc: NatsConnection, name: string): Promise<StreamInfo | undefined> {
+  return (await jetstreamManager(nc, { timeout: 2000 })).streams.info(name).catch(() => undefined);
+}
+
+async function consumerInfo(nc: NatsConnection, stream: string, name: string): Promise<ConsumerInfo | undefined> {
+  return (await jetstreamManager(nc, { timeout: 2000 })).consumers.info(stream, name).catch(() => undefined);
+}
+
+/** Fetches and double-acks (acks confirmed by the server) until `n` messages came, returning their stream sequences. */
+async function takeAndAck(nc: NatsConnection, stream: string, consumer: string, n: number): Promise<number[]> {
+  const seqs: number[] = [];
+  await waitFor(async () => {
+    try {
+      const c = await jetstream(nc, { timeout: 2000 }).consumers.get(stream, consumer);
+      const batch = await c.fetch({ max_messages: n - seqs.length, expires: 1000 });
+      for await (const m of batch) {
+        await m.ackAck({ timeout: 2000 });
+        seqs.push(m.seq);
+        if (seqs.length === n) break;
+      }
+    } catch {
+      // The leader moved (or its reply was lost): ask again, the acked state holds.
+    }
+    return seqs.length >= n;
+  }, `${n} messages from ${stream}/${consumer}`, 30_000);
+  return seqs;
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+test('a durable pull consumer on an R3 stream goes on from its acknowledged state after its leader is SIGKILLed', async () => {
+  const admin = await client([cluster.members[0]!.server]);
+  const jsm = await jetstreamManager(admin, { timeout: 10_000 });
+  const si = await jsm.streams.add({ name: 'JOBS', subjects: ['jobs.>'], num_replicas: 3 });
+  const leader = si.cluster?.leader ?? '';
+  const leaderIndex = cluster.members.findIndex((m) => m.name === leader);
+  assert.ok(leaderIndex >= 0, `a leader in the CREATE reply: ${JSON.stringify(si.cluster)}`);
+
+  // Everything below goes through the servers that do not lead: the leader answers cluster-wide.
+  const followers = cluster.members.filter((m) => m.name !== leader).map((m) => m.server);
+  const nc = await client(followers);
+  const fjsm = await jetstreamManager(nc, { timeout: 5000 });
+  const ci = await fjsm.consumers.add('JOBS', { durable_name: 'worker', ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000 });
+  assert.equal(ci.name, 'worker');
+  assert.equal(ci.cluster?.leader, leader, 'the consumer leads where its stream leads');
+  assert.equal(ci.cluster?.replicas?.length, 2);
+
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 1; i <= 100; i++) await js.publish(`jobs.${i % 5}`, `job ${i}`, { msgID: `job-${i}` });
+  assert.deepEqual(await takeAndAck(nc, 'JOBS', 'worker', 40), range(1, 40));
+  const before = await consumerInfo(nc, 'JOBS', 'worker');
+  assert.equal(before?.ack_floor.stream_seq, 40);
+  assert.equal(before?.num_pending, 60);
+  assert.deepEqual((await fjsm.consumers.list('JOBS').next()).map((c) => c.name), ['worker'], 'LIST through a follower');
+  assert.equal((await streamInfo(nc, 'JOBS'))?.state.consumer_count, 1);
+
+  await cluster.kill(leaderIndex);
+  const moved = await waitFor(async () => {
+    const i = await consumerInfo(nc, 'JOBS', 'worker');
+    return i !== undefined && i.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== leader ? i : undefined;
+  }, 'the consumer under a new leader', 20_000);
+  assert.equal(moved.ack_floor.stream_seq, 40, 'the acknowledged state survived');
+  assert.equal(moved.num_pending, 60);
+
+  // The rest, exactly once each: nothing acknowledged comes back, nothing is skipped.
+  assert.deepEqual(await takeAndAck(nc, 'JOBS', 'worker', 60), range(41, 100));
+
+  // The killed server comes back, catches up, and can lead the consumer again.
+  await cluster.restart(leaderIndex);
+  await cluster.meshed();
+  await waitFor(async () => {
+    const i = await streamInfo(nc, 'JOBS');
+    return i?.cluster?.replicas?.length === 2 && i.cluster.replicas.every((r) => r.current && (r.lag ?? 0) === 0);
+  }, 'the restarted replica to catch up', 20_000);
+  for (let i = 101; i <= 110; i++) await js.publish(`jobs.${i % 5}`, `job ${i}`, { msgID: `job-${i}` });
+  // Step the consumer down until the restarted server leads it: it serves from its own copy.
+  await waitFor(async () => {
+    const i = await consumerInfo(nc, 'JOBS', 'worker');
+    if (i?.cluster?.leader === leader) return true;
+    if (i !== undefined) await nc.request('$JS.API.CONSUMER.LEADER.STEPDOWN.JOBS.worker', '', { timeout: 2000 }).catch(() => undefined);
+    return false;
+  }, 'the restarted server to lead the consumer', 30_000);
+  assert.deepEqual(await takeAndAck(nc, 'JOBS', 'worker', 10), range(101, 110));
+  assert.equal((await consumerInfo(nc, 'JOBS', 'worker'))?.ack_floor.stream_seq, 110);
+});
+
+test('workqueue retention on an R3 stream removes acknowledged messages on every replica', async () => {
+  const nc = await client(cluster.members.map((m) => m.server));
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const si = await jsm.streams.add({ name: 'WQ', subjects: ['wq.>'], num_replicas: 3, retention: 'workqueue' as never });
+  await jsm.consumers.add('WQ', { durable_name: 'w', ack_policy: AckPolicy.Explicit });
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 1; i <= 20; i++) await js.publish('wq.task', `t${i}`);
+  assert.deepEqual(await takeAndAck(nc, 'WQ', 'w', 20), range(1, 20));
+  await waitFor(async () => (await streamInfo(nc, 'WQ'))?.state.messages === 0, 'the leader to remove acked work');
+
+  // Another replica leads next: it removed them too (the removals went through the log).
+  const first = si.cluster?.leader ?? '';
+  await nc.request('$JS.API.STREAM.LEADER.STEPDOWN.WQ', '', { timeout: 5000 });
+  const after = await waitFor(async () => {
+    const i = await streamInfo(nc, 'WQ');
+    return i !== undefined && i.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== first ? i : undefined;
+  }, 'a new leader for WQ', 20_000);
+  assert.equal(after.state.messages, 0);
+  assert.equal(after.state.first_seq, 21);
+  assert.equal(after.state.consumer_count, 1, 'the consumer moved with the stream');
+});
+
+test('a KV watch and a consumer DELETE on an R3 bucket through a server that does not lead it', async () => {
+  const admin = await client([cluster.members[0]!.server]);
+  const kv = await new Kvm(admin).create('profiles', { replicas: 3 });
+  await kv.put('alice', '1');
+  const info = await streamInfo(admin, 'KV_profiles');
+  const leader = info?.cluster?.leader ?? '';
+  const follower = cluster.members.find((m) => m.name !== leader && m.server !== undefined)!;
+  const nc = await client([follower.server]);
+  const kv2 = await new Kvm(nc).open('profiles');
+  const watch = await kv2.watch();
+  const seen: string[] = [];
+  const done = (async () => {
+    for await (const e of watch) {
+      seen.push(`${e.key}=${e.string()}`);
+      if (seen.length === 3) break;
+    }
+  })();
+  await kv.put('bob', '2');
+  await kv.put('alice', '3');
+  await waitFor(() => seen.length === 3, 'three watch updates');
+  await done;
+  assert.deepEqual(seen, ['alice=1', 'bob=2', 'alice=3']);
+
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  await jsm.consumers.add('KV_profiles', { durable_name: 'gone', ack_policy: AckPolicy.Explicit });
+  assert.equal(await jsm.consumers.delete('KV_profiles', 'gone'), true);
+  await assert.rejects(jsm.consumers.info('KV_profiles', 'gone'), /consumer not found/);
+});

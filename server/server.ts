@@ -20,10 +20,9 @@ import { buildClientInfo, type InfoContext } from './info.ts';
 import { createJsonLogger } from './logging.ts';
 import { LameDuck, type LameDuckClient } from './lame-duck.ts';
 import { AUTH_OPTIONS, planReload, type ReloadPlan } from './reload.ts';
-import { CpuSampler, HttpAnswer, startMonitor, type EndpointHandler, type MonitorServer } from './monitor/http.ts';
-import { buildVarz } from './monitor/varz.ts';
-import { buildRoutez } from './monitor/routez.ts';
-import { buildJsz } from './monitor/jsz.ts';
+import { startMonitor, type MonitorServer } from './monitor/http.ts';
+import { ClosedConnections } from './monitor/closed-connections.ts';
+import { snapshotConnection } from './monitor/conn-info.ts';
 import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
@@ -97,6 +96,8 @@ export class SluiceServer implements RunningServer {
   private readonly passwords = new PasswordChecker();
   private readonly authServices: AuthServices;
   private monitor: MonitorServer | undefined;
+  /** Recently closed connections for /connz; kept only when there is a monitoring port. */
+  private closedConnections: ClosedConnections | undefined;
   private portsFilePath: string | undefined;
   private closing: Promise<void> | undefined;
   private infoContext: InfoContext | undefined;
@@ -188,11 +189,7 @@ export class SluiceServer implements RunningServer {
     this.logger.info({ url: this.clientUrl, port: this.ports.client, tls: o.tls !== undefined }, 'listening for client connections');
     if (this.wsUrl !== undefined) this.logger.info({ url: this.wsUrl, port: this.ports.ws }, 'listening for websocket clients');
     if (o.cluster !== undefined) await this.startCluster(o.cluster);
-    if (o.httpPort !== undefined) {
-      this.monitor = await startMonitor(o.httpHost, o.httpPort, this.monitorEndpoints(), this.logger);
-      this.ports.http = this.monitor.port;
-      this.logger.info({ url: this.httpUrl, port: this.ports.http }, 'listening for monitoring requests');
-    }
+    if (o.httpPort !== undefined) await this.startMonitoring(o.httpPort);
     if (o.portsFileDir !== undefined) {
       this.portsFilePath = writePortsFile(o.portsFileDir, o.serverName || 'sluice', process.pid, {
         nats: [this.clientUrl],
@@ -365,60 +362,34 @@ export class SluiceServer implements RunningServer {
 
   private onConnectionClosed(conn: ClientConnection, reason: CloseReason): void {
     this.connections.delete(conn.id);
+    this.closedConnections?.add(snapshotConnection(conn, true, { ms: this.clock.nowMs(), reason }));
     conn.logger.debug({ reason }, 'client connection closed');
   }
 
-  private monitorEndpoints(): Map<string, EndpointHandler> {
-    const cpu = new CpuSampler(this.clock);
+  private async startMonitoring(port: number): Promise<void> {
+    const { monitorEndpoints } = await import('./monitor/endpoints.ts');
     const server = this;
-    const varz = (): unknown =>
-      buildVarz({
-        serverId: server.serverId,
-        serverName: server.serverName,
-        options: server.options,
-        stats: server.stats,
-        startMs: server.startMs,
-        clientPort: server.ports.client,
-        httpPort: server.ports.http ?? 0,
-        authRequired: server.authServices.authenticator.required,
-        wsPort: server.ports.ws,
-        wsTls: server.listeners?.wsInfo?.tlsRequired === true,
-        cpu,
-        nowMs: () => server.clock.nowMs(),
-        connectionCount: () => server.connections.size,
-        subscriptionCount: () => server.router.subscriptionCount,
-        jetstreamEnabled: () => server.jetstream !== undefined,
-        ...(server.ports.cluster !== undefined ? { clusterPort: server.ports.cluster } : {}),
-        routeCount: () => server.cluster?.openLinks().length ?? 0,
-      });
-    const routez = (query: URLSearchParams): unknown =>
-      buildRoutez(
-        {
-          serverId: server.serverId,
-          serverName: server.serverName,
-          nowMs: () => server.clock.nowMs(),
-          routes: () => server.cluster?.openLinks() ?? [],
-          configured: () => server.options.cluster?.routes ?? [],
-        },
-        query,
-      );
-    return new Map<string, EndpointHandler>([
-      ['/', () => ({ endpoints: ['/varz', '/routez', '/jsz', '/healthz'] })],
-      [
-        '/healthz',
-        () => {
-          // nats-server's answer: 503 until JetStream has caught up with its cluster.
-          const error = server.jetstream?.health() ?? '';
-          return error === '' ? { status: 'ok' } : new HttpAnswer(503, { status: 'unavailable', error });
-        },
-      ],
-      ['/varz', varz],
-      ['/routez', routez],
-      [
-        '/jsz',
-        () => buildJsz({ serverId: server.serverId, options: server.options, nowMs: () => server.clock.nowMs(), jetstream: () => server.jetstream }),
-      ],
-    ]);
+    const closed = (this.closedConnections = new ClosedConnections());
+    const { endpoints, requestCounts } = await monitorEndpoints({
+      serverId: this.serverId,
+      serverName: this.serverName,
+      options: this.options,
+      stats: this.stats,
+      startMs: this.startMs,
+      clock: this.clock,
+      router: this.router,
+      ports: this.ports,
+      closed,
+      authRequired: () => server.authServices.authenticator.required,
+      wsTls: () => server.listeners?.wsInfo?.tlsRequired === true,
+      connections: () => server.connections.values(),
+      connectionCount: () => server.connections.size,
+      routes: () => server.cluster?.openLinks() ?? [],
+      jetstream: () => server.jetstream,
+    });
+    this.monitor = await startMonitor(this.options.httpHost, port, endpoints, this.logger, requestCounts);
+    this.ports.http = this.monitor.port;
+    this.logger.info({ url: this.httpUrl, port: this.ports.http }, 'listening for monitoring requests');
   }
 }
 

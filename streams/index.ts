@@ -4,8 +4,10 @@
 
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { ConsumerInfo, StreamInfo } from '../protocol/jetstream-api.ts';
 import { registerConsumerApi } from './api/consumers.ts';
 import { DirectGetBinder } from './api/direct.ts';
+import { streamInfo } from './stream/info.ts';
 import { registerStreamApi } from './api/streams.ts';
 import { ApiRouter } from './api/router.ts';
 import type { MessageBus } from './bus.ts';
@@ -55,6 +57,10 @@ export interface JetStreamService {
    * stats). Default: none.
    */
   consumerCounts: { perStream(stream: string): number; total(): number };
+  /** STREAM.INFO of every stream here (monitoring: /jsz, /metrics, the dashboard). */
+  streamInfos(): StreamInfo[];
+  /** CONSUMER.INFO of every consumer on `stream` (monitoring). */
+  consumerInfos(stream: string): ConsumerInfo[];
   stats(): JetStreamStats;
   /**
    * Joins the cluster's JetStream: Raft groups over `network` and the meta group
@@ -142,6 +148,18 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
       meta.start();
     },
     consumerCounts: { perStream: (stream) => consumers.perStream(stream), total: () => consumers.total() },
+    streamInfos() {
+      const nowNs = deps.clock.epochNs();
+      return manager.list().map((stream) => {
+        const cluster = stream.clusterInfo?.();
+        const opts = { nowNs, leader: deps.serverName, consumerCount: consumers.perStream(stream.name) };
+        return streamInfo(stream, cluster !== undefined ? { ...opts, cluster: { ...cluster } } : opts).info;
+      });
+    },
+    consumerInfos(stream) {
+      const now = deps.clock.epochNs();
+      return consumers.list(stream).map((c) => c.info(now));
+    },
     stats() {
       const s = manager.stats();
       return {

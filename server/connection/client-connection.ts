@@ -138,6 +138,11 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     return this.subs.size;
   }
 
+  /** The connection's subscriptions (monitoring); after close, the ones it had when it closed. */
+  subscriptions(): IterableIterator<Subscription> {
+    return this.subs.values();
+  }
+
   get pendingBytes(): number {
     return this.out.length + this.transport.pendingWriteBytes();
   }
@@ -578,8 +583,9 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.stallTimer?.cancel();
     this.writeDeadline.cancel();
     this.stalledProducers.releaseAll();
+    // The map is kept, not cleared: the closed-connection record (/connz state=closed) lists
+    // what the connection was subscribed to, as nats-server's does. Nothing reads it otherwise.
     for (const sub of this.subs.values()) this.ctx.router.unsubscribe(sub);
-    this.subs.clear();
     this.ctx.connectionClosed(this, reason);
   }
 }

@@ -1,5 +1,6 @@
 // Monitoring over HTTP, shaped like nats-server's endpoints so existing dashboards and scripts
-// keep working: /healthz and /varz for now.
+// keep working (docs/monitoring.md). This file is the HTTP plumbing only: each endpoint's answer
+// is built by its own module (varz.ts, connz.ts, ...), wired in endpoints.ts.
 
 import type net from 'node:net';
 import type { Clock } from '../../runtime/clock.ts';
@@ -8,13 +9,27 @@ import { listenOn } from '../transport/listen.ts';
 
 export type EndpointHandler = (query: URLSearchParams) => unknown;
 
-/** A handler's answer with an HTTP status other than 200 (e.g. /healthz's 503). */
+/**
+ * A handler's answer that is not a plain 200 JSON object: another status (e.g. /healthz's 503),
+ * or, with `contentType`, a body sent as is (a string or bytes: /metrics, the dashboard's files).
+ * A handler may also return a Promise of its answer.
+ */
 export class HttpAnswer {
   constructor(
     readonly statusCode: number,
     readonly body: unknown,
+    readonly contentType?: string,
   ) {}
 }
+
+/**
+ * Thrown by an endpoint for a query it cannot answer (an unknown sort, a wildcard test subject):
+ * a 400 with the message as plain text, as nats-server answers.
+ */
+export class QueryError extends Error {}
+
+/** Counts requests per endpoint path (varz's http_req_stats). */
+export type RequestCounts = Map<string, number>;
 
 export interface MonitorServer {
   readonly port: number;
@@ -27,34 +42,39 @@ export async function startMonitor(
   port: number,
   endpoints: ReadonlyMap<string, EndpointHandler>,
   logger: Logger,
+  requestCounts: RequestCounts = new Map(),
 ): Promise<MonitorServer> {
   // node:http (a dozen internal modules) is loaded only by servers that serve monitoring.
   const http = await import('node:http');
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const handler = endpoints.get(url.pathname.replace(/\/+$/, '') || '/');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const handler = endpoints.get(path);
     if (handler === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'not found' }));
       return;
     }
-    let body: string;
-    let statusCode = 200;
-    try {
-      let answer = handler(url.searchParams);
-      if (answer instanceof HttpAnswer) {
-        statusCode = answer.statusCode;
-        answer = answer.body;
+    requestCounts.set(path, (requestCounts.get(path) ?? 0) + 1);
+    // A handler may answer later (prom-client collects asynchronously); errors of both kinds land in fail().
+    const fail = (err: unknown): void => {
+      if (res.headersSent) return;
+      if (err instanceof QueryError) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(err.message);
+        return;
       }
-      body = JSON.stringify(answer, null, 2);
-    } catch (err) {
-      logger.error({ err: String(err), path: url.pathname }, 'monitoring endpoint failed');
+      logger.error({ err: String(err), path }, 'monitoring endpoint failed');
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error' }));
-      return;
+    };
+    try {
+      Promise.resolve(handler(url.searchParams))
+        .then((answer) => send(res, answer))
+        .catch(fail);
+    } catch (err) {
+      fail(err);
     }
-    res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(body);
   });
   // 0.0.0.0 includes IPv6, as for the client port.
   await listenOn(server, host, port);
@@ -68,6 +88,25 @@ export async function startMonitor(
         server.close(() => res());
       }),
   };
+}
+
+function send(res: import('node:http').ServerResponse, answer: unknown): void {
+  let statusCode = 200;
+  let body = answer;
+  let contentType: string | undefined;
+  if (answer instanceof HttpAnswer) {
+    statusCode = answer.statusCode;
+    body = answer.body;
+    contentType = answer.contentType;
+  }
+  if (contentType !== undefined) {
+    res.writeHead(statusCode, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(body as string | Buffer);
+    return;
+  }
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(text);
 }
 
 /** nats-server's uptime format: 1d2h3m4s, leading zero units omitted. */

@@ -1,10 +1,12 @@
-// /varz: server identity, configuration and counters, with nats-server's field names.
+// /varz: server identity, configuration and counters, with nats-server's field names (its Varz;
+// the blocks of features sluice does not have, gateway, leaf and mqtt, are empty objects as on a
+// nats-server without them).
 
 import os from 'node:os';
 import { ADVERTISED_SERVER_VERSION, PROTOCOL_VERSION, SLUICE_VERSION } from '../../protocol/version.ts';
 import type { ServerOptions } from '../options-types.ts';
 import type { ServerStats } from '../stats.ts';
-import { formatUptime, type CpuSampler } from './http.ts';
+import { formatUptime, type CpuSampler, type RequestCounts } from './http.ts';
 
 export interface VarzSource {
   readonly serverId: string;
@@ -19,6 +21,12 @@ export interface VarzSource {
   connectionCount(): number;
   subscriptionCount(): number;
   jetstreamEnabled(): boolean;
+  /** JetStream's usage, when enabled (the `jetstream.stats` block). */
+  jetstreamStats?(): { memory: number; storage: number; api: { total: number; errors: number } };
+  /** Requests served per monitoring path. */
+  readonly requestCounts?: RequestCounts;
+  /** When the configuration in force was loaded (start, or the last reload). */
+  configLoadTimeMs?(): number;
   /** Clients must authenticate. */
   readonly authRequired?: boolean;
   /** The bound WebSocket port, when there is a WebSocket listener. */
@@ -48,15 +56,16 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     ping_max: o.maxPingsOutstanding,
     http_host: o.httpHost,
     http_port: src.httpPort,
+    http_base_path: '',
+    https_port: 0,
     auth_timeout: o.authTimeoutMs / 1000,
     // Present only when true, as nats-server's omitempty fields.
     ...(src.authRequired === true ? { auth_required: true } : {}),
-    ...(o.tls !== undefined ? { tls_required: true, tls_timeout: o.tls.timeoutMs / 1000 } : {}),
+    ...(o.tls !== undefined ? { tls_required: true } : {}),
     ...(o.tls?.verify === true ? { tls_verify: true } : {}),
     max_control_line: o.maxControlLineBytes,
     max_payload: o.maxPayloadBytes,
     max_pending: o.maxPendingBytes,
-    write_deadline: o.writeDeadlineMs * 1_000_000,
     cluster:
       o.cluster === undefined
         ? {}
@@ -66,6 +75,9 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
             cluster_port: src.clusterPort ?? o.cluster.port,
             ...(o.cluster.routes.length > 0 ? { urls: o.cluster.routes.map(hostPortOf) } : {}),
           },
+    gateway: {},
+    leaf: {},
+    mqtt: {},
     websocket:
       src.wsPort === undefined
         ? {}
@@ -78,12 +90,17 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
             ...(o.websocket.allowedOrigins.length > 0 ? { allowed_origins: [...o.websocket.allowedOrigins] } : {}),
             ...(o.websocket.sameOrigin ? { same_origin: true } : {}),
           },
-    jetstream: src.jetstreamEnabled() ? { config: { store_dir: o.storeDir } } : {},
+    jetstream: jetstreamBlock(src),
+    // nats-server prints the TLS handshake timeout (its default, 2 s) with or without TLS.
+    tls_timeout: (o.tls?.timeoutMs ?? 2000) / 1000,
+    write_deadline: o.writeDeadlineMs * 1_000_000,
     start: new Date(src.startMs).toISOString(),
     now: new Date(now).toISOString(),
     uptime: formatUptime(now - src.startMs),
     mem: process.memoryUsage.rss(),
     cores: os.cpus().length,
+    // Node runs JavaScript on one thread: the closest thing to Go's GOMAXPROCS.
+    gomaxprocs: 1,
     cpu: src.cpu.sample(),
     connections: src.connectionCount(),
     total_connections: src.stats.totalConnections,
@@ -96,6 +113,26 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     out_bytes: src.stats.outBytes,
     slow_consumers: src.stats.slowConsumers,
     subscriptions: src.subscriptionCount(),
+    http_req_stats: Object.fromEntries(src.requestCounts ?? []),
+    config_load_time: new Date(src.configLoadTimeMs?.() ?? src.startMs).toISOString(),
+  };
+}
+
+function jetstreamBlock(src: VarzSource): Record<string, unknown> {
+  if (!src.jetstreamEnabled()) return {};
+  const st = src.jetstreamStats?.() ?? { memory: 0, storage: 0, api: { total: 0, errors: 0 } };
+  return {
+    // No memory or storage limit is configured in sluice: 0, not nats-server's computed default.
+    config: { max_memory: 0, max_storage: 0, store_dir: src.options.storeDir ?? '' },
+    stats: {
+      memory: st.memory,
+      storage: st.storage,
+      reserved_memory: 0,
+      reserved_storage: 0,
+      accounts: 1,
+      ha_assets: 0,
+      api: { total: st.api.total, errors: st.api.errors },
+    },
   };
 }
 

@@ -54,6 +54,11 @@ export class MatchCache {
   get size(): number {
     return this.entries.size;
   }
+
+  /** The cached results (monitoring). */
+  results(): IterableIterator<MatchResult> {
+    return this.entries.values();
+  }
 }
 
 const NO_ROUTES: readonly RouteTarget[] = [];

@@ -58,6 +58,9 @@ export class Router {
   /** Messages handed to targets since start (for monitoring). */
   deliveredMsgs = 0;
   deliveredBytes = 0;
+  /** Subscriptions added and removed since start (/subsz's num_inserts, num_removes). */
+  inserts = 0;
+  removes = 0;
 
   constructor(rng: Rng, account = GLOBAL_ACCOUNT) {
     this.rng = rng;
@@ -70,6 +73,7 @@ export class Router {
 
   subscribe(sub: Subscription): void {
     this.trie.insert(sub.subject, sub);
+    this.inserts++;
     if (sub.route === null) this.interestListener?.localInterest(this.account, sub, true);
   }
 
@@ -77,12 +81,30 @@ export class Router {
     if (sub.closed) return;
     sub.closed = true;
     this.trie.remove(sub.subject, sub);
+    this.removes++;
     if (sub.route === null) this.interestListener?.localInterest(this.account, sub, false);
   }
 
   /** Every subscription of this server's own (for a new route's full interest set). */
   *localSubscriptions(): Iterable<Subscription> {
     for (const sub of this.trie.values()) if (sub.route === null && !sub.closed) yield sub;
+  }
+
+  /**
+   * The match cache as /subsz shows it: its entries and how many subscriptions (or peers) their
+   * subjects fan out to. Walks the cache, so it is for monitoring requests, not the publish path.
+   */
+  matchCacheStats(): { entries: number; maxFanout: number; avgFanout: number } {
+    let max = 0;
+    let sum = 0;
+    let n = 0;
+    for (const r of this.cache.results()) {
+      const fanout = r.plain.length + r.queues.length + r.routes.length;
+      if (fanout > max) max = fanout;
+      sum += fanout;
+      n++;
+    }
+    return { entries: n, maxFanout: max, avgFanout: n === 0 ? 0 : sum / n };
   }
 
   /**

@@ -1,0 +1,189 @@
+// The monitoring port's endpoints, wired to the server: each path's answer is built by its own
+// module from a narrow view of the server (docs/monitoring.md lists them and their parameters).
+
+import type { Clock } from '../../runtime/clock.ts';
+import type { JetStreamService } from '../../streams/index.ts';
+import type { RouteLink } from '../cluster/route.ts';
+import type { ClientConnection } from '../connection/client-connection.ts';
+import type { ServerOptions } from '../options-types.ts';
+import { GLOBAL_ACCOUNT, type Router } from '../router/router.ts';
+import type { ServerStats } from '../stats.ts';
+import { buildAccountz } from './accountz.ts';
+import type { ClosedConnections } from './closed-connections.ts';
+import { snapshotConnection } from './conn-info.ts';
+import { buildConnz } from './connz.ts';
+import { dashboardEndpoints } from './dashboard.ts';
+import { buildHealthz, metaHealth } from './healthz.ts';
+import { CpuSampler, HttpAnswer, type EndpointHandler, type RequestCounts } from './http.ts';
+import { buildJsz } from './jsz.ts';
+import { createMetrics } from './metrics.ts';
+import { buildRoutez } from './routez.ts';
+import { buildSubsz, sublistStats } from './subsz.ts';
+import { buildVarz } from './varz.ts';
+
+/** What the endpoints read from the server. */
+export interface MonitorHost {
+  readonly serverId: string;
+  readonly serverName: string;
+  readonly options: ServerOptions;
+  readonly stats: ServerStats;
+  readonly startMs: number;
+  readonly clock: Clock;
+  readonly router: Router;
+  readonly ports: { readonly client: number; readonly http?: number; readonly ws?: number; readonly cluster?: number };
+  readonly closed: ClosedConnections;
+  authRequired(): boolean;
+  wsTls(): boolean;
+  connections(): Iterable<ClientConnection>;
+  connectionCount(): number;
+  routes(): readonly RouteLink[];
+  jetstream(): JetStreamService | undefined;
+}
+
+export interface Monitoring {
+  readonly endpoints: Map<string, EndpointHandler>;
+  readonly requestCounts: RequestCounts;
+}
+
+export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
+  const requestCounts: RequestCounts = new Map();
+  const cpu = new CpuSampler(host.clock);
+  const nowMs = (): number => host.clock.nowMs();
+  const subscriptionCount = (): number => host.router.subscriptionCount;
+  const jetstreamEnabled = (): boolean => host.jetstream() !== undefined;
+  const sublist = {
+    subscriptionCount,
+    inserts: () => host.router.inserts,
+    removes: () => host.router.removes,
+    cache: () => host.router.matchCacheStats(),
+  };
+  const metrics = await createMetrics({
+    serverId: host.serverId,
+    serverName: host.serverName,
+    stats: host.stats,
+    startMs: host.startMs,
+    nowMs,
+    connectionCount: () => host.connectionCount(),
+    subscriptionCount,
+    pendingBytes: () => {
+      let n = 0;
+      for (const c of host.connections()) n += c.pendingBytes;
+      return n;
+    },
+    closedByReason: () => host.closed.byReason,
+    routes: () => host.routes(),
+    jetstream: () => host.jetstream(),
+  });
+
+  const varz = (): unknown =>
+    buildVarz({
+      serverId: host.serverId,
+      serverName: host.serverName,
+      options: host.options,
+      stats: host.stats,
+      startMs: host.startMs,
+      clientPort: host.ports.client,
+      httpPort: host.ports.http ?? 0,
+      authRequired: host.authRequired(),
+      wsPort: host.ports.ws,
+      wsTls: host.wsTls(),
+      cpu,
+      nowMs,
+      connectionCount: () => host.connectionCount(),
+      subscriptionCount,
+      jetstreamEnabled,
+      jetstreamStats: () => {
+        const js = host.jetstream();
+        const st = js?.stats();
+        return { memory: st?.memory ?? 0, storage: st?.storage ?? 0, api: { total: js?.api.stats.total ?? 0, errors: js?.api.stats.errors ?? 0 } };
+      },
+      requestCounts,
+      ...(host.ports.cluster !== undefined ? { clusterPort: host.ports.cluster } : {}),
+      routeCount: () => host.routes().length,
+    });
+
+  const endpoints = new Map<string, EndpointHandler>([
+    ...(await dashboardEndpoints()),
+    ['/varz', varz],
+    [
+      '/connz',
+      (q) =>
+        buildConnz(
+          {
+            serverId: host.serverId,
+            nowMs,
+            open: (withSubs) => [...host.connections()].map((c) => snapshotConnection(c, withSubs)),
+            closed: () => host.closed.list(),
+          },
+          q,
+        ),
+    ],
+    [
+      '/subsz',
+      (q) =>
+        buildSubsz(
+          {
+            serverId: host.serverId,
+            nowMs,
+            ...sublist,
+            *subscriptions() {
+              for (const sub of host.router.localSubscriptions()) {
+                yield { sub: { subject: sub.subject, queue: sub.queue, sid: sub.sid, msgs: sub.delivered }, cid: sub.target.id, account: GLOBAL_ACCOUNT };
+              }
+            },
+          },
+          q,
+        ),
+    ],
+    [
+      '/routez',
+      (q) =>
+        buildRoutez(
+          {
+            serverId: host.serverId,
+            serverName: host.serverName,
+            nowMs,
+            routes: () => host.routes(),
+            configured: () => host.options.cluster?.routes ?? [],
+          },
+          q,
+        ),
+    ],
+    ['/jsz', (q) => buildJsz({ serverId: host.serverId, options: host.options, nowMs, jetstream: () => host.jetstream() }, q)],
+    [
+      '/healthz',
+      (q) =>
+        buildHealthz(
+          {
+            jetstreamEnabled,
+            jetstreamHealth: (serverOnly) => {
+              const js = host.jetstream();
+              if (js === undefined) return '';
+              // Standalone JetStream is ready once started; clustered, it must have caught up.
+              if (serverOnly) return js.clustered === null ? '' : metaHealth(js.meta?.raft ?? null);
+              return js.health();
+            },
+          },
+          q,
+        ),
+    ],
+    [
+      '/accountz',
+      (q) =>
+        buildAccountz(
+          {
+            serverId: host.serverId,
+            startMs: host.startMs,
+            nowMs,
+            jetstreamEnabled,
+            connectionCount: () => host.connectionCount(),
+            subscriptionCount,
+            sublistStats: () => sublistStats(sublist),
+          },
+          q,
+        ),
+    ],
+    ['/metrics', async () => new HttpAnswer(200, await metrics.render(), metrics.contentType)],
+  ]);
+  return { endpoints, requestCounts };
+}

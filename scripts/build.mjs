@@ -16,7 +16,7 @@
 
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newestSourceMtimeMs, STAMP_FILE } from './dist-fresh.mjs';
@@ -88,6 +88,9 @@ async function bundle(outdir) {
     writeFileSync(file.path, file.contents);
   }
   addShebang(join(outdir, 'cli.js'));
+  // The monitoring dashboard's plain files: server/monitor/dashboard.ts finds them in ./dashboard/
+  // beside itself, which for the bundles in dist/ is dist/dashboard/.
+  cpSync(join(root, 'server', 'monitor', 'dashboard'), join(outdir, 'dashboard'), { recursive: true });
 }
 
 /** dist/cli.js is package.json's `bin`: npm links it into node_modules/.bin, so it needs a #! line. */

@@ -27,7 +27,8 @@ function newestIn(dir, newest) {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) newest = newestIn(p, newest);
-    else if (isBundledSource(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    // The dashboard's plain files are copied into dist/ as they are (scripts/build.mjs).
+    else if (isBundledSource(e.name) || dir.endsWith(join('monitor', 'dashboard'))) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }

@@ -57,7 +57,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
     removes: () => host.router.removes,
     cache: () => host.router.matchCacheStats(),
   };
-  const metrics = await createMetrics({
+  const metrics = createMetrics({
     serverId: host.serverId,
     serverName: host.serverName,
     stats: host.stats,

@@ -8,7 +8,8 @@
 // close reason (a fixed set), per route (one per peer), per stream and per consumer; never per
 // connection or per subject (docs/monitoring.md).
 
-import type { Counter, Gauge, Registry } from 'prom-client';
+// Loaded with the monitoring endpoints (endpoints.ts is imported only when there is an HTTP port).
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { JetStreamService } from '../../streams/index.ts';
 import type { RouteLink } from '../cluster/route.ts';
 import type { ServerStats } from '../stats.ts';
@@ -36,18 +37,17 @@ export interface MetricsEndpoint {
   render(): Promise<string>;
 }
 
-/** Loads prom-client (only servers with a monitoring port do) and builds the server's registry. */
-export async function createMetrics(src: MetricsSource): Promise<MetricsEndpoint> {
-  const prom = await import('prom-client');
+/** Builds the server's registry. */
+export function createMetrics(src: MetricsSource): MetricsEndpoint {
   // A registry per server: tests run several servers in one process.
-  const registry: Registry = new prom.Registry();
+  const registry = new Registry();
   registry.setDefaultLabels({ server_id: src.serverId });
   // Node's own figures (heap, event-loop delay, GC, file descriptors), prefixed as ours.
-  prom.collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
+  collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
   const reg = [registry];
-  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => new prom.Gauge({ name, help, labelNames, registers: reg });
+  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => new Gauge({ name, help, labelNames, registers: reg });
   const counter = (name: string, help: string, labelNames: string[] = []): Counter =>
-    new prom.Counter({ name, help, labelNames, registers: reg });
+    new Counter({ name, help, labelNames, registers: reg });
 
   const v = {
     inMsgs: counter('gnatsd_varz_in_msgs', 'Messages received from clients'),

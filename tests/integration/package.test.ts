@@ -137,6 +137,8 @@ test('npm pack gives a package that plain JavaScript can run and import', { time
     assert.ok(files.includes(target.types.replace(/^\.\//, '')), `${entry} -> ${target.types}`);
   }
   assert.equal(manifest.bin.sluice, 'dist/cli.js');
+  // The monitoring dashboard's plain files, where the bundles look for them.
+  for (const f of ['index.html', 'dashboard.js', 'dashboard.css']) assert.ok(files.includes(`dist/dashboard/${f}`), `dist/dashboard/${f} ships`);
   assert.equal((manifest.dependencies as Record<string, string | undefined>).tsx, undefined, 'tsx is a dev dependency');
 
   // Plain .mjs code imports the broker and the client.

@@ -217,6 +217,7 @@ describe('nats-server syntax: mapping table', () => {
       websocket: { ...defaultWebSocketOptions(), noTls: true },
       cluster: { ...defaultClusterOptions(), name: 'hub', host: '0.0.0.0', port: 6222, routes: ['nats://a:6222', 'nats://b:6222'] },
       tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: undefined, verify: false, timeoutMs: 2000, handshakeFirst: false },
+      lameDuckDurationMs: 120_000,
     });
     const keys = r.warnings.map((w) => /unsupported config key "([^"]+)"/.exec(w)?.[1]);
     assert.deepEqual(keys, [
@@ -226,7 +227,6 @@ describe('nats-server syntax: mapping table', () => {
       'accounts',
       'tls.cipher_suites',
       'gateway',
-      'lame_duck_duration',
     ]);
     assert.match(r.warnings[1]!, /^unsupported config key "leafnodes" ignored \(c\.conf:23:7\)$/);
     assert.doesNotThrow(() => resolveOptions(r.options));
@@ -300,5 +300,31 @@ describe('loadConfigFile', () => {
       assert.equal(err.message, `cannot read config file ${join(dir, 'nope.conf')}: no such file`);
       return true;
     });
+  });
+});
+
+describe('operations keys (lame duck, log file, pid file)', () => {
+  test('nats syntax: lame_duck_duration, lame_duck_grace_period, logfile/log_file, pid_file, debug/trace', () => {
+    const r = load('lame_duck_duration: "30s"\nlame_duck_grace_period: "2s"\nlogfile: "/var/log/sluice.log"\npid_file: "/run/s.pid"\ndebug: true\ntrace: true\n');
+    assert.equal(r.options.lameDuckDurationMs, 30_000);
+    assert.equal(r.options.lameDuckGracePeriodMs, 2000);
+    assert.equal(r.options.logFile, '/var/log/sluice.log');
+    assert.equal(r.options.pidFile, '/run/s.pid');
+    assert.equal(r.options.logLevel, 'trace');
+    assert.deepEqual(r.warnings, []);
+    assert.equal(load('log_file: x.log').options.logFile, 'x.log');
+  });
+
+  test('JSON: the same keys', () => {
+    const r = load(JSON.stringify({ lame_duck_duration: '1m', lame_duck_grace_period: '5s', log_file: 'a.log', pid_file: 'p' }), 'c.json');
+    assert.equal(r.options.lameDuckDurationMs, 60_000);
+    assert.equal(r.options.lameDuckGracePeriodMs, 5000);
+    assert.equal(r.options.logFile, 'a.log');
+    assert.equal(r.options.pidFile, 'p');
+  });
+
+  test('a grace period not shorter than the duration is refused naming the field', () => {
+    assert.throws(() => resolveOptions(load('lame_duck_duration: "10s"\nlame_duck_grace_period: "10s"\n').options), /"lameDuckGracePeriodMs": 10000 ms must be shorter than "lameDuckDurationMs"/);
+    assert.throws(() => load('lame_duck_duration: "soon"\n'), /lame_duck_duration/);
   });
 });

@@ -13,6 +13,7 @@ import { ApiRouter } from './api/router.ts';
 import type { MessageBus } from './bus.ts';
 import { ConsumerRegistry } from './consumer/registry.ts';
 import { ConsumerStore } from './consumer/persistence.ts';
+import { StreamSourcing } from './sourcing/sourcing.ts';
 import { StreamManager } from './manager.ts';
 import { DEFAULT_SYNC_MODE, type SyncMode } from './store/lmdb-env.ts';
 import type { Rng } from '../runtime/rng.ts';
@@ -95,6 +96,8 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore });
   manager.addLifecycle(consumers);
   consumers.finishRecovery();
+  const sourcing = new StreamSourcing({ clock: deps.clock, logger, mirrorCaughtUp: (mirror, origin) => direct.bindMirror(mirror, origin) });
+  manager.addLifecycle(sourcing);
 
   let closing: Promise<void> | null = null;
   let raftGroups: RaftGroups | null = null;
@@ -177,6 +180,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
         await clustered?.close();
         await raftGroups?.close();
         api.stop();
+        sourcing.close();
         direct.close();
         await consumers.close();
         await manager.close();
@@ -193,6 +197,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     consumerCount: (stream) => service.consumerCounts.perStream(stream),
     totalConsumers: () => service.consumerCounts.total(),
     apiStats: () => api.stats,
+    sourceInfo: (stream) => sourcing.info(stream),
   });
   registerConsumerApi(api, { registry: consumers, manager, clock: deps.clock, clustered: () => raftGroups !== null });
   api.start();

@@ -17,6 +17,11 @@ import type { Stream } from '../stream/stream.ts';
 import { directGetHeader } from '../stream/info.ts';
 
 export const DIRECT_GET_QUEUE = '_sys_';
+
+/** Where a mirror's subscriptions to its origin's direct-get subjects are kept. */
+function mirrorKey(name: string): string {
+  return `${name}\u0000mirror`;
+}
 const EMPTY = new Uint8Array(0);
 
 const NOT_FOUND = encodeStatusBlock(404, 'Message Not Found');
@@ -59,16 +64,26 @@ export class DirectGetBinder implements StreamLifecycle {
 
   removed(stream: Stream): void {
     this.unbind(stream.name);
+    this.unbind(mirrorKey(stream.name));
+  }
+
+  /**
+   * A mirror with mirror_direct that caught up with its origin also answers the origin's direct
+   * gets (from its own store, as nats-server's mirrors do), in the same queue group.
+   */
+  bindMirror(mirror: Stream, origin: string): void {
+    if (this.subs.has(mirrorKey(mirror.name))) return;
+    this.bind(mirror, false, origin, mirrorKey(mirror.name));
   }
 
   close(): void {
     for (const name of [...this.subs.keys()]) this.unbind(name);
   }
 
-  private bind(stream: Stream, clusterWide: boolean): void {
-    const base = `${API_PREFIX}.DIRECT.GET.${stream.name}`;
+  private bind(stream: Stream, clusterWide: boolean, subjectName = stream.name, key = stream.name): void {
+    const base = `${API_PREFIX}.DIRECT.GET.${subjectName}`;
     const keyStart = base.length + 1;
-    this.subs.set(stream.name, [
+    this.subs.set(key, [
       this.bus.subscribe(base, (_s, reply, _h, data) => this.safely(reply, () => this.onRequest(stream, reply, data)), DIRECT_GET_QUEUE, clusterWide),
       this.bus.subscribe(
         `${base}.>`,

@@ -28,6 +28,8 @@ export interface StreamApiContext {
   /** Consumers in the account. */
   totalConsumers(): number;
   apiStats(): { total: number; errors: number };
+  /** A stream's mirror / sources progress (streams/sourcing). */
+  sourceInfo?(stream: string): InfoOptions['sourcing'];
 }
 
 function streamOf(ctx: StreamApiContext, req: ApiRequest): Stream {
@@ -44,6 +46,8 @@ function infoOpts(ctx: StreamApiContext, stream: Stream, extra: Partial<InfoOpti
     consumerCount: ctx.consumerCount(stream.name),
     ...extra,
   };
+  const sourcing = ctx.sourceInfo?.(stream.name);
+  if (sourcing !== undefined && (sourcing.mirror !== undefined || sourcing.sources !== undefined)) o.sourcing = sourcing;
   if (stream.config.storage === 'file' && ctx.manager.sync === 'none') o.syncNote = 'none';
   return o;
 }
@@ -65,10 +69,6 @@ function configFrom(ctx: StreamApiContext, req: ApiRequest, subjectName: string,
   const replicas = normalized.ok ? normalized.config.num_replicas : typeof body.num_replicas === 'number' ? body.num_replicas : 0;
   if (replicas > 1 && (normalized.ok || normalized.unsupported === true)) apiFail('StreamReplicasNotSupported');
   if (!normalized.ok) throw new JsApiException(normalized.error);
-  // Until streams/sourcing lands: refuse rather than create a mirror that copies nothing.
-  if (normalized.config.mirror !== undefined || normalized.config.sources !== undefined) {
-    apiFail('StreamInvalidConfig', { err: 'stream mirrors and sources are not supported by this server' });
-  }
   const late = checkLateTransforms(normalized.config, !forCreate);
   if (late !== undefined) apiFail(forCreate ? 'StreamCreate' : 'StreamUpdate', { err: late });
   return normalized.config;

@@ -15,3 +15,22 @@ export function appendHeaderLines(hdr: Uint8Array | null, lines: string): Buffer
   const body = own.endsWith(CRLF_CRLF) ? own.slice(0, -2) : own.endsWith('\r\n') ? own : own + '\r\n';
   return Buffer.from(`${body}${lines}\r\n`, 'utf8');
 }
+
+/**
+ * `hdr` without the header lines `drop` selects (by name), with `lines` appended: how a sourced
+ * message loses the origin's Nats-Stream-Source and Nats-Expected-* headers and gets its own.
+ */
+export function rewriteHeaderLines(hdr: Uint8Array | null, drop: (name: string) => boolean, lines: string): Buffer {
+  if (hdr === null || hdr.length === 0) return appendHeaderLines(null, lines);
+  const text = Buffer.from(hdr.buffer, hdr.byteOffset, hdr.byteLength).toString('utf8');
+  const all = text.split('\r\n');
+  let kept = `${all[0]}\r\n`;
+  for (let i = 1; i < all.length; i++) {
+    const line = all[i]!;
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    if (colon > 0 && drop(line.slice(0, colon).trim())) continue;
+    kept += `${line}\r\n`;
+  }
+  return Buffer.from(`${kept}${lines}\r\n`, 'utf8');
+}

@@ -2,7 +2,7 @@
 // omissions as nats-server 2.10), stored messages for MSG.GET, and the header block of a direct
 // get reply.
 
-import type { ClusterInfo, StoredMsgJson, StreamInfo, StreamState } from '../../protocol/jetstream-api.ts';
+import type { ClusterInfo, StoredMsgJson, StreamInfo, StreamSourceInfo, StreamState } from '../../protocol/jetstream-api.ts';
 import type { StoredMsg } from '../store/types.ts';
 import type { Stream } from './stream.ts';
 import { formatTimeNs } from '../time.ts';
@@ -21,6 +21,8 @@ export interface InfoOptions {
   leader?: string;
   /** A replicated stream's whole `cluster` block (name, leader, replicas); wins over `leader`. */
   cluster?: ClusterInfo;
+  /** `mirror` / `sources` progress (streams/sourcing). */
+  sourcing?: { mirror?: StreamSourceInfo; sources?: StreamSourceInfo[] };
   /** Current time for `ts`. */
   nowNs: bigint;
   consumerCount?: number;
@@ -78,6 +80,8 @@ export function streamInfo(stream: Stream, opts: InfoOptions): InfoResult {
     created: formatTimeNs(stream.createdNs),
     state,
     ...(opts.cluster !== undefined ? { cluster: opts.cluster } : opts.leader !== undefined ? { cluster: { leader: opts.leader } } : {}),
+    ...(opts.sourcing?.mirror !== undefined ? { mirror: opts.sourcing.mirror } : {}),
+    ...(opts.sourcing?.sources !== undefined ? { sources: opts.sourcing.sources } : {}),
     ts: formatTimeNs(opts.nowNs),
   };
   if (opts.syncNote !== undefined) info.sync = opts.syncNote;

@@ -207,11 +207,15 @@ export class Stream implements StreamMachine {
     return reply !== '' && this.config.no_ack !== true;
   }
 
-  /** The decide step for a publish (see AppendDecision). Reads state, changes nothing. */
-  decideAppend(subject: string, hdr: Uint8Array | null, data: Uint8Array): AppendDecision {
+  /**
+   * The decide step for a publish (see AppendDecision). Reads state, changes nothing. Messages
+   * copied from a source (`sourced`) keep their subject: the stream's subject_transform applies
+   * to publishes only, as in nats-server.
+   */
+  decideAppend(subject: string, hdr: Uint8Array | null, data: Uint8Array, sourced = false): AppendDecision {
     const cfg = this.config;
     // nats-server renames before anything else looks at the subject (expectations, limits).
-    if (this.inputTransform !== null) subject = this.inputTransform.match(subject) ?? subject;
+    if (this.inputTransform !== null && !sourced) subject = this.inputTransform.match(subject) ?? subject;
     if (cfg.sealed) return rejected(jsApiError('StreamSealed'));
     const store = this.store;
     const nowNs = this.clock.epochNs();
@@ -267,6 +271,29 @@ export class Stream implements StreamMachine {
   }
 
   // ---- applying ----------------------------------------------------------------------------
+  /**
+   * Stores a message a source copied in (streams/sourcing): decided like a publish (dedupe,
+   * limits) but without the input transform; the caller already dropped Nats-Expected-* headers.
+   */
+  ingestSourced(subject: string, hdr: Uint8Array | null, data: Uint8Array): AppendDecision {
+    if (this.closed) return rejected(jsApiError('StreamNotFound'));
+    const decided = this.decideAppend(subject, hdr, data, true);
+    if (decided.kind === 'append') this.apply(decided.op);
+    return decided;
+  }
+
+  /**
+   * Stores a mirrored message at its origin's sequence and time (a mirror's sequences are its
+   * origin's; skipped sequences stay gaps). False when the mirror already has that sequence.
+   */
+  applyMirrored(seq: number, timeNs: TimeNs, subject: string, hdr: Uint8Array | null, data: Uint8Array): boolean {
+    if (this.closed || seq <= this.store.state().lastSeq) return false;
+    const skip = this.config.retention === 'interest' && (this.interest === null || !this.interest(subject));
+    const h = hdr !== null && hdr.length > 0 ? hdr : null;
+    this.apply({ op: 'append', seq, timeNs, subject, hdr: h, data: data.length > 0 ? data : EMPTY, msgId: '', rollup: '', skip });
+    return true;
+  }
+
 
   /** Applies one op (the only path that changes the stream), then keeps timers and observers current. */
   apply(op: StreamOp): ApplyResult {

@@ -1,0 +1,193 @@
+// One origin feeding one stream: a mirror, or one entry of `sources`. Knows which origin
+// messages it wants (filter_subject or the subject_transforms' sources), how it renames them, the
+// next origin sequence to copy and how to store a copied message in the target. The pumping and
+// the origin's comings and goings are sourcing.ts's job.
+//
+// Design: docs/adr/0013-mirrors-and-sources.md.
+
+import type { Clock } from '../../runtime/clock.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { compileSubjectTransform, type SubjectTransform } from '../../protocol/subject-transform.ts';
+import { subjectMatches } from '../../protocol/subject.ts';
+import type { StreamSource, StreamSourceInfo } from '../../protocol/jetstream-api.ts';
+import { parseTimeNs } from '../time.ts';
+import type { StoredMsg } from '../store/types.ts';
+import type { Stream } from '../stream/stream.ts';
+import { rewriteHeaderLines } from '../stream/header-block.ts';
+
+/** The header a sourced message carries: "<origin> <origin seq> <filters> <destinations>". */
+export const STREAM_SOURCE_HDR = 'Nats-Stream-Source';
+
+interface Route {
+  /** Origin subjects this route takes ('>' for all). */
+  readonly filter: string;
+  /** Renames them; null keeps the subject. */
+  readonly transform: SubjectTransform | null;
+}
+
+/** Headers the origin's message loses when sourced: a previous hop's source, and expectations. */
+function dropOnSource(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === 'nats-stream-source' || n.startsWith('nats-expected-');
+}
+
+export class SourceLink {
+  readonly kind: 'mirror' | 'source';
+  readonly config: StreamSource;
+  readonly target: Stream;
+  /**
+   * nats-server's index name "<origin> <filters> <destinations>": what tells two sources of one
+   * origin apart in the Nats-Stream-Source header, and so where each resumes.
+   */
+  readonly iname: string;
+  /** The origin while it exists on this server; null while it does not. */
+  origin: Stream | null = null;
+  /** Next origin sequence to copy; 0 until a start was chosen. */
+  nextSeq = 0;
+  /** When the link last copied or found itself caught up (clock ms); -1 = never. */
+  lastActiveMs = -1;
+  /** A pump turn is scheduled. */
+  scheduled = false;
+  /** Stops following the origin's appends. */
+  detach: (() => void) | null = null;
+  private readonly routes: readonly Route[];
+  /** The single filter handed to the store's iterator when there is one; undefined = read all. */
+  private readonly storeFilter: string | undefined;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private warnedSeq = 0;
+
+  constructor(kind: 'mirror' | 'source', config: StreamSource, target: Stream, clock: Clock, logger: Logger) {
+    this.kind = kind;
+    this.config = config;
+    this.target = target;
+    this.clock = clock;
+    this.logger = logger;
+    const trs = config.subject_transforms ?? [];
+    if (trs.length === 0) {
+      this.routes = [{ filter: config.filter_subject || '>', transform: null }];
+    } else {
+      this.routes = trs.map((t) => {
+        const filter = t.src || '>';
+        const c = t.dest === '' ? null : compileSubjectTransform(filter, t.dest);
+        // Validation refused transforms that do not compile.
+        return { filter, transform: c !== null && c.ok ? c.transform : null };
+      });
+    }
+    this.storeFilter = this.routes.length === 1 && this.routes[0]!.filter !== '>' ? this.routes[0]!.filter : undefined;
+    const filters = this.routes.map((r) => r.filter).join('\f');
+    const dests = trs.length === 0 ? '>' : trs.map((t) => t.dest || '>').join('\f');
+    this.iname = `${config.name} ${filters} ${dests}`;
+  }
+
+  get originName(): string {
+    return this.config.name;
+  }
+
+  /** The subject a message on `subject` is stored under, or undefined when this link skips it. */
+  map(subject: string): string | undefined {
+    for (const r of this.routes) {
+      if (r.transform !== null) {
+        const t = r.transform.match(subject);
+        if (t !== undefined) return t;
+      } else if (r.filter === '>' || subjectMatches(r.filter, subject)) {
+        return subject;
+      }
+    }
+    return undefined;
+  }
+
+  /** Where a link with no stored progress starts: opt_start_seq, opt_start_time, else the beginning. */
+  initialSeq(origin: Stream): number {
+    if (this.config.opt_start_seq !== undefined && this.config.opt_start_seq > 0) return this.config.opt_start_seq;
+    if (this.config.opt_start_time !== undefined) {
+      const t = parseTimeNs(this.config.opt_start_time);
+      if (t !== undefined) {
+        const st = origin.store.state();
+        for (const m of origin.store.iterate(st.firstSeq)) if (m.timeNs >= t) return m.seq;
+        return st.lastSeq + 1;
+      }
+    }
+    return 1;
+  }
+
+  /** Origin messages this link still has to look at (nats-server reports its consumer's pending). */
+  lag(): number {
+    const origin = this.origin;
+    if (origin === null || this.nextSeq === 0) return 0;
+    const from = Math.max(this.nextSeq, 1);
+    let n = 0;
+    for (const r of this.routes) n += origin.store.numPendingFrom(from, r.filter === '>' ? undefined : r.filter);
+    return n;
+  }
+
+  info(nowMs: number): StreamSourceInfo {
+    const out: StreamSourceInfo & { filter_subject?: string; subject_transforms?: StreamSource['subject_transforms'] } = {
+      name: this.config.name,
+      lag: this.lag(),
+      // Nanoseconds since the origin was last seen working (0 while it is attached: the copy
+      // runs in this process and is told of every append), -1 when it never was.
+      active: this.origin !== null ? 0 : this.lastActiveMs < 0 ? -1 : (nowMs - this.lastActiveMs) * 1_000_000,
+    };
+    if (this.config.filter_subject !== undefined) out.filter_subject = this.config.filter_subject;
+    if (this.config.subject_transforms !== undefined) out.subject_transforms = this.config.subject_transforms;
+    return out;
+  }
+
+  /** Copies up to `max` origin messages into the target. Returns true when more are waiting. */
+  pump(max: number): boolean {
+    const origin = this.origin;
+    if (origin === null || origin.isClosed || this.target.isClosed) return false;
+    const before = origin.store.state();
+    if (this.nextSeq > before.lastSeq + 1) {
+      // The origin is behind where this link got to: it was deleted and made again (or its
+      // sequences otherwise restarted). Its messages are new ones: start from its beginning.
+      this.logger.warn({ stream: this.target.name, origin: this.config.name, next: this.nextSeq, origin_last: before.lastSeq }, 'origin restarted its sequences; copying from its start');
+      this.nextSeq = Math.max(before.firstSeq, 1);
+    }
+    let n = 0;
+    for (const m of origin.store.iterate(this.nextSeq, this.storeFilter)) {
+      if (n >= max) return true;
+      this.copy(m);
+      this.nextSeq = m.seq + 1;
+      n++;
+    }
+    // Nothing left below the origin's last sequence (deleted or filtered messages included).
+    const last = origin.store.state().lastSeq;
+    if (this.nextSeq <= last) this.nextSeq = last + 1;
+    this.lastActiveMs = this.clock.nowMs();
+    return false;
+  }
+
+  private copy(m: StoredMsg): void {
+    const subject = this.map(m.subject);
+    if (subject === undefined) return;
+    if (this.kind === 'mirror') {
+      this.target.applyMirrored(m.seq, m.timeNs, subject, m.hdr, m.data);
+      return;
+    }
+    const hdr = rewriteHeaderLines(m.hdr, dropOnSource, `${STREAM_SOURCE_HDR}: ${this.sourceHeader(m.seq)}\r\n`);
+    const decided = this.target.ingestSourced(subject, hdr, m.data);
+    if (decided.kind === 'rejected' && this.warnedSeq !== m.seq) {
+      // A limit of the target (discard new) refused it: the message is skipped, as nats-server
+      // logs and moves on for everything but a full max_msgs.
+      this.warnedSeq = m.seq;
+      this.logger.warn({ stream: this.target.name, source: this.config.name, seq: m.seq, err: decided.error.description }, 'sourced message not stored');
+    }
+  }
+
+  private sourceHeader(seq: number): string {
+    const [name, filters, dests] = this.iname.split(' ');
+    return `${name} ${seq} ${filters} ${dests}`;
+  }
+}
+
+
+/** Parses a Nats-Stream-Source value into the index name and origin sequence. */
+export function parseSourceHeader(value: string): { iname: string; seq: number } | undefined {
+  const f = value.split(' ');
+  if (f.length < 4) return undefined;
+  const seq = Number(f[1]);
+  if (!Number.isSafeInteger(seq) || seq <= 0) return undefined;
+  return { iname: `${f[0]} ${f[2]} ${f[3]}`, seq };
+}

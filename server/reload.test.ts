@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { planReload } from './reload.ts';
+import type { ServerOptions } from './options-types.ts';
 
 const opts = (o: Parameters<typeof resolveOptionsWithWarnings>[0]) => resolveOptionsWithWarnings(o).options;
 
@@ -18,7 +19,7 @@ test('users, limits and the log level are reloadable', () => {
 
 test('ports, the store directory and the cluster need a restart', () => {
   const before = opts({ port: 4222 });
-  const after = opts({ port: 4223, storeDir: '/tmp/x', cluster: { port: 6222 }, httpPort: 8222, logLevel: 'debug' });
+  const after = opts({ port: 4223, storeDir: '/tmp/x', cluster: { port: 6222 } as ServerOptions['cluster'], httpPort: 8222, logLevel: 'debug' });
   const plan = planReload(before, after);
   assert.deepEqual(plan.refused, ['port', 'httpPort', 'storeDir', 'cluster']);
   assert.deepEqual(plan.changed, ['logLevel']);

@@ -10,16 +10,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { startJsTestServer, type JsTestServer } from '../helpers/jetstream-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
+import { publishMany } from '../helpers/publish-many.ts';
 import { MemoryLogger } from '../../runtime/logger.ts';
-
-export async function publishMany(js: JetStreamClient, subjectOf: (i: number) => string, n: number, from = 0): Promise<void> {
-  const WINDOW = 500;
-  for (let i = from; i < from + n; i += WINDOW) {
-    const batch: Promise<unknown>[] = [];
-    for (let j = i; j < Math.min(i + WINDOW, from + n); j++) batch.push(js.publish(subjectOf(j), `m${j}`));
-    await Promise.all(batch);
-  }
-}
 
 describe('mirrors and sources', () => {
   let srv: JsTestServer;

@@ -105,6 +105,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private maxSubscriptions: number;
   private readonly writeDeadline: WriteDeadline;
   private readonly input: InputSlicer;
+  /** Log every inbound operation at trace level (-V): one boolean on the hot path, refreshed on reload. */
+  private tracing: boolean;
 
   constructor(id: number, transport: ClientTransport, ctx: ConnectionContext) {
     this.id = id;
@@ -129,6 +131,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
         if (!this.stalled && this.auth.gate !== Gate.Checking) this.transport.resume();
       },
     });
+    this.tracing = ctx.logger.isLevelEnabled('trace');
     this.writeDeadline = new WriteDeadline(ctx.clock, ctx.options.writeDeadlineMs, () => transport.pendingWriteBytes(), () =>
       this.writeDeadlineExceeded(),
     );
@@ -170,6 +173,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
    */
   applyReload(authChanged: boolean): void {
     if (this.closed) return;
+    this.tracing = this.ctx.logger.isLevelEnabled('trace');
     this.applyLimits();
     if (!authChanged || this.auth.gate !== Gate.Open) return;
     this.auth.recheck((outcome) => {
@@ -231,6 +235,11 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
 
   connect(json: string): void {
     const parsed = parseConnectJson(json);
+    if (this.tracing && parsed.ok) {
+      // Credentials are never logged: only who the client says it is.
+      const { name, lang, version, protocol, user, verbose, echo, headers } = parsed.options;
+      this.log.trace({ op: 'CONNECT', name, lang, version, protocol, user, verbose, echo, headers }, '<<- CONNECT');
+    }
     if (!parsed.ok) {
       this.log.info({ reason: parsed.reason }, 'bad CONNECT');
       this.closeWithError(ClientErr.UnknownProtocolOperation, CloseReason.ProtocolViolation);
@@ -300,6 +309,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   pub(subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    if (this.tracing) this.log.trace({ op: hdrLen > 0 ? 'HPUB' : 'PUB', subject, reply, size: msg.length }, '<<- PUB');
     if (this.auth.gate !== Gate.Open) {
       const held = Buffer.from(msg);
       this.gated(() => this.pub(subject, reply, hdrLen, held));
@@ -339,6 +349,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   sub(subject: string, queue: string, sid: string): void {
+    if (this.tracing) this.log.trace({ op: 'SUB', subject, queue, sid }, '<<- SUB');
     if (this.auth.gate !== Gate.Open) return this.gated(() => this.sub(subject, queue, sid));
     if (!isValidSubject(subject) || (queue !== '' && !isValidQueueName(queue))) {
       this.sendErr(ClientErr.InvalidSubject);
@@ -366,6 +377,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   unsub(sid: string, max: number): void {
+    if (this.tracing) this.log.trace({ op: 'UNSUB', sid, max }, '<<- UNSUB');
     if (this.auth.gate !== Gate.Open) return this.gated(() => this.unsub(sid, max));
     const sub = this.subs.get(sid);
     if (sub !== undefined) {
@@ -380,12 +392,14 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   ping(): void {
+    if (this.tracing) this.log.trace({ op: 'PING' }, '<<- PING');
     if (this.auth.gate !== Gate.Open) return this.gated(() => this.ping());
     writePong(this.out);
     this.ctx.flusher.markDirty(this);
   }
 
   pong(): void {
+    if (this.tracing) this.log.trace({ op: 'PONG' }, '<<- PONG');
     if (this.auth.gate !== Gate.Open) return this.gated(() => this.pong());
     this.pingsOutstanding = 0;
   }

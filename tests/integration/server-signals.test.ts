@@ -39,7 +39,7 @@ test('SIGHUP: a broken config file and a new monitoring port are refused in one 
 
       writeFileSync(conf, 'port: -1 {\n');
       server.proc.kill('SIGHUP');
-      const broken = await waitFor(() => lines().find((l) => l.includes('config reload failed')), 'the reload failure line');
+      const broken = await waitFor(() => lines().find((l) => l.includes('config reload failed')), 'the reload failure line', 20_000);
       assert.equal(lines().length, 1);
       const parsed = JSON.parse(broken) as { level: string; msg: string };
       assert.equal(parsed.level, 'error');
@@ -48,7 +48,7 @@ test('SIGHUP: a broken config file and a new monitoring port are refused in one 
       // (The port itself comes from the test's --port flag, which wins over the file.)
       writeFileSync(conf, config('orders.>', 'http_port: -1'));
       server.proc.kill('SIGHUP');
-      const refused = await waitFor(() => lines().find((l) => l.includes('config reload refused')), 'the refusal line');
+      const refused = await waitFor(() => lines().find((l) => l.includes('config reload refused')), 'the refusal line', 20_000);
       assert.match(refused, /\\"httpPort\\" cannot change without a restart/);
       assert.equal(lines().length, 2);
 
@@ -63,7 +63,7 @@ test('SIGHUP: a broken config file and a new monitoring port are refused in one 
         nc.publish('orders.new', 'now denied?');
         await nc.flush();
         return errors.some((e) => /Permissions Violation for Publish to "orders.new"/i.test(e));
-      }, 'the new permissions to apply to the open connection');
+      }, 'the new permissions to apply to the open connection', 20_000);
       assert.equal(nc.isClosed(), false);
     } finally {
       await nc.close();
@@ -102,12 +102,18 @@ test('--log-file with -DV: JSON lines at trace level, connection lines carry cid
     await nc.close();
     type Line = { level: string; msg: string; cid?: number; ip?: string; name?: string };
     const read = (file: string): Line[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) : []);
-    const closed = await waitFor(() => read(log).find((l) => l.msg === 'client connection closed'), 'the connection-closed line');
+    const closed = await waitFor(() => read(log).find((l) => l.msg === 'client connection closed'), 'the connection-closed line', 20_000);
     assert.equal(closed.level, 'debug');
     assert.equal(closed.name, 'probe');
     assert.equal(closed.ip, '127.0.0.1');
     assert.equal(typeof closed.cid, 'number');
     assert.ok(read(log).some((l) => l.msg === 'client connection created' && l.cid === closed.cid));
+    // -V traces the client's operations (CONNECT without its credentials, PING, ...).
+    const connectTrace = read(log).find((l) => l.msg === '<<- CONNECT' && l.cid === closed.cid) as (Line & { pass?: string }) | undefined;
+    assert.equal(connectTrace?.level, 'trace');
+    assert.equal(connectTrace?.name, 'probe');
+    assert.equal(connectTrace?.pass, undefined);
+    assert.ok(read(log).some((l) => l.msg === '<<- PING' && l.cid === closed.cid));
     assert.equal(stdout, '', 'nothing on stdout when logging to a file');
 
     // logrotate: move the file away, SIGUSR1, and the next lines go to a new file at the path.
@@ -117,7 +123,7 @@ test('--log-file with -DV: JSON lines at trace level, connection lines carry cid
       const c = await connect({ servers: ports.nats[0]!, name: 'after-rotation' });
       await c.close();
       return read(log).some((l) => l.name === 'after-rotation');
-    }, 'lines in the reopened log file');
+    }, 'lines in the reopened log file', 20_000);
     assert.ok(!read(`${log}.1`).some((l) => l.name === 'after-rotation'));
 
     proc.kill('SIGTERM');

@@ -83,6 +83,9 @@ interface ScenarioOutcome {
   /** Median over rounds of (sluice / nats-server) on the compared metric, each pair run back to
    * back: less exposed to slow drifts in background load than the ratio of medians. */
   pairedRatio: number | null;
+  /** With a `baseline`: per server kind, median over rounds of (this run / the baseline run of the
+   * same round) on the compared metric. */
+  baselineRatios?: Record<ServerKind, number | null>;
 }
 
 function fail(msg: string): never {
@@ -165,6 +168,7 @@ async function runAgainst(kind: ServerKind, sc: Scenario, params: Params): Promi
     repoRoot,
     jetstream: sc.needs?.includes('jetstream') === true,
     websocket: sc.needs?.includes('websocket') === true,
+    monitoring: sc.needs?.includes('monitoring') === true,
   };
   // A cluster scenario gets `servers` servers of this kind, meshed before the run starts.
   const size = sc.servers ?? 1;
@@ -233,6 +237,9 @@ for (const sc of scenarios) {
   const starts: Record<ServerKind, ServerSample> = { sluice: { startupMs: [], idleRssKb: [] }, nats: { startupMs: [], idleRssKb: [] } };
   const meshes: Record<ServerKind, { meshMs: number[]; clusterIdleRssKb: (number | null)[][] }> = { sluice: { meshMs: [], clusterIdleRssKb: [] }, nats: { meshMs: [], clusterIdleRssKb: [] } };
   const pairRatios: number[] = [];
+  const baseline = sc.baseline === undefined ? undefined : SCENARIOS.find((b) => b.name === sc.baseline!.scenario);
+  if (sc.baseline !== undefined && baseline === undefined) fail(`${sc.name}: unknown baseline scenario ${sc.baseline.scenario}`);
+  const baselinePairs: Record<ServerKind, number[]> = { sluice: [], nats: [] };
   const rounds = roundsOf(sc);
   for (let r = 1; r <= rounds; r++) {
     const inRound: Partial<Record<ServerKind, Metrics>> = {};
@@ -254,6 +261,13 @@ for (const sc of scenarios) {
           mesh = `, ${srvsLabel(sc)} meshed in ${rec.meshMs.toFixed(0)} ms`;
         }
         out(`${tag} ${describe(sc, rec.metrics)} [start ${rec.startupMs.toFixed(0)} ms, idle ${idle} MB${mesh}]`);
+        if (baseline !== undefined) {
+          // The same server kind without this scenario's needs, right after: the pair shares the round's load.
+          const base = await runAgainst(kind, baseline, params);
+          const ratio = rec.metrics[sc.primary]! / base.metrics[baseline.primary]!;
+          baselinePairs[kind].push(ratio);
+          out(`${' '.repeat(tag.length)} ${baseline.name}: ${describe(baseline, base.metrics)} -> ${sc.name}/${baseline.name} ${ratio.toFixed(3)}x`);
+        }
       } catch (err) {
         const msg = (err as Error).message;
         failures[kind].push(msg);
@@ -272,6 +286,15 @@ for (const sc of scenarios) {
     ratios[spec.key] = a !== undefined && b !== undefined && b !== 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : null;
   }
   const outcome: ScenarioOutcome = { scenario: sc, params, runs, failures, medians, ratios, ratio: ratios[sc.primary] ?? null, pairedRatio: pairRatios.length > 0 ? median(pairRatios) : null };
+  if (baseline !== undefined) {
+    outcome.baselineRatios = { sluice: med(baselinePairs.sluice), nats: med(baselinePairs.nats) };
+    const b = sc.baseline!;
+    for (const kind of kinds) {
+      const r = outcome.baselineRatios[kind];
+      const ok = r !== null && (b.op === '>=' ? r >= b.ratio : r <= b.ratio);
+      out(`   ${SERVER_LABEL[kind]}: ${sc.name} / ${baseline.name} = ${r === null ? '-' : `${r.toFixed(3)}x`} (median of per-round pairs; bar ${b.op} ${b.ratio}x ${r === null ? '?' : ok ? 'PASS' : 'FAIL'})`);
+    }
+  }
   outcomes.push(outcome);
 
   const rows: string[][] = [['metric (median)', 'sluice', 'nats-server', 'sluice/nats']];
@@ -305,6 +328,7 @@ for (const sc of scenarios) {
       ratio: outcome.ratio,
       pairedRatio: outcome.pairedRatio,
       pairRatios,
+      ...(outcome.baselineRatios !== undefined ? { baseline: sc.baseline, baselineRatios: outcome.baselineRatios, baselinePairs } : {}),
       ratios,
       runs,
       servers: Object.fromEntries(

@@ -23,6 +23,8 @@ export interface ServerStartOptions {
   jetstream?: boolean;
   /** Also listen for WebSocket clients (plain ws://) on a free port. */
   websocket?: boolean;
+  /** Also serve the HTTP monitoring endpoints on a free port (`httpPort`). */
+  monitoring?: boolean;
   startTimeoutMs?: number;
   /** Command for nats-server (default: `nats-server` on PATH). */
   natsServerBin?: string;
@@ -252,6 +254,12 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
       args.push('--ws-port', String(wsPort));
     }
   }
+  // Monitoring: a port of its own unless the cluster options already gave one.
+  let httpPort = cp?.httpPort;
+  if (o.monitoring === true && httpPort === undefined) {
+    httpPort = await freePort();
+    args.push(kind === 'nats' ? '-m' : '--http-port', String(httpPort));
+  }
   // stdout and stderr are both kept (bounded) for error reports: the server logs to stdout.
   // One process at a time; restart() (after kill()) spawns the same command line again.
   let output = '';
@@ -327,6 +335,7 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
     },
     startupMs,
     wsPort,
+    ...(httpPort !== undefined ? { httpPort } : {}),
     ...(cp !== null ? { clusterPort: cp.clusterPort, httpPort: cp.httpPort, name: o.cluster?.serverName } : {}),
     rssKb: () => procRssKb(child.pid ?? -1),
     cpuSeconds: () => procCpuSeconds(child.pid ?? -1),

@@ -7,6 +7,7 @@ import { fanoutScenario } from './fanout.ts';
 import { jsConsumeScenario } from './js-consume.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
 import { jsFailoverR3Scenario, jsPubR3Scenario } from './js-replicated.ts';
+import { pubsubMonitoredScenario } from './monitored.ts';
 import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
 import { reqrepClientScenario } from './reqrep-client.ts';
@@ -21,6 +22,7 @@ export type { Scenario } from './types.ts';
 export const SCENARIOS: readonly Scenario[] = [
   pubsubScenario('16B', 16, 6_000_000),
   pubsubScenario('1KiB', 1024, 2_000_000),
+  pubsubMonitoredScenario(6_000_000),
   fanoutScenario(4, 3_000_000),
   queueScenario(4, 5_000_000),
   reqrepRawScenario(40_000),

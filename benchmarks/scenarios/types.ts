@@ -60,7 +60,8 @@ export interface ServerControl {
   restart(i: number): Promise<void>;
 }
 
-export type ServerFeature = 'jetstream' | 'websocket';
+/** 'monitoring': the server also listens for HTTP monitoring requests (ctx.server.httpPort). */
+export type ServerFeature = 'jetstream' | 'websocket' | 'monitoring';
 
 export interface Scenario {
   /** Unique, e.g. 'pubsub-16B'. */
@@ -81,5 +82,12 @@ export interface Scenario {
   rounds?: number;
   /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. ">= 0.5x". */
   bar?: { op: '>=' | '<='; ratio: number };
+  /**
+   * A second comparison, of each server with itself: in every round the compare also runs the
+   * scenario named here (same params, on a server started without this one's `needs`) right
+   * after this one, and holds this one's primary metric / the baseline's, per server kind, to
+   * `op ratio` (e.g. "monitoring costs at most 5 %": >= 0.95).
+   */
+  baseline?: { scenario: string; op: '>=' | '<='; ratio: number };
   run(ctx: RunContext): Promise<Metrics>;
 }

@@ -9,7 +9,7 @@
 // connection or per subject (docs/monitoring.md).
 
 // Loaded with the monitoring endpoints (endpoints.ts is imported only when there is an HTTP port).
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { JetStreamService } from '../../streams/index.ts';
 import type { RouteLink } from '../cluster/route.ts';
 import type { ServerStats } from '../stats.ts';
@@ -42,8 +42,9 @@ export function createMetrics(src: MetricsSource): MetricsEndpoint {
   // A registry per server: tests run several servers in one process.
   const registry = new Registry();
   registry.setDefaultLabels({ server_id: src.serverId });
-  // Node's own figures (heap, event-loop delay, GC, file descriptors), prefixed as ours.
-  collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
+  // Not prom-client's default metrics: their GC observer and event-loop-delay sampler run all the
+  // time (a callback per garbage collection under load); the process figures below are read when
+  // scraped instead.
   const reg = [registry];
   const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => new Gauge({ name, help, labelNames, registers: reg });
   const counter = (name: string, help: string, labelNames: string[] = []): Counter =>
@@ -63,6 +64,15 @@ export function createMetrics(src: MetricsSource): MetricsEndpoint {
     uptime: gauge('sluice_uptime_seconds', 'Seconds since the server started'),
     info: gauge('sluice_server_info', 'Always 1; the labels name the server', ['server_name']),
   };
+  const proc = {
+    cpu: counter('process_cpu_seconds_total', 'User and system CPU time of the server process in seconds'),
+    rss: gauge('process_resident_memory_bytes', 'Resident memory of the server process in bytes'),
+    start: gauge('process_start_time_seconds', 'When the server process started, in seconds since the epoch'),
+    heapUsed: gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes'),
+    heapTotal: gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved, in bytes'),
+    external: gauge('nodejs_external_memory_bytes', 'Memory of Buffers and other objects outside the V8 heap, in bytes'),
+  };
+  const processStartSeconds = src.nowMs() / 1000 - process.uptime();
   const c = {
     num: gauge('gnatsd_connz_num_connections', 'Open client connections'),
     pending: gauge('gnatsd_connz_pending_bytes', 'Bytes queued for all open client connections'),
@@ -124,9 +134,17 @@ export function createMetrics(src: MetricsSource): MetricsEndpoint {
     setCounter(v.total, st.totalConnections);
     v.conns.set(src.connectionCount());
     v.subs.set(src.subscriptionCount());
-    v.mem.set(process.memoryUsage.rss());
     v.uptime.set(Math.max(0, (src.nowMs() - src.startMs) / 1000));
     v.info.set({ server_name: src.serverName }, 1);
+    const cpu = process.cpuUsage();
+    setCounter(proc.cpu, (cpu.user + cpu.system) / 1e6);
+    const mem = process.memoryUsage();
+    proc.rss.set(mem.rss);
+    v.mem.set(mem.rss);
+    proc.heapUsed.set(mem.heapUsed);
+    proc.heapTotal.set(mem.heapTotal);
+    proc.external.set(mem.external);
+    proc.start.set(processStartSeconds);
     c.num.set(src.connectionCount());
     c.pending.set(src.pendingBytes());
     c.closed.reset();

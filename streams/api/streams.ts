@@ -186,8 +186,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       if (filter !== '') op.subject = filter;
       if (seq > 0) op.upToSeq = seq;
       if (keep > 0) op.keep = keep;
-      const { removed } = stream.apply(op);
-      await stream.durable();
+      const { removed } = await stream.commit(op);
       return { success: true, purged: removed };
     },
   });
@@ -255,8 +254,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       const seq = typeof body.seq === 'number' ? body.seq : 0;
       const exists = seq > 0 && stream.store.get(seq) !== undefined;
       if (!exists) throw new JsApiException(jsApiError('StreamMsgDeleteFailed', { err: 'no message found' }));
-      stream.apply({ op: 'delete', seq, erase: body.no_erase !== true });
-      await stream.durable();
+      await stream.commit({ op: 'delete', seq, erase: body.no_erase !== true });
       return { success: true };
     },
   });

@@ -62,6 +62,11 @@ export interface ClusteredStreamsDeps {
 const STREAM_STEPDOWN: ApiRoute = { kind: 'stream_leader_stepdown', handle: () => undefined };
 const META_STEPDOWN: ApiRoute = { kind: 'meta_leader_stepdown', handle: () => undefined };
 const CONSUMER_STEPDOWN: ApiRoute = { kind: 'consumer_leader_stepdown', handle: () => undefined };
+/**
+ * Per-stream requests the stream's leader answers with the local handlers: on a replicated
+ * stream's leader their changes go through the log (Stream.commit).
+ */
+const LEADER_ROUTES = ['STREAM.MSG.GET', 'STREAM.PURGE', 'STREAM.MSG.DELETE'];
 /** The $JS.API.CONSUMER.<verb>.<stream>... requests a stream's leader answers for its consumers. */
 const CONSUMER_VERBS = new Set(['CREATE', 'INFO', 'DELETE', 'NAMES', 'LIST']);
 
@@ -188,9 +193,9 @@ export class ClusteredStreams implements ReplicaHost {
     }
     if (route.startsWith('STREAM.') && route !== 'STREAM.NAMES' && route !== 'STREAM.LIST' && this.state.stream(name) !== undefined) {
       if (route === 'STREAM.DELETE') this.forwardToMeta('DELETE', route, name, req);
-      // INFO and MSG.GET: the stream's leader answers through its cluster-wide subscriptions; a
-      // replica here must not answer in its place.
-      else if (route !== 'STREAM.INFO' && route !== 'STREAM.MSG.GET') this.refuse(route, req, notYet(route));
+      // The stream's leader answers these through its cluster-wide subscriptions; a replica here
+      // must not answer in its place.
+      else if (route !== 'STREAM.INFO' && !LEADER_ROUTES.includes(route)) this.refuse(route, req, notYet(route));
       return true;
     }
     // The stream's leader answers for its consumers (leaderChanged); no replica here may.
@@ -326,9 +331,11 @@ export class ClusteredStreams implements ReplicaHost {
         true,
       ),
     );
-    replica.addLeaderSubscription(
-      this.bus.subscribe(`$JS.API.STREAM.MSG.GET.${name}`, (s, reply, hdr, data) => this.deps.api.dispatchDirect(s, reply, hdr, data), '', true),
-    );
+    for (const route of LEADER_ROUTES) {
+      replica.addLeaderSubscription(
+        this.bus.subscribe(`$JS.API.${route}.${name}`, (s, reply, hdr, data) => this.deps.api.dispatchDirect(s, reply, hdr, data), '', true),
+      );
+    }
     replica.addLeaderSubscription(
       this.bus.subscribe(
         `$JS.API.STREAM.LEADER.STEPDOWN.${name}`,

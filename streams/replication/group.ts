@@ -107,8 +107,13 @@ export class RaftGroup {
     this.names.set(nodeIdOf(name), name);
   }
 
+  /**
+   * Appends to the log, on the leader only. Never forwarded: every entry of these groups was
+   * decided by a leader (a stream's sequences, the meta group's placements), and a node that has
+   * just lost leadership, before its soft state says so, must not hand its decision to the next.
+   */
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeOutcome {
-    return this.driver.withNode((n) => n.propose(data));
+    return this.driver.withNode((n) => (n.role === Role.Leader ? n.propose(data) : { kind: 'dropped', reason: 'no-leader' }));
   }
 
   /** Adds a voter (one at a time; the leader refuses while another change is pending). */
@@ -117,21 +122,28 @@ export class RaftGroup {
     return this.driver.withNode((n) => n.proposeConfChange({ kind: ConfChangeKind.AddNode, nodeId: nodeIdOf(name) }));
   }
 
-  /** Hands leadership to another voter (the most caught-up one when `to` is not given). */
+  /**
+   * Hands leadership to another voter: `to`, or one of the most caught-up ones picked at random
+   * (always the first would bounce leadership between two servers of three).
+   */
   stepDown(to?: string): boolean {
     return this.driver.withNode((n) => {
       if (n.role !== Role.Leader) return false;
       let target = to === undefined ? NO_NODE : nodeIdOf(to);
       if (target === NO_NODE) {
         let best = -1;
+        let ties: number[] = [];
         for (const id of n.voters) {
           if (id === n.id) continue;
           const match = n.progress(id)?.match ?? -1;
           if (match > best) {
             best = match;
-            target = id;
+            ties = [id];
+          } else if (match === best) {
+            ties.push(id);
           }
         }
+        if (ties.length > 0) target = ties[this.opts.rng.int(ties.length)]!;
       }
       if (target === NO_NODE) return false;
       n.transferLeadership(target);

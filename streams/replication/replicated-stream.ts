@@ -15,6 +15,7 @@ import { jsApiError } from '../../protocol/js-errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { BusSubscription, MessageBus } from '../bus.ts';
 import type { Stream } from '../stream/stream.ts';
+import type { ApplyResult } from '../stream/ops.ts';
 import type { StreamAssignment } from './assignments.ts';
 import type { RaftGroup } from './group.ts';
 import type { RaftGroups } from './groups.ts';
@@ -35,8 +36,9 @@ export interface ReplicaHost {
   applyConsumerOp(op: ConsumerLogOp): void;
 }
 
+/** Somebody waiting for an entry the leader proposed: settled when it applies here. */
 interface Pending {
-  resolve(): void;
+  resolve(result: ApplyResult | undefined): void;
   reject(err: unknown): void;
 }
 
@@ -53,8 +55,8 @@ export class ReplicatedStream implements Applier {
   private closed = false;
   /** The last raft index applied here (raft's own count moves only after the Ready is done). */
   private lastApplied = 0;
-  /** The leader's consumer entries in flight, by raft index: settled when applied here. */
-  private readonly consumerWrites = new Map<number, Pending>();
+  /** The leader's entries somebody waits for (consumer writes, API changes), by raft index. */
+  private readonly waiters = new Map<number, Pending>();
 
   constructor(assignment: StreamAssignment, stream: Stream, host: ReplicaHost) {
     this.assignment = assignment;
@@ -109,9 +111,13 @@ export class ReplicatedStream implements Applier {
       if (from !== null) stream.respond(from, d.decided);
       return;
     }
-    if (group.propose(encodeStreamOp(d.op)).kind !== 'appended') {
-      // Lost leadership or too much in flight: the publisher retries (with Nats-Msg-Id, safely).
-      if (from !== null) stream.respond(from, { kind: 'rejected', error: jsApiError('ClusterNotAvail') });
+    const out = group.propose(encodeStreamOp(d.op));
+    if (out.kind !== 'appended') {
+      // Too much in flight: the publisher hears so and retries (with Nats-Msg-Id, safely). While
+      // leadership moves the old leader stays silent: the new one, capturing the same publish,
+      // answers it, and with nobody leading the publisher times out and retries.
+      const moving = out.kind === 'dropped' && (out.reason === 'transferring' || out.reason === 'no-leader' || out.reason === 'not-member');
+      if (from !== null && !moving) stream.respond(from, { kind: 'rejected', error: jsApiError('ClusterNotAvail') });
       return;
     }
     this.book.proposed(d.op, from);
@@ -122,10 +128,22 @@ export class ReplicatedStream implements Applier {
    * applied here, rejects with 10008 if this replica does not lead or stops leading first.
    */
   proposeConsumer(op: ConsumerLogOp): Promise<void> {
+    return this.proposeAndWait(encodeConsumerOp(op)).then(() => undefined);
+  }
+
+  /** Proposes an entry; resolves with its apply result here (undefined for consumer entries). */
+  private proposeAndWait(entry: Uint8Array): Promise<ApplyResult | undefined> {
     const group = this.group;
-    const out = this.book.leading && group !== null ? group.propose(encodeConsumerOp(op)) : null;
+    const out = this.book.leading && group !== null ? group.propose(entry) : null;
     if (out === null || out.kind !== 'appended') return Promise.reject(new JsApiException(jsApiError('ClusterNotAvail')));
-    return new Promise<void>((resolve, reject) => this.consumerWrites.set(out.lastIndex, { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiters.set(out.lastIndex, { resolve, reject }));
+  }
+
+  private settle(index: number, result: ApplyResult | undefined): void {
+    const waiting = this.waiters.get(index);
+    if (waiting === undefined) return;
+    this.waiters.delete(index);
+    waiting.resolve(result);
   }
 
   private startLeading(): void {
@@ -133,9 +151,8 @@ export class ReplicatedStream implements Applier {
     // Everything committed is applied by now (see maybeLead): the store's last sequence is the
     // cluster's, and new proposals continue from it.
     this.book.start(this.stream);
-    const group = this.group!;
-    // Retention removals the leader's consumers decide go through the log like publishes.
-    this.stream.proposer = (op) => void group.propose(encodeStreamOp(op));
+    // API changes and the removals the leader's consumers decide go through the log like publishes.
+    this.stream.committer = (op) => this.proposeAndWait(encodeStreamOp(op)) as Promise<ApplyResult>;
     const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
     for (const subject of this.stream.config.subjects ?? []) this.subs.push(this.host.bus.subscribe(subject, handler, '', true));
     this.logger.info({}, 'stream leader');
@@ -145,9 +162,9 @@ export class ReplicatedStream implements Applier {
   private stopLeading(): void {
     if (!this.book.leading) return;
     this.book.stop();
-    this.stream.proposer = null;
-    const lost = [...this.consumerWrites.values()];
-    this.consumerWrites.clear();
+    this.stream.committer = null;
+    const lost = [...this.waiters.values()];
+    this.waiters.clear();
     for (const p of lost) p.reject(new JsApiException(jsApiError('ClusterNotAvail')));
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
@@ -176,15 +193,12 @@ export class ReplicatedStream implements Applier {
       const consumerOp = decodeConsumerOp(e.data);
       if (consumerOp !== undefined) {
         this.host.applyConsumerOp(consumerOp);
-        const waiting = this.consumerWrites.get(e.index);
-        if (waiting !== undefined) {
-          this.consumerWrites.delete(e.index);
-          waiting.resolve();
-        }
+        this.settle(e.index, undefined);
         continue;
       }
       const op = decodeStreamOp(e.data);
-      stream.apply(op);
+      const result = stream.apply(op);
+      this.settle(e.index, result);
       const answers = this.book.applied(op);
       // Committed in a majority of logs and applied here: safe to acknowledge now (a crash before
       // the store commits re-applies it from the log, see the file comment).

@@ -90,9 +90,10 @@ export class Stream implements StreamMachine {
   replicated = false;
   /**
    * Set while a replicated stream's replica leads: proposes an op to the stream's log instead of
-   * applying it here (every replica applies it once committed).
+   * applying it here, resolving with its result once committed and applied here (every replica
+   * applies it).
    */
-  proposer: ((op: StreamOp) => void) | null = null;
+  committer: ((op: StreamOp) => Promise<ApplyResult>) | null = null;
   /** A replicated stream's `cluster` block for StreamInfo and ConsumerInfo (null otherwise). */
   clusterInfo: (() => ClusterInfo) | null = null;
   private readonly observers: StreamObserver[] = [];
@@ -270,7 +271,6 @@ export class Stream implements StreamMachine {
     return { kind: 'append', op };
   }
 
-  // ---- applying ----------------------------------------------------------------------------
   /**
    * Stores a message a source copied in (streams/sourcing): decided like a publish (dedupe,
    * limits) but without the input transform; the caller already dropped Nats-Expected-* headers.
@@ -294,6 +294,7 @@ export class Stream implements StreamMachine {
     return true;
   }
 
+  // ---- applying ----------------------------------------------------------------------------
 
   /** Applies one op (the only path that changes the stream), then keeps timers and observers current. */
   apply(op: StreamOp): ApplyResult {
@@ -329,8 +330,20 @@ export class Stream implements StreamMachine {
    * drops it: the new leader's consumers decide again.
    */
   change(op: StreamOp): void {
-    if (this.proposer !== null) this.proposer(op);
+    if (this.committer !== null) this.committer(op).catch(() => undefined);
     else if (!this.replicated) this.apply(op);
+  }
+
+  /**
+   * A change the API asked for (PURGE, MSG.DELETE): resolves with its result once durable here,
+   * or, on a replicated stream's leader, once committed through the log and applied here.
+   */
+  async commit(op: StreamOp): Promise<ApplyResult> {
+    if (this.committer !== null) return this.committer(op);
+    if (this.replicated) throw new Error(`stream ${this.name} is not led here`);
+    const result = this.apply(op);
+    await this.durable();
+    return result;
   }
 
   /** Resolves when every change applied so far is durable. */

@@ -176,3 +176,33 @@ test('a KV watch and a consumer DELETE on an R3 bucket through a server that doe
   assert.equal(await jsm.consumers.delete('KV_profiles', 'gone'), true);
   await assert.rejects(jsm.consumers.info('KV_profiles', 'gone'), /consumer not found/);
 });
+
+test('PURGE and MSG.DELETE on an R3 stream through a server that does not lead it reach every replica', async () => {
+  const admin = await client([cluster.members[0]!.server]);
+  const si = await (await jetstreamManager(admin, { timeout: 10_000 })).streams.add({ name: 'LOGS', subjects: ['logs.>'], num_replicas: 3 });
+  const first = si.cluster?.leader ?? '';
+  const nc = await client(cluster.members.filter((m) => m.name !== first).map((m) => m.server));
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 1; i <= 30; i++) await js.publish(i % 2 === 0 ? 'logs.even' : 'logs.odd', `l${i}`);
+  assert.equal(await jsm.streams.deleteMessage('LOGS', 3), true);
+  await assert.rejects(jsm.streams.deleteMessage('LOGS', 3), /no message found/);
+  assert.equal((await jsm.streams.purge('LOGS', { filter: 'logs.even' })).purged, 15);
+  assert.equal((await jsm.streams.purge('LOGS', { seq: 11 })).purged, 4, 'odd 1, 5, 7, 9 (3 was deleted)');
+  const expected = { messages: 10, first_seq: 11, last_seq: 30 };
+  const state = (i: StreamInfo | undefined) => i && { messages: i.state.messages, first_seq: i.state.first_seq, last_seq: i.state.last_seq };
+  assert.deepEqual(state(await streamInfo(nc, 'LOGS')), expected);
+
+  // Every replica applied the same changes: each one, leading in turn, reports the same state.
+  const leaders = new Set<string>([first]);
+  while (leaders.size < 3) {
+    const before = (await streamInfo(nc, 'LOGS'))?.cluster?.leader ?? '';
+    await nc.request('$JS.API.STREAM.LEADER.STEPDOWN.LOGS', '', { timeout: 5000 }).catch(() => undefined);
+    const next = await waitFor(async () => {
+      const i = await streamInfo(nc, 'LOGS');
+      return i?.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== before ? i : undefined;
+    }, 'a new LOGS leader', 20_000);
+    assert.deepEqual(state(next), expected, `state under ${next.cluster?.leader}`);
+    leaders.add(next.cluster!.leader!);
+  }
+});

@@ -240,6 +240,7 @@ for (const sc of scenarios) {
   const baseline = sc.baseline === undefined ? undefined : SCENARIOS.find((b) => b.name === sc.baseline!.scenario);
   if (sc.baseline !== undefined && baseline === undefined) fail(`${sc.name}: unknown baseline scenario ${sc.baseline.scenario}`);
   const baselinePairs: Record<ServerKind, number[]> = { sluice: [], nats: [] };
+  const baselineCpuPairs: Record<ServerKind, number[]> = { sluice: [], nats: [] };
   const rounds = roundsOf(sc);
   for (let r = 1; r <= rounds; r++) {
     const inRound: Partial<Record<ServerKind, Metrics>> = {};
@@ -266,7 +267,12 @@ for (const sc of scenarios) {
           const base = await runAgainst(kind, baseline, params);
           const ratio = rec.metrics[sc.primary]! / base.metrics[baseline.primary]!;
           baselinePairs[kind].push(ratio);
-          out(`${' '.repeat(tag.length)} ${baseline.name}: ${describe(baseline, base.metrics)} -> ${sc.name}/${baseline.name} ${ratio.toFixed(3)}x`);
+          // The same comparison per server CPU second (primary / server CPU): on a shared machine
+          // the throughput of both runs swings with other tenants, the work per message much less.
+          const perCpu = (m: Metrics, key: string): number => m[key]! / (m.serverCpuPct ?? Number.NaN);
+          const cpuRatio = perCpu(rec.metrics, sc.primary) / perCpu(base.metrics, baseline.primary);
+          if (Number.isFinite(cpuRatio)) baselineCpuPairs[kind].push(cpuRatio);
+          out(`${' '.repeat(tag.length)} ${baseline.name}: ${describe(baseline, base.metrics)} -> ${sc.name}/${baseline.name} ${ratio.toFixed(3)}x (per server CPU second ${cpuRatio.toFixed(3)}x)`);
         }
       } catch (err) {
         const msg = (err as Error).message;
@@ -292,7 +298,8 @@ for (const sc of scenarios) {
     for (const kind of kinds) {
       const r = outcome.baselineRatios[kind];
       const ok = r !== null && (b.op === '>=' ? r >= b.ratio : r <= b.ratio);
-      out(`   ${SERVER_LABEL[kind]}: ${sc.name} / ${baseline.name} = ${r === null ? '-' : `${r.toFixed(3)}x`} (median of per-round pairs; bar ${b.op} ${b.ratio}x ${r === null ? '?' : ok ? 'PASS' : 'FAIL'})`);
+      const c = med(baselineCpuPairs[kind]);
+      out(`   ${SERVER_LABEL[kind]}: ${sc.name} / ${baseline.name} = ${r === null ? '-' : `${r.toFixed(3)}x`} (median of per-round pairs; bar ${b.op} ${b.ratio}x ${r === null ? '?' : ok ? 'PASS' : 'FAIL'}); per server CPU second ${c === null ? '-' : `${c.toFixed(3)}x`}`);
     }
   }
   outcomes.push(outcome);
@@ -328,7 +335,7 @@ for (const sc of scenarios) {
       ratio: outcome.ratio,
       pairedRatio: outcome.pairedRatio,
       pairRatios,
-      ...(outcome.baselineRatios !== undefined ? { baseline: sc.baseline, baselineRatios: outcome.baselineRatios, baselinePairs } : {}),
+      ...(outcome.baselineRatios !== undefined ? { baseline: sc.baseline, baselineRatios: outcome.baselineRatios, baselinePairs, baselineCpuPairs } : {}),
       ratios,
       runs,
       servers: Object.fromEntries(

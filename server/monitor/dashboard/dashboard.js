@@ -113,6 +113,7 @@ function onRoutez(r) {
     tr.append(cell(route.remote_name || route.remote_id), cell(route.rtt), cell(fmt(route.in_msgs)), cell(fmt(route.out_msgs)), cell(fmt(route.subscriptions)));
     body.append(tr);
   }
+  $('routes').hidden = r.num_routes === 0;
   if (r.num_routes > 0 && $('cluster-note').textContent === 'not clustered') $('cluster-note').textContent = `${r.num_routes} routes`;
 }
 

@@ -24,6 +24,7 @@ export interface StreamAssignment {
 
 export type MetaOp =
   | { readonly op: 'stream'; readonly assignment: StreamAssignment }
+  | { readonly op: 'stream-update'; readonly config: StreamConfig; readonly reply: string }
   | { readonly op: 'stream-delete'; readonly name: string; readonly reply: string };
 
 const packr = new Packr({ useRecords: false });
@@ -41,13 +42,15 @@ export function decodeMetaOp(data: Uint8Array): MetaOp | undefined {
   }
   if (v === null || typeof v !== 'object') return undefined;
   const o = v as { op?: unknown };
-  if (o.op === 'stream' || o.op === 'stream-delete') return v as MetaOp;
+  if (o.op === 'stream' || o.op === 'stream-update' || o.op === 'stream-delete') return v as MetaOp;
   return undefined;
 }
 
 /** What applying an op changed, for the servers that must act on it. */
 export type MetaChange =
   | { readonly kind: 'stream-added'; readonly assignment: StreamAssignment }
+  /** The config changed; the stream's leader takes it into the stream's own log (and answers `reply`). */
+  | { readonly kind: 'stream-updated'; readonly assignment: StreamAssignment; readonly reply: string }
   | { readonly kind: 'stream-removed'; readonly assignment: StreamAssignment; readonly reply: string };
 
 export class MetaState {
@@ -71,6 +74,13 @@ export class MetaState {
         if (this.streams.has(name)) return null;
         this.streams.set(name, op.assignment);
         return { kind: 'stream-added', assignment: op.assignment };
+      }
+      case 'stream-update': {
+        const a = this.streams.get(op.config.name);
+        if (a === undefined) return null;
+        const updated: StreamAssignment = { ...a, config: op.config };
+        this.streams.set(op.config.name, updated);
+        return { kind: 'stream-updated', assignment: updated, reply: op.reply };
       }
       case 'stream-delete': {
         const a = this.streams.get(op.name);

@@ -29,7 +29,7 @@ import type { MessageBus } from '../bus.ts';
 import type { ConsumerRegistry } from '../consumer/registry.ts';
 import { parseJsonObject } from '../json-shape.ts';
 import type { StreamManager } from '../manager.ts';
-import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
+import { checkStreamConfigShape, checkStreamUpdate, findOverlap, normalizeStreamConfig, sameConfig } from '../stream/config.ts';
 import { streamInfo } from '../stream/info.ts';
 import { MetaState, decodeMetaOp, encodeMetaOp, placeReplicas, streamGroupName, type MetaChange, type StreamAssignment } from './assignments.ts';
 import type { RaftGroups } from './groups.ts';
@@ -133,6 +133,7 @@ export class ClusteredStreams implements ReplicaHost {
     this.meta = meta;
     this.deps.api.interceptor = (route, req) => this.intercept(route, req);
     this.bus.subscribe(`${META_PREFIX}.CREATE.*`, (subject, reply, _hdr, data) => this.metaCreate(subject, reply, data), '', true);
+    this.bus.subscribe(`${META_PREFIX}.UPDATE.*`, (subject, reply, _hdr, data) => this.metaUpdate(subject, reply, data), '', true);
     this.bus.subscribe(`${META_PREFIX}.DELETE.*`, (subject, reply) => this.metaDelete(subject, reply), '', true);
     // Every JetStream server listens; only the meta leader steps down and answers.
     this.bus.subscribe(
@@ -193,6 +194,7 @@ export class ClusteredStreams implements ReplicaHost {
     }
     if (route.startsWith('STREAM.') && route !== 'STREAM.NAMES' && route !== 'STREAM.LIST' && this.state.stream(name) !== undefined) {
       if (route === 'STREAM.DELETE') this.forwardToMeta('DELETE', route, name, req);
+      else if (route === 'STREAM.UPDATE') this.forwardToMeta('UPDATE', route, name, req);
       // The stream's leader answers these through its cluster-wide subscriptions; a replica here
       // must not answer in its place.
       else if (route !== 'STREAM.INFO' && !LEADER_ROUTES.includes(route)) this.refuse(route, req, notYet(route));
@@ -245,6 +247,53 @@ export class ClusteredStreams implements ReplicaHost {
     if (outcome.kind !== 'appended') this.refuse('STREAM.CREATE', { reply }, jsApiError('ClusterNotAvail'));
   }
 
+  /**
+   * UPDATE: the meta leader checks the change against the assignment's config and records the new
+   * config; the stream's leader then takes it into the stream's own log (takeConfig), so every
+   * replica changes its limits at the same position among the messages.
+   */
+  private metaUpdate(subject: string, reply: string, data: Buffer): void {
+    const meta = this.meta;
+    if (meta === null || !meta.isLeader || reply === '') return;
+    const name = subject.slice(`${META_PREFIX}.UPDATE.`.length);
+    const existing = this.state.stream(name);
+    if (existing === undefined) return this.refuse('STREAM.UPDATE', { reply }, jsApiError('StreamNotFound'));
+    const cfg = this.validate(name, data);
+    if ('error' in cfg) return this.refuse('STREAM.UPDATE', { reply }, cfg.error);
+    const checked = checkStreamUpdate(existing.config, cfg.config);
+    if (!checked.ok) return this.refuse('STREAM.UPDATE', { reply }, checked.error);
+    if (checked.config.num_replicas !== existing.config.num_replicas) {
+      return this.refuse('STREAM.UPDATE', { reply }, jsApiError('StreamUpdate', { err: 'changing the number of replicas is not supported by this server yet' }));
+    }
+    const others = this.state.allStreams().filter((a) => a.config.name !== name).map((a) => a.config);
+    if (findOverlap(checked.config.subjects ?? [], others) !== undefined) return this.refuse('STREAM.UPDATE', { reply }, jsApiError('StreamSubjectOverlap'));
+    if (sameConfig(existing.config, checked.config)) {
+      // Nothing changes: the stream's leader answers with its current info.
+      this.bus.publish(`$JS.API.STREAM.INFO.${name}`, reply, null, Buffer.alloc(0));
+      return;
+    }
+    const outcome = meta.raft!.propose(encodeMetaOp({ op: 'stream-update', config: checked.config, reply }));
+    if (outcome.kind !== 'appended') this.refuse('STREAM.UPDATE', { reply }, jsApiError('ClusterNotAvail'));
+  }
+
+  /**
+   * The stream's leader brings the stream's config to the meta group's (after an UPDATE, or on
+   * taking over when the previous leader had not yet) through the stream's log, then answers.
+   */
+  private takeConfig(replica: ReplicatedStream, reply: string): void {
+    const wanted = this.state.stream(replica.name)?.config;
+    if (wanted === undefined) return;
+    const answer = (): void => {
+      const route = this.deps.api.route('STREAM.UPDATE');
+      if (reply !== '' && route !== undefined) this.deps.api.reply(route, reply, this.info(replica));
+    };
+    if (sameConfig(replica.stream.config, wanted)) return answer();
+    replica.stream.commit({ op: 'config', config: wanted }).then(answer, (err: unknown) => {
+      this.logger.warn({ stream: replica.name, err: String(err) }, 'stream config not taken into the log yet');
+      if (reply !== '') this.refuse('STREAM.UPDATE', { reply }, jsApiError('ClusterNotAvail'));
+    });
+  }
+
   private metaDelete(subject: string, reply: string): void {
     const meta = this.meta;
     if (meta === null || !meta.isLeader) return;
@@ -273,6 +322,11 @@ export class ClusteredStreams implements ReplicaHost {
     const a = change.assignment;
     const name = a.config.name;
     const self = this.deps.network.self;
+    if (change.kind === 'stream-updated') {
+      const r = this.replicas.get(name);
+      if (r?.isLeader === true) this.takeConfig(r, change.reply);
+      return;
+    }
     if (change.kind === 'stream-added') {
       if (!a.group.peers.includes(self)) return;
       this.work = this.work.then(() => this.openReplica(a)).catch((err: unknown) => {
@@ -320,6 +374,8 @@ export class ClusteredStreams implements ReplicaHost {
     stream.clusterInfo = () => this.clusterBlock(replica);
     this.deps.consumers.adopt(stream, this.consumerStore.load(name));
     this.subscribeConsumerApi(replica);
+    // An UPDATE the previous leader had not taken into the log yet.
+    this.takeConfig(replica, '');
     const infoRoute = this.deps.api.route('STREAM.INFO');
     replica.addLeaderSubscription(
       this.bus.subscribe(

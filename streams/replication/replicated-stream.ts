@@ -51,6 +51,8 @@ export class ReplicatedStream implements Applier {
   private group: RaftGroup | null = null;
   /** The leader's proposals in flight and who waits for them (leader-book.ts), by reply subject. */
   private readonly book = new LeaderBook<string>();
+  /** While leading: the capture of the stream's subjects, and the host's per-stream API. */
+  private captureSubs: BusSubscription[] = [];
   private subs: BusSubscription[] = [];
   private closed = false;
   /** The last raft index applied here (raft's own count moves only after the Ready is done). */
@@ -153,8 +155,7 @@ export class ReplicatedStream implements Applier {
     this.book.start(this.stream);
     // API changes and the removals the leader's consumers decide go through the log like publishes.
     this.stream.committer = (op) => this.proposeAndWait(encodeStreamOp(op)) as Promise<ApplyResult>;
-    const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
-    for (const subject of this.stream.config.subjects ?? []) this.subs.push(this.host.bus.subscribe(subject, handler, '', true));
+    this.capture();
     this.logger.info({}, 'stream leader');
     this.host.leaderChanged(this, true);
   }
@@ -166,9 +167,17 @@ export class ReplicatedStream implements Applier {
     const lost = [...this.waiters.values()];
     this.waiters.clear();
     for (const p of lost) p.reject(new JsApiException(jsApiError('ClusterNotAvail')));
-    for (const s of this.subs) s.unsubscribe();
+    for (const s of [...this.captureSubs, ...this.subs]) s.unsubscribe();
+    this.captureSubs = [];
     this.subs = [];
     this.host.leaderChanged(this, false);
+  }
+
+  /** Subscribes the stream's subjects cluster-wide (again, after a config op changed them). */
+  private capture(): void {
+    for (const s of this.captureSubs) s.unsubscribe();
+    const handler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void => this.ingest(subject, reply, hdr, data);
+    this.captureSubs = (this.stream.config.subjects ?? []).map((subject) => this.host.bus.subscribe(subject, handler, '', true));
   }
 
   /** Extra cluster-wide subscriptions the host wants while this replica leads (per-stream API). */
@@ -197,7 +206,9 @@ export class ReplicatedStream implements Applier {
         continue;
       }
       const op = decodeStreamOp(e.data);
+      const before = op.op === 'config' ? stream.config.subjects : undefined;
       const result = stream.apply(op);
+      if (op.op === 'config' && this.book.leading && JSON.stringify(before) !== JSON.stringify(op.config.subjects)) this.capture();
       this.settle(e.index, result);
       const answers = this.book.applied(op);
       // Committed in a majority of logs and applied here: safe to acknowledge now (a crash before

@@ -194,15 +194,46 @@ test('PURGE and MSG.DELETE on an R3 stream through a server that does not lead i
   assert.deepEqual(state(await streamInfo(nc, 'LOGS')), expected);
 
   // Every replica applied the same changes: each one, leading in turn, reports the same state.
-  const leaders = new Set<string>([first]);
-  while (leaders.size < 3) {
-    const before = (await streamInfo(nc, 'LOGS'))?.cluster?.leader ?? '';
-    await nc.request('$JS.API.STREAM.LEADER.STEPDOWN.LOGS', '', { timeout: 5000 }).catch(() => undefined);
+  for (const i of await underEachLeader(nc, 'LOGS')) assert.deepEqual(state(i), expected, `state under ${i.cluster?.leader}`);
+});
+
+/** Steps the stream's leader down until every replica has led it; the INFO each one answered. */
+async function underEachLeader(nc: NatsConnection, stream: string): Promise<StreamInfo[]> {
+  const seen = new Map<string, StreamInfo>();
+  const now = await waitFor(() => streamInfo(nc, stream), `INFO of ${stream}`);
+  seen.set(now.cluster!.leader!, now);
+  while (seen.size < 3) {
+    const before = (await streamInfo(nc, stream))?.cluster?.leader ?? '';
+    await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, '', { timeout: 5000 }).catch(() => undefined);
     const next = await waitFor(async () => {
-      const i = await streamInfo(nc, 'LOGS');
+      const i = await streamInfo(nc, stream);
       return i?.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== before ? i : undefined;
-    }, 'a new LOGS leader', 20_000);
-    assert.deepEqual(state(next), expected, `state under ${next.cluster?.leader}`);
-    leaders.add(next.cluster!.leader!);
+    }, `a new ${stream} leader`, 20_000);
+    seen.set(next.cluster!.leader!, next);
   }
+  return [...seen.values()];
+}
+
+test('UPDATE of an R3 stream through a server that does not lead it: new subjects and limits on every replica', async () => {
+  const admin = await client([cluster.members[0]!.server]);
+  const si = await (await jetstreamManager(admin, { timeout: 10_000 })).streams.add({ name: 'METRICS', subjects: ['cpu.>'], num_replicas: 3 });
+  const nc = await client(cluster.members.filter((m) => m.name !== si.cluster?.leader).map((m) => m.server));
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 1; i <= 10; i++) await js.publish('cpu.load', `${i}`);
+  await assert.rejects(js.publish('mem.used', 'x'), /not enabled|no responders/i, 'mem.> is not captured yet (no responders)');
+
+  const updated = await jsm.streams.update('METRICS', { subjects: ['cpu.>', 'mem.>'], max_msgs: 4 });
+  assert.deepEqual(updated.config.subjects, ['cpu.>', 'mem.>']);
+  assert.equal(updated.config.max_msgs, 4);
+  assert.equal(updated.state.messages, 4, 'the tighter limit applied at once');
+  assert.equal((await js.publish('mem.used', '42')).seq, 11, 'the new subject is captured');
+  await assert.rejects(jsm.streams.update('METRICS', { num_replicas: 1 }), /replicas/);
+  await assert.rejects(jsm.streams.update('METRICS', { max_msgs_per_subject: -5 } as never), /max_msgs_per_subject|invalid/i);
+
+  for (const i of await underEachLeader(nc, 'METRICS')) {
+    assert.deepEqual([i.config.max_msgs, i.state.messages, i.state.first_seq, i.state.last_seq], [4, 4, 8, 11], `under ${i.cluster?.leader}`);
+  }
+  // The leaders that took over capture the new subject too.
+  assert.equal((await js.publish('mem.used', '43')).seq, 12);
 });

@@ -44,6 +44,7 @@ export interface ServerFlags {
   storeDir?: string;
   jetstreamSync?: string;
   clusterPort?: string;
+  clusterAdvertise?: string;
   clusterName?: string;
   routes?: string;
   maxPayload?: string;
@@ -78,6 +79,7 @@ export function createServerCommand(): Command {
     .option('--jetstream-sync <mode>', 'when a JetStream write is acknowledged: committed (default: at the commit, fsync every second), durable (after fsync), none (never fsync)')
     .option('--max-payload <size>', `largest message payload, e.g. 1048576 or 1MB (default: ${DEFAULT_MAX_PAYLOAD_BYTES})`)
     .option('--cluster-port <port>', 'cluster port for routes from other servers; 0 (or -1) picks a free port (default: not clustered)')
+    .option('--cluster-advertise <host:port>', 'address other servers dial to reach this one (default: the cluster listener)')
     .option('--cluster-name <name>', `cluster name; routes from another cluster are refused (default: ${DEFAULT_CLUSTER_NAME})`)
     .option('--routes <urls>', 'seed routes to join, comma-separated: nats-route://host:port[,...]')
     .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
@@ -168,13 +170,17 @@ export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
 
 /** --cluster-* and --routes as a partial cluster setting; undefined when none were given. */
 function clusterFromFlags(flags: ServerFlags): Partial<ClusterOptions> | undefined {
-  const { clusterPort, clusterName, routes } = flags;
-  if (clusterPort === undefined && clusterName === undefined && routes === undefined) return undefined;
+  const { clusterPort, clusterName, routes, clusterAdvertise } = flags;
+  if (clusterPort === undefined && clusterName === undefined && routes === undefined && clusterAdvertise === undefined) return undefined;
   const c: Partial<ClusterOptions> = {};
   if (clusterPort !== undefined) c.port = portFlag('--cluster-port', clusterPort);
   if (clusterName !== undefined) {
     if (clusterName === '' || /\s/.test(clusterName)) throw flagError('--cluster-name', 'a name without whitespace', clusterName);
     c.name = clusterName;
+  }
+  if (clusterAdvertise !== undefined) {
+    if (parseRouteUrl(`nats-route://${clusterAdvertise}`) === undefined) throw flagError('--cluster-advertise', 'host:port', clusterAdvertise);
+    c.advertise = clusterAdvertise;
   }
   if (routes !== undefined) {
     const list = routes.split(',').map((r) => r.trim()).filter((r) => r !== '');

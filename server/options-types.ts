@@ -29,6 +29,11 @@ export interface ClusterOptions {
   port: number;
   /** Seed routes to dial, nats-route://host:port; the rest of the mesh is learnt from them. */
   routes: string[];
+  /**
+   * host:port the other servers should dial to reach this one (behind NAT, a proxy, a container
+   * port mapping); '' = the listener's own address.
+   */
+  advertise: string;
   /** Keep-alive on each route: a PING this often, the link dropped after `maxPingsOutstanding` unanswered. */
   pingIntervalMs: number;
   maxPingsOutstanding: number;

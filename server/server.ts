@@ -195,7 +195,7 @@ export class SluiceServer implements RunningServer {
         nats: [this.clientUrl],
         monitoring: this.httpUrl ? [this.httpUrl] : [],
         websocket: this.wsUrl ? [this.wsUrl] : [],
-        cluster: this.cluster ? [this.cluster.url] : [],
+        cluster: this.cluster ? [this.cluster.listenUrl] : [],
       });
     }
     this.logger.info({ server_id: this.serverId, server_name: this.serverName }, 'server is ready');

@@ -89,6 +89,7 @@ export class Cluster implements LocalInterestListener, RouteHost {
   private server: net.Server | undefined;
   private boundPort = 0;
   private routeUrl = '';
+  private boundListenUrl = '';
   private closing = false;
 
   constructor(deps: ClusterDeps) {
@@ -108,9 +109,14 @@ export class Cluster implements LocalInterestListener, RouteHost {
     return this.boundPort;
   }
 
-  /** nats-route://host:port other servers use to reach this one. */
+  /** nats-route://host:port other servers use to reach this one (the advertised address, if set). */
   get url(): string {
     return this.routeUrl;
+  }
+
+  /** nats-route://host:port of the listener itself (the ports file), whatever is advertised. */
+  get listenUrl(): string {
+    return this.boundListenUrl;
   }
 
   /** Listens on the cluster port, then dials the seeds. */
@@ -127,7 +133,9 @@ export class Cluster implements LocalInterestListener, RouteHost {
     });
     this.server = server;
     this.boundPort = (server.address() as net.AddressInfo).port;
-    this.routeUrl = `nats-route://${advertiseHost(listenHost)}:${this.boundPort}`;
+    const advertised = this.options.advertise ?? '';
+    this.boundListenUrl = `nats-route://${advertiseHost(listenHost)}:${this.boundPort}`;
+    this.routeUrl = advertised !== '' ? `nats-route://${advertised}` : this.boundListenUrl;
     this.logger.info({ url: this.routeUrl, port: this.boundPort, cluster: this.name }, 'listening for route connections');
     for (const url of this.options.routes) {
       const target = this.target(url, true);

@@ -17,6 +17,7 @@ export function defaultClusterOptions(): ClusterOptions {
     host: '',
     port: 0,
     routes: [],
+    advertise: '',
     pingIntervalMs: DEFAULT_ROUTE_PING_INTERVAL_MS,
     maxPingsOutstanding: DEFAULT_ROUTE_MAX_PINGS_OUTSTANDING,
     maxPendingBytes: DEFAULT_ROUTE_MAX_PENDING_BYTES,
@@ -56,6 +57,9 @@ export function clusterRule(v: unknown): string | undefined {
   for (let i = 0; i < c.routes.length; i++) {
     const r: unknown = c.routes[i];
     if (typeof r !== 'string' || parseRouteUrl(r) === undefined) return `cluster.routes[${i}] to be ${ROUTE_URL_EXPECTED}`;
+  }
+  if (typeof c.advertise !== 'string' || (c.advertise !== '' && parseRouteUrl(`nats-route://${c.advertise}`) === undefined)) {
+    return 'cluster.advertise to be host:port, such as "10.0.0.5:6222"';
   }
   if (!isInt(c.pingIntervalMs) || c.pingIntervalMs <= 0) return 'cluster.pingIntervalMs to be a positive duration in milliseconds';
   if (!isInt(c.maxPingsOutstanding) || c.maxPingsOutstanding <= 0) return 'cluster.maxPingsOutstanding to be a positive integer';

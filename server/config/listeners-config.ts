@@ -153,6 +153,10 @@ export function mapClusterBlock(c: Collector, key: string, v: unknown, raw: RawL
       case 'routes':
         cluster.routes = c.convert(asStringList, path, sv, block);
         break;
+      case 'advertise':
+      case 'cluster_advertise':
+        cluster.advertise = c.convert(asString, path, sv, block);
+        break;
       case 'pingintervalms':
         // sluice's JSON spelling (resolved options round-trip through JSON).
         cluster.pingIntervalMs = c.convert(asInt, path, sv, block);

@@ -109,6 +109,7 @@ describe('JSON config', () => {
     assertConfigError('{"jetstream_sync": "fast"}', /"jetstream_sync": expected one of committed, durable, none, got "fast"$/);
     assertConfigError('cluster { routes: ["tcp://x"] }', /"cluster": expected cluster\.routes\[0\] to be a route URL such as/);
     assertConfigError('cluster { name: "a b" }', /"cluster": expected cluster\.name to be a name without whitespace/);
+    assertConfigError('cluster { advertise: "nohost" }', /"cluster": expected cluster\.advertise to be host:port/);
     assertConfigError('jetstream { sync: sometimes }', /"jetstream\.sync": expected one of committed, durable, none/);
     assertConfigError('jetstream { sync_interval: "soon" }', /"jetstream\.sync_interval": expected a duration/);
   });
@@ -193,6 +194,7 @@ describe('nats-server syntax: mapping table', () => {
         name: hub
         listen: 0.0.0.0:6222
         routes: [nats://a:6222, nats://b:6222]
+        advertise: "10.0.0.5:16222"
       }
       websocket { port: 8080, no_tls: true }
       leafnodes { port: 7422 }
@@ -215,7 +217,7 @@ describe('nats-server syntax: mapping table', () => {
       pass: 'secret',
       wsPort: 8080,
       websocket: { ...defaultWebSocketOptions(), noTls: true },
-      cluster: { ...defaultClusterOptions(), name: 'hub', host: '0.0.0.0', port: 6222, routes: ['nats://a:6222', 'nats://b:6222'] },
+      cluster: { ...defaultClusterOptions(), name: 'hub', host: '0.0.0.0', port: 6222, routes: ['nats://a:6222', 'nats://b:6222'], advertise: '10.0.0.5:16222' },
       tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: undefined, verify: false, timeoutMs: 2000, handshakeFirst: false },
       lameDuckDurationMs: 120_000,
     });
@@ -228,7 +230,7 @@ describe('nats-server syntax: mapping table', () => {
       'tls.cipher_suites',
       'gateway',
     ]);
-    assert.match(r.warnings[1]!, /^unsupported config key "leafnodes" ignored \(c\.conf:23:7\)$/);
+    assert.match(r.warnings[1]!, /^unsupported config key "leafnodes" ignored \(c\.conf:24:7\)$/);
     assert.doesNotThrow(() => resolveOptions(r.options));
   });
 

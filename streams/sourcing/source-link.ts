@@ -56,6 +56,8 @@ export class SourceLink {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private warnedSeq = 0;
+  /** A mirror's last stored sequence during a pump turn. */
+  private mirrorLast = 0;
 
   constructor(kind: 'mirror' | 'source', config: StreamSource, target: Stream, clock: Clock, logger: Logger) {
     this.kind = kind;
@@ -145,12 +147,34 @@ export class SourceLink {
       this.logger.warn({ stream: this.target.name, origin: this.config.name, next: this.nextSeq, origin_last: before.lastSeq }, 'origin restarted its sequences; copying from its start');
       this.nextSeq = Math.max(before.firstSeq, 1);
     }
+    // A mirror stores only sequences above its own last one (after a restarted origin, the ones it
+    // already has are skipped); read once per turn, the link being the mirror's only writer.
+    this.mirrorLast = this.kind === 'mirror' ? this.target.store.state().lastSeq : 0;
     let n = 0;
-    for (const m of origin.store.iterate(this.nextSeq, this.storeFilter)) {
-      if (n >= max) return true;
-      this.copy(m);
-      this.nextSeq = m.seq + 1;
-      n++;
+    if (this.storeFilter === undefined) {
+      // Point reads by sequence: several times cheaper per message than the store's iterator
+      // (which walks an index range) when most sequences are there, as in a copy of everything.
+      const store = origin.store;
+      const last = before.lastSeq;
+      let seq = Math.max(this.nextSeq, before.firstSeq);
+      for (; seq <= last; seq++) {
+        if (n >= max) {
+          this.nextSeq = seq;
+          return true;
+        }
+        // Every sequence looked at counts toward the turn, so a long run of deleted ones yields too.
+        n++;
+        const m = store.get(seq);
+        if (m !== undefined) this.copy(m);
+      }
+      this.nextSeq = seq;
+    } else {
+      for (const m of origin.store.iterate(this.nextSeq, this.storeFilter)) {
+        if (n >= max) return true;
+        this.copy(m);
+        this.nextSeq = m.seq + 1;
+        n++;
+      }
     }
     // Nothing left below the origin's last sequence (deleted or filtered messages included).
     const last = origin.store.state().lastSeq;
@@ -163,7 +187,7 @@ export class SourceLink {
     const subject = this.map(m.subject);
     if (subject === undefined) return;
     if (this.kind === 'mirror') {
-      this.target.applyMirrored(m.seq, m.timeNs, subject, m.hdr, m.data);
+      if (m.seq > this.mirrorLast && this.target.applyMirrored(m.seq, m.timeNs, subject, m.hdr, m.data)) this.mirrorLast = m.seq;
       return;
     }
     const hdr = rewriteHeaderLines(m.hdr, dropOnSource, `${STREAM_SOURCE_HDR}: ${this.sourceHeader(m.seq)}\r\n`);

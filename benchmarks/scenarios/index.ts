@@ -5,6 +5,7 @@ import { clientPubsubScenario, clientReqrepScenario } from './client-compare.ts'
 import { clusterFanoutScenario, clusterPubsubScenario } from './cluster.ts';
 import { fanoutScenario } from './fanout.ts';
 import { jsConsumeScenario } from './js-consume.ts';
+import { jsMirrorScenario } from './js-mirror.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
 import { jsFailoverR3Scenario, jsPubR3Scenario } from './js-replicated.ts';
 import { pubsubMonitoredScenario } from './monitored.ts';
@@ -31,6 +32,7 @@ export const SCENARIOS: readonly Scenario[] = [
   clientReqrepScenario(10_000),
   wsPubsubScenario(2_000_000),
   jsConsumeScenario(200_000),
+  jsMirrorScenario(200_000),
   jsPubScenario(600_000),
   jsPubSyncScenario(30_000),
   clusterPubsubScenario(2_000_000),

@@ -17,7 +17,7 @@ const API_INBOX = '_INBOX.jsbench.api';
 const PULL_INBOX = '_INBOX.jsbench.pull';
 
 /** One outstanding JetStream API request at a time over a raw connection. */
-class ApiClient {
+export class ApiClient {
   private waiter: ((json: Record<string, unknown>) => void) | null = null;
   conn!: RawConn;
 
@@ -64,8 +64,8 @@ function tokenBounds(line: Buffer, out: number[]): number {
   return n / 2;
 }
 
-async function prefill(ctx: RunContext, api: ApiClient, msgs: number, payloadBytes: number, subject: string): Promise<void> {
-  await api.request(`$JS.API.STREAM.CREATE.${STREAM}`, { name: STREAM, subjects: [subject], storage: 'file' });
+export async function prefill(ctx: RunContext, api: ApiClient, msgs: number, payloadBytes: number, subject: string, stream = STREAM): Promise<void> {
+  await api.request(`$JS.API.STREAM.CREATE.${stream}`, { name: stream, subjects: [subject], storage: 'file' });
   const pub = await RawConn.connect(ctx.server, { name: 'prefill' });
   try {
     await publishFrames(pub, buildPubBlock(subject, payloadBytes), { count: msgs, stampSeq: false });
@@ -75,7 +75,7 @@ async function prefill(ctx: RunContext, api: ApiClient, msgs: number, payloadByt
   }
   const deadline = performance.now() + 120_000;
   for (;;) {
-    const info = await api.request(`$JS.API.STREAM.INFO.${STREAM}`, '');
+    const info = await api.request(`$JS.API.STREAM.INFO.${stream}`, '');
     const stored = (info.state as { messages: number }).messages;
     if (stored >= msgs) return;
     if (performance.now() > deadline) throw new Error(`stream holds ${stored} of ${msgs} messages after prefill`);

@@ -44,7 +44,8 @@ test('streams: config errors nats-server checks first still come first', async (
   assert.equal((await errorOf('$JS.API.STREAM.CREATE.B2', { name: 'B2', num_replicas: 3, subjects: ['a..b'] }))?.description, 'invalid subject');
   assert.equal((await errorOf('$JS.API.STREAM.CREATE.B3', { name: 'B3', num_replicas: -1 }))?.err_code, 10133);
   // Without replicas, the missing feature is what is refused.
-  assert.match((await errorOf('$JS.API.STREAM.CREATE.B4', { name: 'B4', subjects: ['b4'], sources: [{ name: 'S' }] }))?.description ?? '', /not supported by this server/);
+  const external = { name: 'B4', subjects: ['b4'], sources: [{ name: 'S', external: { api: '$JS.hub.API', deliver: '' } }] };
+  assert.match((await errorOf('$JS.API.STREAM.CREATE.B4', external))?.description ?? '', /not supported by this server/);
 });
 
 test('consumers: 10074 before the stream is looked up, in every create form', async () => {

@@ -165,6 +165,7 @@ export class ClusteredStreams implements ReplicaHost {
     if (meta.leader === '') return 'JetStream has no meta leader';
     if (meta.applied < meta.committed) return 'JetStream is not current with the meta leader';
     for (const r of this.replicas.values()) {
+      if (r.stranded !== '') return `JetStream ${r.stranded}`;
       const g = r.raft;
       if (g === null || g.leader === '') return `JetStream stream ${r.name} has no leader`;
       if (g.applied < g.committed) return `JetStream stream ${r.name} is catching up`;

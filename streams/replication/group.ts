@@ -189,6 +189,37 @@ export class RaftGroup {
     return this.node.lastIndex();
   }
 
+  /** The first entry still in the log here (those before it were trimmed). */
+  get firstIndex(): number {
+    return this.storage.firstIndex();
+  }
+
+  /**
+   * The leader: the highest index every voter's log holds (its own last index included), i.e.
+   * what no voter will ever need to be sent again; 0 elsewhere.
+   */
+  minMatch(): number {
+    if (this.node.role !== Role.Leader) return 0;
+    let min = this.node.lastIndex();
+    for (const id of this.node.voters) {
+      if (id === this.node.id) continue;
+      min = Math.min(min, this.node.progress(id)?.match ?? 0);
+    }
+    return min;
+  }
+
+  /**
+   * Drops the log up to `upTo` (clamped to what is applied here), leaving a snapshot record
+   * that marks the point (`data` says what it stands for). Resolves once durable.
+   */
+  async trim(upTo: number, data: Uint8Array): Promise<void> {
+    const index = Math.min(upTo, this.node.applied);
+    if (index <= this.storage.snapshot().metadata.index || index < this.storage.firstIndex()) return;
+    const confState = this.node.confStateAt(index);
+    await this.storage.createSnapshot(index, confState, data);
+    await this.storage.compact(index);
+  }
+
   async stop(): Promise<void> {
     await this.driver.stop();
     await this.storage.whenIdle();

@@ -8,6 +8,7 @@
 //             | u32 header length + 1 (0 = no header block) | header | data (the rest)
 //   other  := 0x00 | msgpack(op)
 //   consumer := 0x02 | msgpack(ConsumerLogOp)   (a consumer's config, state or removal, ADR 0010)
+//   control  := 0x03 | msgpack(ControlLogOp)    (the group's own housekeeping: log trimming)
 
 import { Packr } from 'msgpackr';
 import type { RollupKind, StreamOp } from '../stream/ops.ts';
@@ -18,6 +19,24 @@ const packr = new Packr({ useRecords: false });
 const TAG_OTHER = 0;
 const TAG_APPEND = 1;
 const TAG_CONSUMER = 2;
+const TAG_CONTROL = 3;
+
+/** Entries about the log itself, not the stream: every replica trims its log up to `upTo`. */
+export type ControlLogOp = { readonly op: 'trim'; readonly upTo: number };
+
+export function encodeControlOp(op: ControlLogOp): Uint8Array {
+  const body = packr.pack(op);
+  const out = Buffer.allocUnsafe(1 + body.length);
+  out[0] = TAG_CONTROL;
+  out.set(body, 1);
+  return out;
+}
+
+/** A control entry, or undefined when `bytes` holds something else. */
+export function decodeControlOp(bytes: Uint8Array): ControlLogOp | undefined {
+  if (bytes[0] !== TAG_CONTROL) return undefined;
+  return packr.unpack(bytes.subarray(1)) as ControlLogOp;
+}
 
 /**
  * What a replicated stream's log says about its durable consumers: every replica writes these

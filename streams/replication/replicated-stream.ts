@@ -21,9 +21,16 @@ import type { RaftGroup } from './group.ts';
 import type { RaftGroups } from './groups.ts';
 import { LeaderBook } from './leader-book.ts';
 import { JsApiException } from '../manager.ts';
-import { decodeConsumerOp, decodeStreamOp, encodeConsumerOp, encodeStreamOp, type ConsumerLogOp } from './op-codec.ts';
+import { decodeConsumerOp, decodeControlOp, decodeStreamOp, encodeConsumerOp, encodeControlOp, encodeStreamOp, type ConsumerLogOp } from './op-codec.ts';
 
 const APPLIED_DB = 'sluice:replicas';
+/**
+ * The leader proposes trimming the group's logs once this many entries accumulated since the
+ * last trim point: every replica then drops what every voter's log holds (see trimLog).
+ */
+export const TRIM_EVERY_ENTRIES = 10_000;
+/** The snapshot record a trim leaves: the stream's state is its store, not a snapshot blob. */
+const TRIM_MARK = Buffer.from('sluice-trim-v1');
 
 export interface ReplicaHost {
   readonly bus: MessageBus;
@@ -57,6 +64,10 @@ export class ReplicatedStream implements Applier {
   private closed = false;
   /** The last raft index applied here (raft's own count moves only after the Ready is done). */
   private lastApplied = 0;
+  /** The applied index at the leader's last trim proposal. */
+  private lastTrimProposal = 0;
+  /** Why this replica cannot go on (it was sent a snapshot it cannot install), or ''. */
+  stranded = '';
   /** The leader's entries somebody waits for (consumer writes, API changes), by raft index. */
   private readonly waiters = new Map<number, Pending>();
 
@@ -87,17 +98,22 @@ export class ReplicatedStream implements Applier {
     this.group = await this.host.groups.start(this.assignment.group.name, this.assignment.group.peers, this, applied);
   }
 
-  /** Stops the group and capture; the data stays (drop() removes it). */
+  /** Stops the group and capture and closes the store; the data stays (drop() removes it). */
   async close(): Promise<void> {
-    this.closed = true;
-    this.stopLeading();
-    await this.host.groups.stop(this.assignment.group.name);
+    await this.stopGroup();
+    await this.stream.close();
   }
 
   async drop(): Promise<void> {
-    await this.close();
+    await this.stopGroup();
     await this.appliedDb.remove(this.name);
     await this.stream.drop();
+  }
+
+  private async stopGroup(): Promise<void> {
+    this.closed = true;
+    this.stopLeading();
+    await this.host.groups.stop(this.assignment.group.name);
   }
 
   // ---- leader: capture and propose ----------------------------------------------------------
@@ -188,9 +204,35 @@ export class ReplicatedStream implements Applier {
 
   // ---- Applier ------------------------------------------------------------------------------
 
-  applySnapshot(_snapshot: Snapshot): void {
-    // Stream groups do not snapshot yet (ADR 0010 step 7): their logs are kept whole, so a
-    // lagging replica always catches up from entries.
+  /**
+   * Logs are trimmed only up to what every voter's log holds (trimLog), so a replica is never
+   * sent a snapshot while it keeps its disk. One that lost it (or a voter added later) would be:
+   * installing a snapshot needs the messages themselves, which is not built yet, so the group
+   * stops here rather than apply later entries on top of a gap.
+   */
+  applySnapshot(snapshot: Snapshot): void {
+    if (snapshot.metadata.index <= this.lastApplied) return;
+    this.stranded = `stream ${this.name}: this replica is behind its group's trimmed log (needs entries from ${this.lastApplied + 1}, the log starts after ${snapshot.metadata.index}) and cannot catch up`;
+    this.logger.error({ applied: this.lastApplied, snapshot: snapshot.metadata.index }, this.stranded);
+    throw new Error(this.stranded);
+  }
+
+  /**
+   * The leader: proposes that every replica trims its log up to the highest index every voter
+   * holds. Returns false when there is nothing to trim. A voter that is down holds trimming back
+   * (its log position is the minimum) until it returns.
+   */
+  trimLog(): boolean {
+    const group = this.group;
+    if (group === null || !this.book.leading) return false;
+    const upTo = group.minMatch();
+    if (upTo < group.firstIndex) return false;
+    this.lastTrimProposal = this.lastApplied;
+    return group.propose(encodeControlOp({ op: 'trim', upTo })).kind === 'appended';
+  }
+
+  private trimTo(upTo: number): void {
+    this.group?.trim(Math.min(upTo, this.lastApplied), TRIM_MARK).catch((err: unknown) => this.logger.warn({ err: String(err), upTo }, 'log trim failed'));
   }
 
   applyEntries(entries: readonly Entry[]): void {
@@ -203,6 +245,11 @@ export class ReplicatedStream implements Applier {
       if (consumerOp !== undefined) {
         this.host.applyConsumerOp(consumerOp);
         this.settle(e.index, undefined);
+        continue;
+      }
+      const control = decodeControlOp(e.data);
+      if (control !== undefined) {
+        if (control.op === 'trim') this.trimTo(control.upTo);
         continue;
       }
       const op = decodeStreamOp(e.data);
@@ -220,6 +267,8 @@ export class ReplicatedStream implements Applier {
     if (last > 0) {
       this.lastApplied = last;
       void this.appliedDb.put(this.name, last);
+      const g = this.group;
+      if (this.book.leading && g !== null && last - g.firstIndex >= TRIM_EVERY_ENTRIES && last - this.lastTrimProposal >= TRIM_EVERY_ENTRIES / 2) this.trimLog();
     }
     this.maybeLead();
   }

@@ -6,10 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startJsTestServer, type JsTestServer } from '../helpers/jetstream-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
+import { rejectsWithJsError } from '../helpers/js-api.ts';
 import { MemoryLogger } from '../../runtime/logger.ts';
 
 describe('subject transforms and republish', () => {
@@ -118,21 +119,13 @@ describe('subject transforms and republish', () => {
   });
 
   test('bad transforms are refused with nats-server codes and texts', async () => {
-    const refuse = async (cfg: Parameters<JetStreamManager["streams"]["add"]>[0], code: number, text: string): Promise<void> => {
-      await assert.rejects(jsm.streams.add(cfg), (err: unknown) => {
-        assert.ok(err instanceof JetStreamApiError, String(err));
-        assert.equal(err.code, code);
-        assert.equal(err.message, text);
-        return true;
-      });
-    };
-    await refuse(
-      { name: 'BAD1', subjects: ['b1.*'], subject_transform: { src: 'b1.*', dest: 'x.$2' } },
+    await rejectsWithJsError(
+      jsm.streams.add({ name: 'BAD1', subjects: ['b1.*'], subject_transform: { src: 'b1.*', dest: 'x.$2' } }),
       10049,
       "stream subject transform from 'b1.*' to 'x.$2': invalid mapping destination: wildcard index out of range in $2: [2]",
     );
-    await refuse(
-      { name: 'BAD2', subjects: ['b2.>'], republish: { src: 'b2.>', dest: 'b2.x.>' } },
+    await rejectsWithJsError(
+      jsm.streams.add({ name: 'BAD2', subjects: ['b2.>'], republish: { src: 'b2.>', dest: 'b2.x.>' } }),
       10052,
       'stream configuration for republish destination forms a cycle',
     );

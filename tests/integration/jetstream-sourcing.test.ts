@@ -7,10 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { startJsTestServer, type JsTestServer } from '../helpers/jetstream-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { publishMany } from '../helpers/publish-many.ts';
+import { rejectsWithJsError } from '../helpers/js-api.ts';
 import { MemoryLogger } from '../../runtime/logger.ts';
 
 describe('mirrors and sources', () => {
@@ -32,15 +33,6 @@ describe('mirrors and sources', () => {
     await srv?.close();
     assert.deepEqual(logger.entries.filter((e) => e.level === 'error'), [], 'no errors logged');
   });
-
-  async function refuse(p: Promise<unknown>, code: number, text: string): Promise<void> {
-    await assert.rejects(p, (err: unknown) => {
-      assert.ok(err instanceof JetStreamApiError, String(err));
-      assert.equal(err.code, code);
-      assert.equal(err.message, text);
-      return true;
-    });
-  }
 
   test('a mirror catches up with 10,000 messages, keeps sequences and times, and follows new ones', async () => {
     await jsm.streams.add({ name: 'ORIG', subjects: ['orig.>'], allow_direct: true });
@@ -68,11 +60,11 @@ describe('mirrors and sources', () => {
   });
 
   test('a mirror has no subjects and its config can not change', async () => {
-    await refuse(jsm.streams.add({ name: 'MIR2', mirror: { name: 'ORIG' }, subjects: ['m2'] }), 10034, 'stream mirrors can not contain subjects');
+    await rejectsWithJsError(jsm.streams.add({ name: 'MIR2', mirror: { name: 'ORIG' }, subjects: ['m2'] }), 10034, 'stream mirrors can not contain subjects');
     const cfg = (await jsm.streams.info('MIR')).config;
-    await refuse(jsm.streams.update('MIR', { ...cfg, mirror: { name: 'ORIG', opt_start_seq: 3 } }), 10055, 'stream mirror configuration can not be updated');
-    await refuse(jsm.streams.update('MIR', { ...cfg, subjects: ['mir.>'] }), 10034, 'stream mirrors can not contain subjects');
-    await refuse(jsm.streams.add({ name: 'R3', mirror: { name: 'ORIG' }, num_replicas: 3 }), 10074, 'replicas > 1 not supported in non-clustered mode');
+    await rejectsWithJsError(jsm.streams.update('MIR', { ...cfg, mirror: { name: 'ORIG', opt_start_seq: 3 } }), 10055, 'stream mirror configuration can not be updated');
+    await rejectsWithJsError(jsm.streams.update('MIR', { ...cfg, subjects: ['mir.>'] }), 10034, 'stream mirrors can not contain subjects');
+    await rejectsWithJsError(jsm.streams.add({ name: 'R3', mirror: { name: 'ORIG' }, num_replicas: 3 }), 10074, 'replicas > 1 not supported in non-clustered mode');
   });
 
   test('a mirror with mirror_direct answers its origin\'s direct gets', async () => {
@@ -148,13 +140,13 @@ describe('mirrors and sources', () => {
   });
 
   test('mirror and source config errors are nats-server\'s', async () => {
-    await refuse(
+    await rejectsWithJsError(
       jsm.streams.add({ name: 'BADS', sources: [{ name: 'EDGE1' }, { name: 'EDGE1' }] }),
       10140,
       'duplicate source configuration detected',
     );
-    await refuse(jsm.streams.add({ name: 'BADM', mirror: { name: 'EDGE1' }, sources: [{ name: 'EDGE3' }] }), 10031, 'stream mirrors can not also contain other sources');
-    await refuse(
+    await rejectsWithJsError(jsm.streams.add({ name: 'BADM', mirror: { name: 'EDGE1' }, sources: [{ name: 'EDGE3' }] }), 10031, 'stream mirrors can not also contain other sources');
+    await rejectsWithJsError(
       jsm.streams.add({ name: 'BADT', sources: [{ name: 'EDGE1', subject_transforms: [{ src: 'e1.*', dest: 'x.$2' }] }] }),
       10049,
       "subject transform from 'e1.*' to 'x.$2' for the source: invalid mapping destination: wildcard index out of range in $2: [2]",

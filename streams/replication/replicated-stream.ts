@@ -171,6 +171,7 @@ export class ReplicatedStream implements Applier {
     this.book.start(this.stream);
     // API changes and the removals the leader's consumers decide go through the log like publishes.
     this.stream.committer = (op) => this.proposeAndWait(encodeStreamOp(op)) as Promise<ApplyResult>;
+    this.stream.resumeAgeExpiry();
     this.capture();
     this.logger.info({}, 'stream leader');
     this.host.leaderChanged(this, true);

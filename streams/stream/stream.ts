@@ -347,6 +347,11 @@ export class Stream implements StreamMachine {
     return result;
   }
 
+  /** A replicated stream's replica started leading: it now decides max_age expiry. */
+  resumeAgeExpiry(): void {
+    this.scheduleAgeExpiry();
+  }
+
   /** Resolves when every change applied so far is durable. */
   durable(): Promise<void> {
     return this.store.durable();
@@ -395,8 +400,14 @@ export class Stream implements StreamMachine {
 
   // ---- timers ------------------------------------------------------------------------------
 
+  /**
+   * Arms the max_age timer. A replicated stream's replicas do not expire on their own clocks:
+   * the leader decides and proposes the expiry, so every replica removes the same messages at
+   * the same position in the log (resumeAgeExpiry when a replica starts leading).
+   */
   private scheduleAgeExpiry(delayOverrideMs?: number): void {
     if (this.closed || this.ageTimer !== null || this.config.max_age <= 0) return;
+    if (this.replicated && this.committer === null) return;
     const st = this.store.state();
     if (st.messages === 0) return;
     let delayMs = delayOverrideMs;
@@ -435,6 +446,15 @@ export class Stream implements StreamMachine {
           break;
         }
       }
+      if (expired > 0 && this.committer !== null) {
+        // Look again once the expiry is applied (before that the same messages are still here).
+        this.committer({ op: 'expire', upToSeq: upTo }).then(
+          () => this.scheduleAgeExpiry(more ? 0 : undefined),
+          () => undefined,
+        );
+        return;
+      }
+      if (this.replicated) return;
       if (expired > 0) this.apply({ op: 'expire', upToSeq: upTo });
       this.scheduleAgeExpiry(more ? 0 : undefined);
     } catch (err) {

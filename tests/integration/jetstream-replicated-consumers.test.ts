@@ -237,3 +237,18 @@ test('UPDATE of an R3 stream through a server that does not lead it: new subject
   // The leaders that took over capture the new subject too.
   assert.equal((await js.publish('mem.used', '43')).seq, 12);
 });
+
+test('max_age on an R3 stream: the leader decides the expiry and every replica removes the same messages', async () => {
+  const nc = await client(cluster.members.map((m) => m.server));
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  await jsm.streams.add({ name: 'AGED', subjects: ['aged.>'], num_replicas: 3, max_age: 500_000_000 });
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 1; i <= 10; i++) await js.publish('aged.x', `a${i}`);
+  await waitFor(async () => (await streamInfo(nc, 'AGED'))?.state.messages === 0, 'the messages to age out', 20_000);
+  for (const i of await underEachLeader(nc, 'AGED')) {
+    assert.deepEqual([i.state.messages, i.state.first_seq, i.state.last_seq], [0, 11, 10], `under ${i.cluster?.leader}`);
+  }
+  // A leader that took over expires what arrives under it.
+  assert.equal((await js.publish('aged.x', 'late')).seq, 11);
+  await waitFor(async () => (await streamInfo(nc, 'AGED'))?.state.messages === 0, 'the new leader to expire too', 20_000);
+});

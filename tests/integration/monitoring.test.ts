@@ -14,6 +14,7 @@ import { startTestServer } from '../helpers/server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.ts';
+import { startTestCluster } from '../helpers/cluster.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -282,4 +283,52 @@ test('/connz auth=1 shows the user; a failed login closes as Authentication Fail
     return c.total === 1 ? c : undefined;
   }, 'the failed login in the closed list');
   assert.equal(closed.connections[0].reason, 'Authentication Failure');
+});
+
+test('/metrics counters equal the messages and bytes sent', async (t) => {
+  const server = await startTestServer({ httpPort: 0 });
+  t.after(() => server.close());
+  const sub = await connect({ servers: server.clientUrl });
+  const pub = await connect({ servers: server.clientUrl });
+  t.after(async () => {
+    await sub.close();
+    await pub.close();
+  });
+  let got = 0;
+  sub.subscribe('counted', { callback: () => void got++ });
+  await sub.flush();
+  const payload = new Uint8Array(100);
+  for (let i = 0; i < 1000; i++) pub.publish('counted', payload);
+  await pub.flush();
+  await waitFor(() => got === 1000, 'the subscriber to get 1000 messages');
+  const m = parsePrometheusText((await get(server, '/metrics')).body);
+  assert.equal(sampleValue(m, 'gnatsd_varz_in_msgs'), 1000);
+  assert.equal(sampleValue(m, 'gnatsd_varz_in_bytes'), 100_000);
+  assert.equal(sampleValue(m, 'gnatsd_varz_out_msgs'), 1000);
+  assert.equal(sampleValue(m, 'gnatsd_varz_out_bytes'), 100_000);
+  assert.equal(sampleValue(m, 'gnatsd_varz_total_connections'), 2);
+  assert.equal(sampleValue(m, 'gnatsd_varz_subscriptions'), 1);
+  assert.equal(sampleValue(m, 'jetstream_server_jetstream_disabled'), 1);
+  // Counters are reported as counters, figures that go down as gauges.
+  assert.equal(m.get('gnatsd_varz_out_bytes')!.type, 'counter');
+  assert.equal(m.get('gnatsd_varz_connections')!.type, 'gauge');
+});
+
+test('in a cluster, /metrics has one series set per route, named by the peer', async () => {
+  const cluster = await startTestCluster(2);
+  try {
+    await cluster.meshed();
+    const [s0] = cluster.members.map((mb) => mb.server);
+    const text = await (await fetch(`${s0!.httpUrl}/metrics`)).text();
+    const m = parsePrometheusText(text);
+    assert.equal(sampleValue(m, 'gnatsd_routez_num_routes'), 1);
+    assert.equal(sampleValue(m, 'gnatsd_varz_routes'), 1);
+    const routes = m.get('gnatsd_routez_in_msgs')!.samples;
+    assert.equal(routes.length, 1);
+    assert.equal(routes[0]!.labels.remote_name, 's1');
+    const routez = (await (await fetch(`${s0!.httpUrl}/routez`)).json()) as Json;
+    assert.equal(routes[0]!.labels.rid, String(routez.routes[0].rid));
+  } finally {
+    await cluster.close();
+  }
 });

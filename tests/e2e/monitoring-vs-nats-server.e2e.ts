@@ -24,7 +24,6 @@ const ABSENT = new Set([
   'accountz.system_account',
   'accountz?acc.system_account',
   'accountz?acc.account_detail.imports',
-  // nats-server's own $SYS/JetStream internal subscriptions have no counterpart in sluice's list.
 ]);
 
 /** Objects keyed by data (request paths), compared as objects only. */

@@ -91,13 +91,13 @@ function onJsz(j) {
   for (const s of streams) {
     const tr = document.createElement('tr');
     tr.dataset.stream = s.name;
-    tr.append(cell(s.name), cell(''), cell(fmt(s.state.messages)), cell(fmtBytes(s.state.bytes)), cell(''), cell(''), cell(''));
+    tr.append(cell(s.name), cell(''), cell(fmt(s.state.messages)), cell(fmtBytes(s.state.bytes)), cell(''), cell(''), cell(''), cell(s.cluster?.leader ?? ''));
     body.append(tr);
     for (const c of s.consumer_detail ?? []) {
       const ctr = document.createElement('tr');
       ctr.dataset.stream = s.name;
       ctr.dataset.consumer = c.name;
-      ctr.append(cell(''), cell(c.name), cell(''), cell(''), cell(fmt(c.num_pending)), cell(fmt(c.num_ack_pending)), cell(fmt(c.num_redelivered)));
+      ctr.append(cell(''), cell(c.name), cell(''), cell(''), cell(fmt(c.num_pending)), cell(fmt(c.num_ack_pending)), cell(fmt(c.num_redelivered)), cell(c.cluster?.leader ?? ''));
       body.append(ctr);
     }
   }

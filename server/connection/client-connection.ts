@@ -91,6 +91,10 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   /** Every line about this connection carries cid, ip and port, and the client's name once known. */
   private log: Logger;
   private pingsOutstanding = 0;
+  /** When the keepalive PING now unanswered was sent (0n: none), to time its PONG (ns, fine-grained). */
+  private pingSentNs = 0n;
+  /** Round trip of the last keepalive PING/PONG in ms; -1 until one was timed (/connz rtt). */
+  rttMs = -1;
   private pingTimer: TimerHandle | undefined;
   private firstBytesSeen = false;
   /** Producers paused until this connection drains (see stallOn). */
@@ -402,6 +406,10 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     if (this.tracing) this.log.trace({ op: 'PONG' }, '<<- PONG');
     if (this.auth.gate !== Gate.Open) return this.gated(() => this.pong());
     this.pingsOutstanding = 0;
+    if (this.pingSentNs > 0n) {
+      this.rttMs = Number(this.ctx.clock.epochNs() - this.pingSentNs) / 1e6;
+      this.pingSentNs = 0n;
+    }
   }
 
   /**
@@ -535,6 +543,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       this.closeWithError(ClientErr.StaleConnection, CloseReason.StaleConnection);
       return;
     }
+    if (this.pingsOutstanding === 0) this.pingSentNs = this.ctx.clock.epochNs();
     this.pingsOutstanding++;
     writePing(this.out);
     this.flush();

@@ -23,6 +23,8 @@ export interface ConnSnapshot {
   readonly lastActivityMs: number;
   readonly stopMs?: number;
   readonly reason?: string;
+  /** Round trip of the last keepalive PING in ms, -1 when none was timed yet. */
+  readonly rttMs: number;
   readonly pendingBytes: number;
   readonly inMsgs: number;
   readonly outMsgs: number;
@@ -55,6 +57,7 @@ export function snapshotConnection(conn: ClientConnection, withSubs: boolean, st
     startMs: conn.startMs,
     lastActivityMs: conn.lastActivityMs,
     ...(stop !== undefined ? { stopMs: stop.ms, reason: stop.reason } : {}),
+    rttMs: conn.rttMs,
     pendingBytes: conn.closed ? 0 : conn.pendingBytes,
     inMsgs: conn.inMsgs,
     outMsgs: conn.outMsgs,

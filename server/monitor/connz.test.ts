@@ -12,6 +12,7 @@ function conn(cid: number, o: Partial<ConnSnapshot> = {}): ConnSnapshot {
     port: 40000 + cid,
     startMs: 1_000 + cid,
     lastActivityMs: 2_000,
+    rttMs: -1,
     pendingBytes: 0,
     inMsgs: 0,
     outMsgs: 0,

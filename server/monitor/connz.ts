@@ -4,6 +4,7 @@
 
 import type { ConnSnapshot, SubSnapshot } from './conn-info.ts';
 import { formatUptime, QueryError } from './http.ts';
+import { formatRtt } from './routez.ts';
 import { GLOBAL_ACCOUNT } from '../router/router.ts';
 
 export interface ConnzSource {
@@ -33,8 +34,7 @@ const SORTS: Record<string, { key: Key; descending: boolean; closedOnly?: boolea
   last: { key: (c) => c.lastActivityMs, descending: true },
   idle: { key: (c, now) => (c.stopMs ?? now) - c.lastActivityMs, descending: true },
   uptime: { key: (c, now) => (c.stopMs ?? now) - c.startMs, descending: true },
-  // No round-trip time is measured (rtt is always 0s), so this keeps the cid order.
-  rtt: { key: (c) => c.cid, descending: false },
+  rtt: { key: (c) => c.rttMs, descending: true },
   stop: { key: (c) => c.stopMs ?? 0, descending: true, closedOnly: true },
   reason: { key: (c) => c.reason ?? '', descending: false, closedOnly: true },
 };
@@ -123,8 +123,8 @@ export function connInfo(c: ConnSnapshot, now: number, opts: { subs: boolean; de
     out.stop = new Date(c.stopMs).toISOString();
     out.reason = c.reason ?? '';
   }
-  // No PING round trip is timed at connect (nats-server's first PING): Go's zero duration.
-  out.rtt = '0s';
+  // Timed on the server's keepalive PINGs; until the first one, Go's zero duration.
+  out.rtt = c.rttMs < 0 ? '0s' : formatRtt(c.rttMs);
   out.uptime = formatUptime(end - c.startMs);
   out.idle = formatUptime(end - c.lastActivityMs);
   out.pending_bytes = c.pendingBytes;

@@ -332,3 +332,17 @@ test('in a cluster, /metrics has one series set per route, named by the peer', a
     await cluster.close();
   }
 });
+
+test('/connz rtt is the round trip of the server\'s keepalive PING', async (t) => {
+  const server = await startTestServer({ httpPort: 0, pingIntervalMs: 50 });
+  t.after(() => server.close());
+  const nc = await connect({ servers: server.clientUrl, name: 'idle' });
+  t.after(() => nc.close());
+  assert.equal((await json(server, '/connz')).connections[0].rtt, '0s');
+  // An idle client is pinged after one interval; the official client answers with PONG.
+  const rtt = await waitFor(async () => {
+    const c = (await json(server, '/connz')).connections[0];
+    return c.rtt !== '0s' ? (c.rtt as string) : undefined;
+  }, 'a timed keepalive round trip');
+  assert.match(rtt, /^\d+(\.\d+)?(µs|ms|s)$/);
+});

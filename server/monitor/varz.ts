@@ -52,6 +52,8 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     host: o.host,
     port: src.clientPort,
     max_connections: o.maxConnections,
+    // Only when limited, as nats-server (omitempty).
+    ...(o.maxSubscriptionsPerConnection > 0 ? { max_subscriptions: o.maxSubscriptionsPerConnection } : {}),
     ping_interval: o.pingIntervalMs * 1_000_000,
     ping_max: o.maxPingsOutstanding,
     http_host: o.httpHost,

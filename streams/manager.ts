@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { jsApiError, type ApiError } from '../protocol/js-errors.ts';
-import type { StreamConfig } from '../protocol/jetstream-api.ts';
+import type { StreamConfig, StreamInfo } from '../protocol/jetstream-api.ts';
 import type { MessageBus } from './bus.ts';
 import { checkStreamUpdate, findOverlap, sameConfig } from './stream/config.ts';
 import { Stream } from './stream/stream.ts';
@@ -170,6 +170,11 @@ export class StreamManager {
   leadReplica: ((name: string) => Stream | undefined) | null = null;
   /** Set by the clustered layer: the configs of every replicated stream (STREAM.NAMES). */
   replicatedConfigs: (() => StreamConfig[]) | null = null;
+  /**
+   * Set by the clustered layer: StreamInfo of every replicated stream `wanted` selects, as each
+   * one's leader reports it (STREAM.LIST); `missing` names those whose leader did not answer.
+   */
+  replicatedInfos: ((wanted: (config: StreamConfig) => boolean) => Promise<{ infos: StreamInfo[]; missing: string[] }>) | null = null;
 
   /** Streams sorted by name (the order of NAMES and LIST). */
   list(): Stream[] {

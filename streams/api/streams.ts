@@ -210,15 +210,24 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
 
   router.register('STREAM.LIST', {
     kind: 'stream_list',
-    handle(req) {
+    async handle(req) {
       const body = requestJson(req);
       const bad = checkShape('JSApiStreamListRequest', body, { offset: 'int', subject: 'string' });
       if (bad !== undefined) apiFail('InvalidJSON', { err: bad });
       const filter = typeof body.subject === 'string' ? body.subject : '';
-      const all = manager.list().filter((s) => matchesFilter(s, filter));
       const offset = pageOffset(body);
-      const streams = all.slice(offset, offset + LIST_PAGE).map((s) => streamInfo(s, infoOpts(ctx, s)).info);
-      return { total: all.length, offset, limit: LIST_PAGE, streams };
+      const local = manager.list().filter((s) => matchesFilter(s, filter));
+      const replicated = manager.replicatedInfos === null ? null : await manager.replicatedInfos((config) => matchesFilter({ config }, filter));
+      if (replicated === null) {
+        const streams = local.slice(offset, offset + LIST_PAGE).map((s) => streamInfo(s, infoOpts(ctx, s)).info);
+        return { total: local.length, offset, limit: LIST_PAGE, streams };
+      }
+      // In a cluster: this server's streams and every replicated stream, as its leader reports it.
+      const all = [...local.map((s) => streamInfo(s, infoOpts(ctx, s)).info), ...replicated.infos];
+      all.sort((a, b) => (a.config.name < b.config.name ? -1 : a.config.name > b.config.name ? 1 : 0));
+      const out: Record<string, unknown> = { total: all.length + replicated.missing.length, offset, limit: LIST_PAGE, streams: all.slice(offset, offset + LIST_PAGE) };
+      if (replicated.missing.length > 0) out.missing = replicated.missing;
+      return out;
     },
   });
 

@@ -16,7 +16,7 @@
 //   error rather than answered wrongly by a replica.
 // R1 streams are untouched: they live on the server that created them, as before.
 
-import type { ClusterInfo, StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { ClusterInfo, StreamConfig, StreamInfo } from '../../protocol/jetstream-api.ts';
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
 import type { Applier } from '../../raft/driver.ts';
 import { EntryKind } from '../../raft/types.ts';
@@ -42,6 +42,8 @@ import type { ConsumerLogOp } from './op-codec.ts';
 import { JsApiException } from '../manager.ts';
 
 const META_PREFIX = '$JSC.META';
+/** How long STREAM.LIST waits for the leaders of replicated streams to report. */
+const LIST_GATHER_MS = 2000;
 /** A CREATE is answered by the stream's first leader only if it leads this soon after creation. */
 const CREATE_ANSWER_WINDOW_MS = 30_000;
 
@@ -147,6 +149,7 @@ export class ClusteredStreams implements ReplicaHost {
       true,
     );
     this.deps.manager.replicatedConfigs = () => this.state.allStreams().map((a) => a.config);
+    this.deps.manager.replicatedInfos = (wanted) => this.gatherInfos(wanted);
     this.deps.manager.leadReplica = (name) => {
       const r = this.replicas.get(name);
       return r !== undefined && r.isLeader ? r.stream : undefined;
@@ -450,6 +453,50 @@ export class ClusteredStreams implements ReplicaHost {
         true,
       ),
     );
+  }
+
+  /**
+   * StreamInfo of each replicated stream `wanted` selects, from its leader: this server's replica
+   * if it leads, otherwise the leader's answer to an INFO request (all asked at once, answers
+   * awaited up to LIST_GATHER_MS; the silent ones are `missing`, as nats-server reports them).
+   */
+  private async gatherInfos(wanted: (config: StreamConfig) => boolean): Promise<{ infos: StreamInfo[]; missing: string[] }> {
+    const infos: StreamInfo[] = [];
+    const asking = new Map<string, string>();
+    for (const a of this.state.allStreams()) {
+      if (!wanted(a.config)) continue;
+      const r = this.replicas.get(a.config.name);
+      if (r?.isLeader === true) infos.push(this.info(r) as unknown as StreamInfo);
+      else asking.set(String(asking.size), a.config.name);
+    }
+    if (asking.size === 0) return { infos, missing: [] };
+    const inbox = `_INBOX.${newToken(22)}`;
+    const pending = new Set(asking.keys());
+    await new Promise<void>((resolve) => {
+      const timer = this.deps.clock.setTimeout(() => finish(), LIST_GATHER_MS);
+      // Cluster-wide: the leaders answer from other servers.
+      const sub = this.bus.subscribe(
+        `${inbox}.*`,
+        (subject, _reply, _hdr, data) => {
+          const key = subject.slice(inbox.length + 1);
+          if (!pending.delete(key)) return;
+          const parsed = parseJsonObject(data, false);
+          if (parsed.ok && parsed.value.error === undefined) infos.push(parsed.value as unknown as StreamInfo);
+          if (pending.size === 0) finish();
+        },
+        '',
+        true,
+      );
+      const finish = (): void => {
+        timer.cancel();
+        sub.unsubscribe();
+        resolve();
+      };
+      for (const [key, name] of asking) this.bus.publish(`$JS.API.STREAM.INFO.${name}`, `${inbox}.${key}`, null, Buffer.alloc(0));
+    });
+    // The INFO replies' own envelope (response type, paging) is not part of a LIST entry.
+    for (const info of infos) for (const k of ['type', 'total', 'offset', 'limit']) delete (info as unknown as Record<string, unknown>)[k];
+    return { infos, missing: [...pending].map((k) => asking.get(k)!).sort() };
   }
 
   /** A replicated stream's `cluster` block: the group's leader and how current each follower is. */

@@ -454,7 +454,9 @@ export class Stream implements StreamMachine {
         );
         return;
       }
-      if (this.replicated) return;
+      // A replica that stopped leading leaves expiry to the new leader. (A timer that fired a
+      // moment early finds nothing old enough: it is armed again below.)
+      if (this.replicated && this.committer === null) return;
       if (expired > 0) this.apply({ op: 'expire', upToSeq: upTo });
       this.scheduleAgeExpiry(more ? 0 : undefined);
     } catch (err) {

@@ -252,3 +252,18 @@ test('max_age on an R3 stream: the leader decides the expiry and every replica r
   assert.equal((await js.publish('aged.x', 'late')).seq, 11);
   await waitFor(async () => (await streamInfo(nc, 'AGED'))?.state.messages === 0, 'the new leader to expire too', 20_000);
 });
+
+test('STREAM.LIST through every server: each replicated stream as its leader reports it', async () => {
+  for (const m of cluster.members) {
+    const nc = await client([m.server]);
+    const list = await (await jetstreamManager(nc, { timeout: 5000 })).streams.list().next();
+    const names = list.map((i) => i.config.name);
+    assert.deepEqual(names, [...names].sort(), 'sorted by name');
+    for (const want of ['AGED', 'JOBS', 'KV_profiles', 'LOGS', 'METRICS', 'WQ']) assert.ok(names.includes(want), `${want} listed through ${m.name}: ${names.join(',')}`);
+    for (const i of list) {
+      assert.ok(i.cluster?.leader !== undefined && i.cluster.leader !== '', `${i.config.name} has its leader`);
+      assert.equal((i as unknown as Record<string, unknown>).type, undefined);
+    }
+    assert.equal(list.find((i) => i.config.name === 'METRICS')?.state.messages, 4);
+  }
+});

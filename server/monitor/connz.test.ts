@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConnz, parseBool } from './connz.ts';
+import { buildConnz } from './connz.ts';
+import { parseBool } from './query.ts';
 import type { ConnSnapshot } from './conn-info.ts';
 import { QueryError } from './http.ts';
 

@@ -4,6 +4,7 @@
 
 import type { ConnSnapshot, SubSnapshot } from './conn-info.ts';
 import { formatUptime, QueryError } from './http.ts';
+import { page, parseBool, parseCount } from './query.ts';
 import { formatRtt } from './routez.ts';
 import { GLOBAL_ACCOUNT } from '../router/router.ts';
 
@@ -15,9 +16,6 @@ export interface ConnzSource {
   /** Closed connections still remembered, oldest first. */
   closed(): ConnSnapshot[];
 }
-
-/** nats-server's default and the most a page holds when no limit is asked for. */
-export const DEFAULT_CONNZ_LIMIT = 1024;
 
 type Key = (c: ConnSnapshot, now: number) => number | string;
 
@@ -38,31 +36,6 @@ const SORTS: Record<string, { key: Key; descending: boolean; closedOnly?: boolea
   stop: { key: (c) => c.stopMs ?? 0, descending: true, closedOnly: true },
   reason: { key: (c) => c.reason ?? '', descending: false, closedOnly: true },
 };
-
-/** Go's strconv.ParseBool, which nats-server uses for boolean query parameters. */
-export function parseBool(query: URLSearchParams, name: string): boolean {
-  const v = query.get(name);
-  if (v === null || v === '') return false;
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  throw new QueryError(`Error decoding boolean for '${name}': strconv.ParseBool: parsing "${v}": invalid syntax`);
-}
-
-/** A non-negative integer parameter, `fallback` when absent. */
-export function parseCount(query: URLSearchParams, name: string, fallback: number): number {
-  const v = query.get(name);
-  if (v === null || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new QueryError(`invalid value for ${name}: ${v}`);
-  return n;
-}
-
-/** Pages `items` as nats-server does: offset past the end gives an empty page, limit 0 the default. */
-export function page<T>(items: readonly T[], query: URLSearchParams): { items: T[]; offset: number; limit: number } {
-  const offset = parseCount(query, 'offset', 0);
-  const limit = parseCount(query, 'limit', DEFAULT_CONNZ_LIMIT) || DEFAULT_CONNZ_LIMIT;
-  return { items: items.slice(offset, offset + limit), offset, limit };
-}
 
 export function buildConnz(src: ConnzSource, query: URLSearchParams): Record<string, unknown> {
   const now = src.nowMs();

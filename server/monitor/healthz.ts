@@ -4,7 +4,7 @@
 // server's own JetStream state (the meta group) but not each stream's group.
 
 import { HttpAnswer } from './http.ts';
-import { parseBool } from './connz.ts';
+import { parseBool } from './query.ts';
 
 export interface HealthzSource {
   /** Whether JetStream is configured on this server. */

@@ -6,7 +6,7 @@
 import type { JetStreamService } from '../../streams/index.ts';
 import { GLOBAL_ACCOUNT } from '../router/router.ts';
 import type { ServerOptions } from '../options-types.ts';
-import { parseBool } from './connz.ts';
+import { parseBool } from './query.ts';
 
 export interface JszSource {
   readonly serverId: string;

@@ -3,7 +3,8 @@
 
 import { isValidPublishSubject, subjectMatches } from '../../protocol/subject.ts';
 import type { SubSnapshot } from './conn-info.ts';
-import { page, parseBool, subDetail } from './connz.ts';
+import { subDetail } from './connz.ts';
+import { page, parseBool } from './query.ts';
 import { QueryError } from './http.ts';
 
 export interface SubszSource {

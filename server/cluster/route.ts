@@ -19,7 +19,7 @@ import { OutboundBuffer } from '../../protocol/encoder.ts';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { Flushable, Flusher } from '../connection/flusher.ts';
-import { StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
+import { LinkKind, StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
 import type { Message } from '../../raft/types.ts';
 import {
   FrameError,
@@ -87,6 +87,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   /** Route id (rid in /routez); negative so it never equals a client connection id (echo checks). */
   readonly id: number;
   readonly rid: number;
+  readonly kind = LinkKind.Route;
   /** True when this server dialled the link. */
   readonly outbound: boolean;
   /** The URL dialled (outbound links), for reconnects and /routez. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../../runtime/rng.ts';
 import { FanOutReport, Router } from './router.ts';
-import { Subscription, type MessageTarget, type RouteTarget, type StalledProducer } from './subscription.ts';
+import { LinkKind, Subscription, type MessageTarget, type RouteTarget, type StalledProducer } from './subscription.ts';
 
 class Recorder implements MessageTarget {
   congested = false;
@@ -138,7 +138,10 @@ test('a publish reports a congested receiver in the caller\'s report, and resets
 class FakeRoute implements RouteTarget {
   readonly congested = false;
   readonly forwarded: string[] = [];
-  constructor(readonly id: number) {}
+  constructor(
+    readonly id: number,
+    readonly kind: LinkKind = LinkKind.Route,
+  ) {}
   forward(account: string, subject: string, _sb: Buffer | null, deliverAs: string, reply: string, queues: readonly string[], _hdrLen: number, msg: Buffer): void {
     this.forwarded.push(`${account}:${subject}:${deliverAs}:${reply}:[${queues.join(',')}]:${msg.toString()}`);
   }
@@ -214,4 +217,53 @@ test('interest changes of local subscriptions are reported; a peer\'s are not', 
   router.subscribe(remote(new FakeRoute(-1), 'b'));
   router.unsubscribe(s);
   assert.deepEqual(seen, ['+$G:a:q', '-$G:a:q']);
+});
+
+test('leaf links: an edge\'s message reaches the routes and the other edges, a route\'s only the edges, a hub\'s never the cluster', () => {
+  const router = new Router(seededRng(2));
+  const peer = new FakeRoute(-1);
+  const edgeA = new FakeRoute(-2, LinkKind.LeafAccepted);
+  const edgeB = new FakeRoute(-3, LinkKind.LeafAccepted);
+  const hub = new FakeRoute(-4, LinkKind.LeafDialled);
+  for (const link of [peer, edgeA, edgeB, hub]) router.subscribe(remote(link, 'm'));
+  const all = [peer, edgeA, edgeB, hub];
+  const took = (): number[] => all.map((l) => l.forwarded.splice(0).length);
+  router.deliverFromLink(edgeA, 'm', '', '', [], 0, Buffer.from('x'));
+  assert.deepEqual(took(), [1, 0, 1, 1], 'from an edge: routes and the other leaf links, not back');
+  router.deliverFromLink(peer, 'm', '', '', [], 0, Buffer.from('x'));
+  assert.deepEqual(took(), [0, 1, 1, 0], 'from a route: only the edges attached here');
+  router.deliverFromLink(hub, 'm', '', '', [], 0, Buffer.from('x'));
+  assert.deepEqual(took(), [0, 1, 1, 0], 'from the hub: edges, never into the cluster');
+  router.publish('m', '', 0, Buffer.from('x'), -1);
+  assert.deepEqual(took(), [1, 1, 1, 1], 'a local publish goes everywhere there is interest');
+});
+
+test('leaf links: a queue group named by an edge goes to a local member, else to another link with members', () => {
+  const router = new Router(seededRng(4));
+  const edgeA = new FakeRoute(-2, LinkKind.LeafAccepted);
+  const edgeB = new FakeRoute(-3, LinkKind.LeafAccepted);
+  router.subscribe(remote(edgeA, 'job', 'q', 5));
+  router.subscribe(remote(edgeB, 'job', 'q', 1));
+  for (let i = 0; i < 20; i++) router.deliverFromLink(edgeA, 'job', '', '', ['q'], 0, Buffer.from('x'));
+  assert.equal(edgeA.forwarded.length, 0, 'never back to the sender');
+  assert.equal(edgeB.forwarded.length, 20);
+  assert.match(edgeB.forwarded[0]!, /\[q\]/);
+  const member = new Recorder(9);
+  router.subscribe(new Subscription(member, 'job', 'q', '1'));
+  router.deliverFromLink(edgeA, 'job', '', '', ['q'], 0, Buffer.from('x'));
+  assert.equal(member.got.length, 1, 'local members first');
+  assert.equal(router.deliverFromLink(edgeA, 'job', '', '', [], 0, Buffer.from('x')), 0, 'no group named: queue members are not the sender\'s choice');
+});
+
+test('interest of edges that dialled this server is announced to the cluster; a hub\'s is not', () => {
+  const router = new Router(seededRng(1));
+  const seen: string[] = [];
+  const leafSeen: string[] = [];
+  router.interestListener = { localInterest: (_a, sub, added) => void seen.push(`${added ? '+' : '-'}${sub.subject}`) };
+  router.leafInterestListener = { localInterest: (_a, sub, added) => void leafSeen.push(`${added ? '+' : '-'}${sub.subject}`) };
+  router.subscribe(remote(new FakeRoute(-2, LinkKind.LeafAccepted), 'edge'));
+  router.subscribe(remote(new FakeRoute(-3, LinkKind.LeafDialled), 'hub'));
+  router.subscribe(remote(new FakeRoute(-1), 'peer'));
+  assert.deepEqual(seen, ['+edge']);
+  assert.deepEqual(leafSeen, ['+edge', '+hub', '+peer'], 'leaf links judge every subscription themselves');
 });

@@ -5,7 +5,7 @@ import { SubjectTrie } from '../../protocol/subject-trie.ts';
 import { isValidSubject } from '../../protocol/subject.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { MatchCache, splitMatches, type MatchResult, type QueueGroup } from './match-cache.ts';
-import type { MessageTarget, RouteTarget, Subscription } from './subscription.ts';
+import { LinkKind, type MessageTarget, type RouteTarget, type Subscription } from './subscription.ts';
 
 /**
  * What one fan-out found besides its delivery count, for the publisher that asked: a congested
@@ -34,6 +34,17 @@ function isSingleUseSubject(subject: string): boolean {
 const NO_QUEUES: readonly QueueGroup[] = [];
 const NO_NAMES: readonly string[] = [];
 
+/** Stands for "a route" when deliverFromRoute is not told which one (passesOn needs only the kind). */
+const ANY_ROUTE: RouteTarget = {
+  kind: LinkKind.Route,
+  id: 0,
+  congested: false,
+  holdProducer: () => {},
+  deliverMsg: () => {},
+  subscriptionExpired: () => {},
+  forward: () => {},
+};
+
 function groupNamed(groups: readonly QueueGroup[], name: string): QueueGroup | undefined {
   for (let i = 0; i < groups.length; i++) if (groups[i]!.name === name) return groups[i];
   return undefined;
@@ -47,6 +58,25 @@ export interface LocalInterestListener {
   localInterest(account: string, sub: Subscription, added: boolean): void;
 }
 
+/**
+ * Interest the cluster announces as this server's own: its local subscriptions and those of the
+ * leaf nodes that dialled it (to its peers a hub's edges look like its clients).
+ */
+export function isClusterInterest(sub: Subscription): boolean {
+  return sub.route === null || sub.route.kind === LinkKind.LeafAccepted;
+}
+
+/**
+ * Whether a message that arrived over `source` goes on to `target` (docs/leafnodes.md): never back
+ * where it came from; from a route only to edges attached here (one hop in the mesh); from an edge
+ * to routes and other leaf links; from this server's hub only to leaf links, not into the cluster.
+ */
+export function passesOn(source: RouteTarget, target: RouteTarget): boolean {
+  if (target === source) return false;
+  if (target.kind === LinkKind.Route) return source.kind === LinkKind.LeafAccepted;
+  return source.kind !== LinkKind.Route || target.kind === LinkKind.LeafAccepted;
+}
+
 export class Router {
   /** The account whose subject space this router is; routes key interest by it. */
   readonly account: string;
@@ -55,6 +85,8 @@ export class Router {
   private readonly rng: Rng;
   /** The cluster, when there is one: it propagates this server's interest to the peers. */
   interestListener: LocalInterestListener | null = null;
+  /** The leaf nodes, when there are any: told of every subscription, remote ones included. */
+  leafInterestListener: LocalInterestListener | null = null;
   /** Messages handed to targets since start (for monitoring). */
   deliveredMsgs = 0;
   deliveredBytes = 0;
@@ -74,7 +106,8 @@ export class Router {
   subscribe(sub: Subscription): void {
     this.trie.insert(sub.subject, sub);
     this.inserts++;
-    if (sub.route === null) this.interestListener?.localInterest(this.account, sub, true);
+    if (isClusterInterest(sub)) this.interestListener?.localInterest(this.account, sub, true);
+    this.leafInterestListener?.localInterest(this.account, sub, true);
   }
 
   unsubscribe(sub: Subscription): void {
@@ -82,12 +115,18 @@ export class Router {
     sub.closed = true;
     this.trie.remove(sub.subject, sub);
     this.removes++;
-    if (sub.route === null) this.interestListener?.localInterest(this.account, sub, false);
+    if (isClusterInterest(sub)) this.interestListener?.localInterest(this.account, sub, false);
+    this.leafInterestListener?.localInterest(this.account, sub, false);
   }
 
   /** Every subscription of this server's own (for a new route's full interest set). */
   *localSubscriptions(): Iterable<Subscription> {
     for (const sub of this.trie.values()) if (sub.route === null && !sub.closed) yield sub;
+  }
+
+  /** Every live subscription, remote ones included (a new leaf link's full interest set). */
+  *allSubscriptions(): Iterable<Subscription> {
+    for (const sub of this.trie.values()) if (!sub.closed) yield sub;
   }
 
   /**
@@ -173,21 +212,68 @@ export class Router {
 
   /**
    * A message that came from a peer: delivered to this server's plain subscribers and to one
-   * local member of each queue group the peer picked us for. Never forwarded again: the mesh is
-   * full, so the publisher's server already sent it to every peer with interest (one hop).
+   * local member of each queue group the peer picked us for. Never forwarded to another route:
+   * the mesh is full, so the publisher's server already sent it to every peer with interest (one
+   * hop); edges attached here get it (see deliverFromLink).
    */
   deliverFromRoute(subject: string, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): number {
+    return this.deliverFromLink(null, subject, deliverAs, reply, queues, hdrLen, msg);
+  }
+
+  /**
+   * A message that came over a route or a leaf connection (`source`; null = some route): local
+   * plain subscribers, the links it passes on to (passesOn) with interest, and for each queue group
+   * the sender picked us for, a local member, or else one link with members it may pass on to.
+   */
+  deliverFromLink(
+    source: RouteTarget | null,
+    subject: string,
+    deliverAs: string,
+    reply: string,
+    queues: readonly string[],
+    hdrLen: number,
+    msg: Buffer,
+  ): number {
     const result = this.match(subject);
     if (!result.publishable) return -1;
     const shown = deliverAs === '' ? subject : deliverAs;
     const subjectBytes = deliverAs === '' ? result.subjectBytes : null;
     let delivered = this.fanOut(result.plain, NO_QUEUES, subjectBytes, shown, reply, hdrLen, msg, -1, null);
+    const from = source ?? ANY_ROUTE;
+    let picked: Map<RouteTarget, string[]> | null = null;
     for (let q = 0; q < queues.length; q++) {
       const group = groupNamed(result.queues, queues[q]!);
-      const sub = group === undefined ? undefined : this.pickMember(group.members, -1);
-      if (sub === undefined) continue;
-      this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);
+      if (group === undefined) continue;
+      const sub = this.pickMember(group.members, -1);
+      if (sub !== undefined) {
+        this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);
+        delivered++;
+        continue;
+      }
+      const remote = this.pickRemote(group.remotes, from);
+      if (remote === undefined) continue;
+      picked ??= new Map();
+      const names = picked.get(remote.route!);
+      if (names === undefined) picked.set(remote.route!, [group.name]);
+      else names.push(group.name);
+    }
+    const routes = result.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      let names = NO_NAMES;
+      if (picked !== null) {
+        names = picked.get(route) ?? NO_NAMES;
+        picked.delete(route);
+      }
+      if (names === NO_NAMES && !passesOn(from, route)) continue;
+      this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg);
       delivered++;
+    }
+    if (picked !== null) {
+      for (const [route, names] of picked) {
+        this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg);
+        delivered++;
+      }
     }
     return delivered;
   }
@@ -248,7 +334,7 @@ export class Router {
         delivered++;
         continue;
       }
-      const remote = this.pickRemote(group.remotes);
+      const remote = this.pickRemote(group.remotes, null);
       if (remote === undefined) continue;
       picked ??= new Map();
       const names = picked.get(remote.route!);
@@ -294,15 +380,21 @@ export class Router {
     return undefined;
   }
 
-  /** A peer for a queue group, chosen with probability proportional to its member count. */
-  private pickRemote(remotes: readonly Subscription[]): Subscription | undefined {
+  /**
+   * A peer for a queue group, chosen with probability proportional to its member count; for a
+   * message that arrived over `from`, only among the links it may pass on to.
+   */
+  private pickRemote(remotes: readonly Subscription[], from: RouteTarget | null): Subscription | undefined {
     let total = 0;
-    for (let i = 0; i < remotes.length; i++) if (!remotes[i]!.closed) total += remotes[i]!.weight;
+    for (let i = 0; i < remotes.length; i++) {
+      const r = remotes[i]!;
+      if (!r.closed && (from === null || passesOn(from, r.route!))) total += r.weight;
+    }
     if (total === 0) return undefined;
     let at = this.rng.int(total);
     for (let i = 0; i < remotes.length; i++) {
       const r = remotes[i]!;
-      if (r.closed) continue;
+      if (r.closed || (from !== null && !passesOn(from, r.route!))) continue;
       if (at < r.weight) return r;
       at -= r.weight;
     }

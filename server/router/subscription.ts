@@ -46,8 +46,17 @@ export interface MessageTarget {
   subscriptionExpired(sub: Subscription): void;
 }
 
-/** A link to another server of the cluster: where messages for that server's interest go. */
+/**
+ * What kind of link a RouteTarget is: a cluster route, or a leaf connection that another server
+ * dialled to this one (this server is its hub), or one this server dialled (to its hub). The kind
+ * decides where interest and messages learnt over the link may go next (docs/leafnodes.md).
+ */
+export const LinkKind = { Route: 0, LeafAccepted: 1, LeafDialled: 2 } as const;
+export type LinkKind = (typeof LinkKind)[keyof typeof LinkKind];
+
+/** A link to another server (route or leaf): where messages for that server's interest go. */
 export interface RouteTarget extends MessageTarget {
+  readonly kind: LinkKind;
   /**
    * Sends one message to the peer, once, whatever number of its subscriptions match. `queues` names
    * the queue groups the peer was picked for (it delivers to one of its members of each).

@@ -16,6 +16,8 @@ export const DEFAULT_AUTH_TIMEOUT_MS = 2000;
 /** Time a client has to complete the TLS handshake (nats-server: 2 s). */
 export const DEFAULT_TLS_TIMEOUT_MS = 2000;
 export const DEFAULT_WRITE_DEADLINE_MS = 10_000;
+/** First capacity of a client connection's outbound buffer; it grows to what its traffic needs. */
+export const CONNECTION_OUTBOUND_INITIAL_BYTES = 1024;
 /** Outbound bytes above which a connection is flushed inline instead of at the end of the turn. */
 export const OUTBOUND_FLUSH_HIGH_WATER_BYTES = 256 * 1024;
 /** Entries in the router's subject -> matches cache before it is cleared. */

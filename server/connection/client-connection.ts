@@ -19,6 +19,7 @@ import { encodeStatusBlock } from '../../protocol/headers.ts';
 import { isValidPublishSubject, isValidQueueName, isValidSubject } from '../../protocol/subject.ts';
 import { ClientErr, CloseReason, permissionsViolationPublish, permissionsViolationSubscribe } from '../../protocol/errors.ts';
 import {
+  CONNECTION_OUTBOUND_INITIAL_BYTES,
   OUTBOUND_FLUSH_HIGH_WATER_BYTES,
   PRODUCER_MAX_STALL_MS,
   PRODUCER_STALL_FRACTION,
@@ -86,7 +87,12 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private readonly ctx: ConnectionContext;
   private readonly parser: ServerParser;
   private readonly limits: ParserLimits;
-  private readonly out = new OutboundBuffer();
+  /**
+   * Starts small and grows to what the connection's traffic needs (then stays, see
+   * OutboundBuffer.take): a connection that only ever gets a few PONGs costs ~1 KiB, not 16 KiB,
+   * which is most of what 2,000 idle connections hold (benchmarks/README.md, storm).
+   */
+  private readonly out = new OutboundBuffer(CONNECTION_OUTBOUND_INITIAL_BYTES);
   private readonly subs = new Map<string, Subscription>();
   /** Every line about this connection carries cid, ip and port, and the client's name once known. */
   private log: Logger;
@@ -443,14 +449,22 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   deliverMsg(sub: Subscription, subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
     if (this.closed) return;
     if (this.perms !== undefined && !this.perms.admitDelivery(subject, reply)) return;
-    writeMsg(this.out, subjectBytes ?? subject, sub.sidBytes, reply, hdrLen, msg, this.headers);
+    // A frame that would carry the buffer past the high-water mark sends what is queued first:
+    // the buffer never doubles past the mark for big messages, so what the socket is handed is
+    // exactly what it accounts (writableLength), and max_pending bounds the memory it holds.
+    const out = this.out;
+    if (out.length > 0 && out.length + msg.length > OUTBOUND_FLUSH_HIGH_WATER_BYTES) {
+      this.flush();
+      if (this.closed) return;
+    }
+    writeMsg(out, subjectBytes ?? subject, sub.sidBytes, reply, hdrLen, msg, this.headers);
     this.outMsgs++;
     this.outBytes += msg.length;
     const stats = this.ctx.stats;
     stats.outMsgs++;
     stats.outBytes += msg.length;
-    if (!this.queuedForFlush) this.ctx.flusher.markDirty(this);
-    else if (this.out.length > OUTBOUND_FLUSH_HIGH_WATER_BYTES) this.flush();
+    if (out.length > OUTBOUND_FLUSH_HIGH_WATER_BYTES) this.flush();
+    else if (!this.queuedForFlush) this.ctx.flusher.markDirty(this);
   }
 
   subscriptionExpired(sub: Subscription): void {
@@ -575,13 +589,12 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   private slowConsumer(): void {
     this.ctx.stats.slowConsumers++;
     this.log.warn({ pendingBytes: this.pendingBytes, name: this.name }, 'slow consumer detected, closing connection');
-    // What is queued cannot reach the client in time; drop it so the -ERR goes out first.
     this.out.clear();
-    writeErr(this.out, ClientErr.SlowConsumer);
-    this.transport.write(this.out.take());
     this.finish(CloseReason.SlowConsumerPendingBytes);
-    // end() bounds how long the already-queued bytes may linger (see the transport).
-    this.transport.end();
+    // Closed at once, dropping what the socket still holds (up to max_pending, which an -ERR
+    // would only queue behind), as nats-server skips the flush on a slow-consumer close: the
+    // memory is free now instead of after end()'s grace period.
+    this.transport.destroy();
   }
 
   /** A write waited longer than write_deadline: a slow consumer too, as in nats-server. The socket

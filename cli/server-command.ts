@@ -13,6 +13,10 @@ import {
   createJsonLogger,
   DEFAULT_CLUSTER_NAME,
   DEFAULT_HOST,
+  defaultLeafNodeOptions,
+  defaultLeafRemote,
+  LEAF_URL_EXPECTED,
+  parseLeafUrl,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_PORT,
   invalidValueMessage,
@@ -26,6 +30,7 @@ import {
   startServer,
   type ClusterOptions,
   type JsonLogger,
+  type LeafNodeOptions,
   type LogDestination,
   type RunningServer,
   type ServerOptions,
@@ -47,6 +52,8 @@ export interface ServerFlags {
   clusterAdvertise?: string;
   clusterName?: string;
   routes?: string;
+  leafnodePort?: string;
+  leafnodeRemote?: string[];
   maxPayload?: string;
   config?: string;
   logLevel?: string;
@@ -82,6 +89,8 @@ export function createServerCommand(): Command {
     .option('--cluster-advertise <host:port>', 'address other servers dial to reach this one (default: the cluster listener)')
     .option('--cluster-name <name>', `cluster name; routes from another cluster are refused (default: ${DEFAULT_CLUSTER_NAME})`)
     .option('--routes <urls>', 'seed routes to join, comma-separated: nats-route://host:port[,...]')
+    .option('--leafnode-port <port>', 'port for leaf node connections from edge servers; 0 (or -1) picks a free port (default: off)')
+    .option('--leafnode-remote <url>', 'a hub to join as a leaf node, nats-leaf://[user:pass@]host:port (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('-c, --config <file>', 'config file: JSON with the same keys, or nats-server syntax')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: info)`)
     .option('-l, --log-file <file>', 'append log lines (JSON) to this file instead of stdout; SIGUSR1 reopens it')
@@ -165,7 +174,22 @@ export function optionsFromFlags(flags: ServerFlags): Partial<ServerOptions> {
   if (tls !== undefined) o.tls = tls;
   const cluster = clusterFromFlags(flags);
   if (cluster !== undefined) o.cluster = cluster as ServerOptions['cluster'];
+  const leafnodes = leafNodesFromFlags(flags);
+  if (leafnodes !== undefined) o.leafnodes = leafnodes as ServerOptions['leafnodes'];
   return o;
+}
+
+/** --leafnode-port and --leafnode-remote as a partial leafnodes setting; undefined when neither was given. */
+function leafNodesFromFlags(flags: ServerFlags): Partial<LeafNodeOptions> | undefined {
+  const { leafnodePort, leafnodeRemote } = flags;
+  if (leafnodePort === undefined && leafnodeRemote === undefined) return undefined;
+  const l: Partial<LeafNodeOptions> = {};
+  if (leafnodePort !== undefined) l.port = portFlag('--leafnode-port', leafnodePort);
+  if (leafnodeRemote !== undefined) {
+    for (const url of leafnodeRemote) if (parseLeafUrl(url) === undefined) throw flagError('--leafnode-remote', LEAF_URL_EXPECTED, url);
+    l.remotes = leafnodeRemote.map((url) => defaultLeafRemote([url]));
+  }
+  return l;
 }
 
 /** --cluster-* and --routes as a partial cluster setting; undefined when none were given. */
@@ -224,6 +248,12 @@ export function serverSettingsFromFlags(flags: ServerFlags): ServerSettings {
   const merged = { ...fromFile, ...fromFlags };
   // Cluster flags override the file's cluster block field by field.
   if (fromFile.cluster !== undefined && fromFlags.cluster !== undefined) merged.cluster = { ...fromFile.cluster, ...fromFlags.cluster };
+  // Leafnode flags: the port replaces the file's, remotes from flags are added to the file's.
+  if (fromFlags.leafnodes !== undefined) {
+    const file = fromFile.leafnodes ?? defaultLeafNodeOptions();
+    const flagRemotes = fromFlags.leafnodes.remotes ?? [];
+    merged.leafnodes = { ...file, ...fromFlags.leafnodes, remotes: [...file.remotes, ...flagRemotes] };
+  }
   // TLS flags name the files; the file's other TLS settings (timeout, handshake_first) still apply.
   if (fromFile.tls !== undefined && fromFlags.tls !== undefined) {
     merged.tls = { ...fromFlags.tls, timeoutMs: fromFile.tls.timeoutMs, handshakeFirst: fromFile.tls.handshakeFirst };

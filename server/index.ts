@@ -1,7 +1,8 @@
 // sluice/server: embed a broker in-process.
 export { startServer, SluiceServer } from './server.ts';
 export type { RunningServer, BoundPorts, ServerDeps } from './server.ts';
-export type { ServerOptions, TlsOptions, WebSocketOptions, ClusterOptions } from './options-types.ts';
+export type { ServerOptions, TlsOptions, WebSocketOptions, ClusterOptions, LeafNodeOptions, LeafRemoteOptions } from './options-types.ts';
+export { defaultLeafNodeOptions, defaultLeafRemote, parseLeafUrl, LEAF_URL_EXPECTED } from './leafnode/options.ts';
 export { DEFAULT_CLUSTER_NAME, defaultClusterOptions, parseRouteUrl, ROUTE_URL_EXPECTED } from './cluster/options.ts';
 export type { UserConfig, PermissionsConfig } from './auth/users.ts';
 // For the CLI and other front ends that build options from text.

@@ -19,6 +19,44 @@ export interface TlsOptions {
   handshakeFirst: boolean;
 }
 
+/** One hub this server dials as a leaf node (an entry of `leafnodes.remotes`); docs/leafnodes.md. */
+export interface LeafRemoteOptions {
+  /** nats-leaf://[user:pass@]host:port (or nats://, tls://); tried in turn when several. */
+  urls: string[];
+  /** A .creds file (user JWT and nkey seed) whose seed signs the hub's nonce; '' = none. */
+  credentials: string;
+  /** The local account the link is bound to ('' = the global account, the only one today). */
+  account: string;
+  /** TLS towards the hub; also used when the hub's INFO requires TLS. */
+  tls: LeafRemoteTlsOptions | undefined;
+  /** Subjects this server does not take from the hub: no interest sent for them, messages dropped. */
+  denyImports: string[];
+  /** Subjects this server does not send to the hub. */
+  denyExports: string[];
+}
+
+export interface LeafRemoteTlsOptions {
+  caFile: string | undefined;
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  /** Check the hub's certificate (default true; false only for tests and self-signed setups). */
+  verify: boolean;
+}
+
+/** nats-server's `leafnodes {}` block: a listener for edges (hub role) and remotes (edge role). */
+export interface LeafNodeOptions {
+  /** Interface for the leafnode listener; '' = the client `host`. */
+  host: string;
+  /** Leafnode listener port; undefined = no listener (edge only); 0 = a free port. */
+  port: number | undefined;
+  /** Credentials an edge must present in its CONNECT (`authorization { user, password }`). */
+  user: string | undefined;
+  pass: string | undefined;
+  remotes: LeafRemoteOptions[];
+  /** Delay before redialling a hub after a failed attempt or a dropped link. */
+  reconnectMs: number;
+}
+
 /** The cluster listener and routes (nats-server's `cluster {}` block); docs/adr/0009-cluster-routes.md. */
 export interface ClusterOptions {
   /** Cluster name; a route from a server with another name is refused. */
@@ -109,6 +147,8 @@ export interface ServerOptions {
   websocket: WebSocketOptions;
   /** undefined = not clustered. */
   cluster: ClusterOptions | undefined;
+  /** undefined = no leaf node listener and no remotes. */
+  leafnodes: LeafNodeOptions | undefined;
   /** TLS on the client port; undefined = plain TCP. */
   tls: TlsOptions | undefined;
   /** With `tls`, also accept clients that never start TLS (nats-server's `allow_non_tls`): INFO

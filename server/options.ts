@@ -27,6 +27,7 @@ import {
 } from '../streams/settings.ts';
 import { checkUsers } from './auth/users.ts';
 import { clusterRule, defaultClusterOptions } from './cluster/options.ts';
+import { defaultLeafNodeOptions, defaultLeafRemote, leafnodesRule } from './leafnode/options.ts';
 import type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
 
 export type { ServerOptions, TlsOptions, WebSocketOptions } from './options-types.ts';
@@ -83,6 +84,7 @@ export function defaultOptions(): ServerOptions {
     wsPort: undefined,
     websocket: defaultWebSocketOptions(),
     cluster: undefined,
+    leafnodes: undefined,
     tls: undefined,
     allowNonTls: false,
     token: undefined,
@@ -213,6 +215,7 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   wsPort: optionalPortRule,
   websocket: websocketRule,
   cluster: clusterRule,
+  leafnodes: leafnodesRule,
   tls: tlsRule('tls'),
   allowNonTls: (v) => (typeof v === 'boolean' ? undefined : 'true or false'),
   token: optionalStringRule('a non-empty token'),
@@ -283,6 +286,11 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
     resolved.websocket = ws;
   }
   if (isPlainObject(given.cluster)) resolved.cluster = { ...defaultClusterOptions(), ...definedOnly(given.cluster) };
+  if (isPlainObject(given.leafnodes)) {
+    const leaf = { ...defaultLeafNodeOptions(), ...definedOnly(given.leafnodes) };
+    if (Array.isArray(leaf.remotes)) leaf.remotes = leaf.remotes.map((r) => (isPlainObject(r) ? { ...defaultLeafRemote([]), ...definedOnly(r) } : r));
+    resolved.leafnodes = leaf;
+  }
   const tls = given.tls;
   if (isPlainObject(tls) && typeof tls.certFile === 'string' && typeof tls.keyFile === 'string') {
     resolved.tls = completeTlsOptions(tls as unknown as TlsOptions);

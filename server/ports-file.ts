@@ -14,6 +14,7 @@ export interface PortsFileUrls {
   monitoring?: readonly string[];
   websocket?: readonly string[];
   cluster?: readonly string[];
+  leafnodes?: readonly string[];
 }
 
 /** `<name>_<pid>.ports`, with path separators and other unsafe characters in `name` replaced. */
@@ -26,7 +27,7 @@ export function portsFileName(name: string, pid: number): string {
 export function writePortsFile(dir: string, name: string, pid: number, urls: PortsFileUrls): string {
   const doc: Record<string, string[]> = {};
   // Fixed key order, empties omitted: the same shape as nats-server's `omitempty` fields.
-  for (const key of ['nats', 'monitoring', 'cluster', 'websocket'] as const) {
+  for (const key of ['nats', 'monitoring', 'cluster', 'leafnodes', 'websocket'] as const) {
     const list = urls[key];
     if (list && list.length > 0) doc[key] = [...list];
   }

@@ -28,6 +28,7 @@ import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
 import { GLOBAL_ACCOUNT, Router } from './router/router.ts';
 import type { Cluster } from './cluster/cluster.ts';
+import type { LeafNodes } from './leafnode/leafnodes.ts';
 import { ServerStats } from './stats.ts';
 import { startClientListeners, type ClientListeners } from './listeners.ts';
 import type { ClientTransport } from './transport/types.ts';
@@ -45,6 +46,7 @@ export interface BoundPorts {
   http?: number;
   ws?: number;
   cluster?: number;
+  leafnode?: number;
 }
 
 export interface RunningServer {
@@ -88,6 +90,8 @@ export class SluiceServer implements RunningServer {
   jetstream: JetStreamService | undefined;
   /** The routes to the other servers, when clustered. */
   cluster: Cluster | undefined;
+  /** Leaf node connections (hub listener and remotes), when configured. */
+  leafnodes: LeafNodes | undefined;
   private readonly connections = new Map<number, ClientConnection>();
   private readonly connectionContext: ConnectionContext;
   private readonly startMs: number;
@@ -189,6 +193,7 @@ export class SluiceServer implements RunningServer {
     this.logger.info({ url: this.clientUrl, port: this.ports.client, tls: o.tls !== undefined }, 'listening for client connections');
     if (this.wsUrl !== undefined) this.logger.info({ url: this.wsUrl, port: this.ports.ws }, 'listening for websocket clients');
     if (o.cluster !== undefined) await this.startCluster(o.cluster);
+    if (o.leafnodes !== undefined) await this.startLeafNodes(o.leafnodes);
     if (o.httpPort !== undefined) await this.startMonitoring(o.httpPort);
     if (o.portsFileDir !== undefined) {
       this.portsFilePath = writePortsFile(o.portsFileDir, o.serverName || 'sluice', process.pid, {
@@ -196,6 +201,7 @@ export class SluiceServer implements RunningServer {
         monitoring: this.httpUrl ? [this.httpUrl] : [],
         websocket: this.wsUrl ? [this.wsUrl] : [],
         cluster: this.cluster ? [this.cluster.listenUrl] : [],
+        leafnodes: this.ports.leafnode !== undefined ? [`nats-leaf://${connectHost(o.leafnodes?.host || o.host)}:${this.ports.leafnode}`] : [],
       });
     }
     this.logger.info({ server_id: this.serverId, server_name: this.serverName }, 'server is ready');
@@ -320,6 +326,34 @@ export class SluiceServer implements RunningServer {
     else network.setLocalState({ jetstream: false, metaMember: false });
   }
 
+  private async startLeafNodes(options: NonNullable<ServerOptions['leafnodes']>): Promise<void> {
+    const o = this.options;
+    const { LeafNodes } = await import('./leafnode/leafnodes.ts');
+    const leafnodes = new LeafNodes({
+      serverId: this.serverId,
+      serverName: this.serverName,
+      options,
+      clientHost: o.host,
+      maxPayloadBytes: o.maxPayloadBytes,
+      maxControlLineBytes: o.maxControlLineBytes,
+      pingIntervalMs: o.pingIntervalMs,
+      maxPingsOutstanding: o.maxPingsOutstanding,
+      authTimeoutMs: o.authTimeoutMs,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.logger,
+      flusher: this.flusher,
+      router: this.router,
+      clusterName: () => o.cluster?.name ?? '',
+      // The server's own handlers (JetStream's API) answer only their own server's clients.
+      isServerLocal: (sub) => sub.target === this.internal,
+    });
+    this.leafnodes = leafnodes;
+    this.router.leafInterestListener = leafnodes;
+    await leafnodes.start();
+    if (options.port !== undefined) this.ports.leafnode = leafnodes.port;
+  }
+
   /** A peer came or went: clients learn the new set of URLs (nats-server's async INFO). */
   private onClusterChanged(): void {
     for (const conn of this.connections.values()) conn.sendAsyncInfo();
@@ -327,6 +361,7 @@ export class SluiceServer implements RunningServer {
 
   private async shutdown(): Promise<void> {
     this.lameDuck?.cancel();
+    await this.leafnodes?.close();
     await this.cluster?.close();
     const listenerClosed = this.closeListeners();
     for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
@@ -385,6 +420,8 @@ export class SluiceServer implements RunningServer {
       connections: () => server.connections.values(),
       connectionCount: () => server.connections.size,
       routes: () => server.cluster?.openLinks() ?? [],
+      leafs: () => server.leafnodes?.openLinks() ?? [],
+      leafPort: () => server.ports.leafnode,
       jetstream: () => server.jetstream,
     });
     this.monitor = await startMonitor(this.options.httpHost, port, endpoints, this.logger, requestCounts);

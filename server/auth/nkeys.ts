@@ -51,3 +51,20 @@ export function isValidUserNkey(key: string): boolean {
     return false;
   }
 }
+
+/** The JWT and the nkey seed of a NATS .creds file (two armored blocks, JWT first). */
+const CREDS_BLOCK = /-{3,}[^\n]*-{3,}\r?\n\s*([^\s-][^\n]*?)\s*\r?\n\s*-{3,}[^\n]*-{3,}/g;
+
+/**
+ * Reads a .creds text and signs `nonce` with its seed, as a leaf node (or a client) proves who it
+ * is: the user JWT and the signature, base64url without padding. Throws with a reason when the
+ * text is not a creds file.
+ */
+export function signWithCreds(credsText: string, nonce: string): { jwt: string; sig: string } {
+  const blocks = [...credsText.matchAll(CREDS_BLOCK)].map((m) => m[1]!);
+  if (blocks.length < 2) throw new Error('not a credentials file: expected a JWT block and a seed block');
+  nkeys ??= createRequire(import.meta.url)('@nats-io/nkeys') as NkeysModule;
+  const kp = nkeys.fromSeed(Buffer.from(blocks[1]!, 'utf8'));
+  const sig = Buffer.from(kp.sign(Buffer.from(nonce, 'utf8'))).toString('base64url');
+  return { jwt: blocks[0]!, sig };
+}

@@ -5,7 +5,6 @@
 // of client URLs in the cluster changes (INFO connect_urls).
 
 import net from 'node:net';
-import os from 'node:os';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { Rng } from '../../runtime/rng.ts';
@@ -20,6 +19,9 @@ import type { PeerState, RaftNetwork } from '../../streams/replication/network.t
 import { FrameError, decodeRaftMessages, type RouteHello, type RoutePeers } from './frames.ts';
 import { LocalInterest, interestKey, type InterestChange } from './interest.ts';
 import { parseRouteUrl } from './options.ts';
+import { advertiseHost } from './advertise.ts';
+
+export { advertiseHost };
 import { RouteLink, type RouteHost } from './route.ts';
 
 /** Redial backoff: doubling from the first delay up to the cap, with jitter. */
@@ -496,13 +498,4 @@ export class Cluster implements LocalInterestListener, RouteHost {
 function announce(link: RouteLink, c: InterestChange): void {
   if (c.weight === 0) link.sendUnsub(c.account, c.subject, c.queue);
   else link.sendSub(c.account, c.subject, c.queue, c.weight);
-}
-
-/** The host other servers should dial: the listen address, or this machine's address for "any". */
-export function advertiseHost(host: string): string {
-  if (host !== '' && host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, DEFAULT_JETSTREAM_STORE_DIR, loadConfigFile, loadConfigText } from './load.ts';
 import { defaultWebSocketOptions, resolveOptions } from '../options.ts';
 import { defaultClusterOptions } from '../cluster/options.ts';
+import { defaultLeafNodeOptions, defaultLeafRemote } from '../leafnode/options.ts';
 
 const load = (text: string, file = 'c.conf') => loadConfigText(text, file, { env: {} });
 
@@ -90,9 +91,9 @@ describe('JSON config', () => {
   });
 
   test('unknown keys are one warning each', () => {
-    const r = load('{"port": 1, "cluster_port": 6222, "leafnodes": {}}');
+    const r = load('{"port": 1, "cluster_port": 6222, "gateway": {}}');
     assert.deepEqual(r.options, { port: 1 });
-    assert.deepEqual(r.warnings, ['unsupported config key "cluster_port" ignored', 'unsupported config key "leafnodes" ignored']);
+    assert.deepEqual(r.warnings, ['unsupported config key "cluster_port" ignored', 'unsupported config key "gateway" ignored']);
   });
 
   test('wrong types and ranges are one line naming the key', () => {
@@ -217,6 +218,7 @@ describe('nats-server syntax: mapping table', () => {
       pass: 'secret',
       wsPort: 8080,
       websocket: { ...defaultWebSocketOptions(), noTls: true },
+      leafnodes: { ...defaultLeafNodeOptions(), port: 7422 },
       cluster: { ...defaultClusterOptions(), name: 'hub', host: '0.0.0.0', port: 6222, routes: ['nats://a:6222', 'nats://b:6222'], advertise: '10.0.0.5:16222' },
       tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: undefined, verify: false, timeoutMs: 2000, handshakeFirst: false },
       lameDuckDurationMs: 120_000,
@@ -224,13 +226,12 @@ describe('nats-server syntax: mapping table', () => {
     const keys = r.warnings.map((w) => /unsupported config key "([^"]+)"/.exec(w)?.[1]);
     assert.deepEqual(keys, [
       'jetstream.max_memory_store',
-      'leafnodes',
       'mqtt',
       'accounts',
       'tls.cipher_suites',
       'gateway',
     ]);
-    assert.match(r.warnings[1]!, /^unsupported config key "leafnodes" ignored \(c\.conf:24:7\)$/);
+    assert.match(r.warnings[1]!, /^unsupported config key "mqtt" ignored \(c\.conf:25:7\)$/);
     assert.doesNotThrow(() => resolveOptions(r.options));
   });
 
@@ -328,5 +329,46 @@ describe('operations keys (lame duck, log file, pid file)', () => {
   test('a grace period not shorter than the duration is refused naming the field', () => {
     assert.throws(() => resolveOptions(load('lame_duck_duration: "10s"\nlame_duck_grace_period: "10s"\n').options), /"lameDuckGracePeriodMs": 10000 ms must be shorter than "lameDuckDurationMs"/);
     assert.throws(() => load('lame_duck_duration: "soon"\n'), /lame_duck_duration/);
+  });
+});
+
+describe('leafnodes block', () => {
+  test('hub and edge keys in nats-server syntax', () => {
+    const r = load(`
+      leafnodes {
+        listen: "127.0.0.1:-1"
+        authorization { user: leaf, password: s3cret }
+        reconnect: "2s"
+        remotes: [
+          { url: "nats-leaf://u:p@hub:7422", deny_imports: ["private.>"], deny_exports: secret, tls { ca_file: "ca.pem" } }
+          { urls: ["nats://a:7422", "nats://b:7422"], credentials: "/x.creds", account: "$G" }
+        ]
+      }
+    `);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.options.leafnodes, {
+      ...defaultLeafNodeOptions(),
+      host: '127.0.0.1',
+      port: 0,
+      user: 'leaf',
+      pass: 's3cret',
+      reconnectMs: 2000,
+      remotes: [
+        {
+          ...defaultLeafRemote(['nats-leaf://u:p@hub:7422']),
+          denyImports: ['private.>'],
+          denyExports: ['secret'],
+          tls: { caFile: 'ca.pem', certFile: undefined, keyFile: undefined, verify: true },
+        },
+        { ...defaultLeafRemote(['nats://a:7422', 'nats://b:7422']), credentials: '/x.creds', account: '$G' },
+      ],
+    });
+    assert.doesNotThrow(() => resolveOptions(r.options));
+  });
+
+  test('a bad remote is one line naming the field', () => {
+    assertConfigError('leafnodes { remotes: [ { url: "http://x" } ] }', /"leafnodes": expected leafnodes\.remotes\[0\]\.urls\[0\] to be a leafnode URL/);
+    assertConfigError('leafnodes { remotes: [ { account: A } ] }', /"leafnodes\.remotes\[0\]\.url": expected a leafnode URL/);
+    assertConfigError('leafnodes { port: "x" }', /"leafnodes\.port"/);
   });
 });

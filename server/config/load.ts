@@ -29,6 +29,7 @@ import {
   type LoadedConfig,
 } from './convert.ts';
 import { mapClusterBlock, mapTlsBlock, mapWebSocketBlock } from './listeners-config.ts';
+import { mapLeafNodesBlock } from './leafnodes-config.ts';
 import { NatsConfError, parseNatsConf, type ConfMap, type ConfValue, type ParsedConf } from './nats-conf.ts';
 
 export { ConfigError } from './convert.ts';
@@ -179,6 +180,10 @@ function mapSecurityKey(c: Collector, key: string, v: unknown, parent: ConfMap, 
     case 'cluster':
       mapClusterBlock(c, key, v, raw);
       return true;
+    case 'leafnodes':
+    case 'leaf':
+      mapLeafNodesBlock(c, key, v, raw);
+      return true;
     case 'ws_port':
     case 'wsport':
       c.set('wsPort', c.convert(asPort, key, v, parent), key, v, parent);
@@ -283,6 +288,8 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
       case 'tls':
       case 'websocket':
       case 'cluster':
+      case 'leafnodes':
+      case 'leaf':
         mapSecurityKey(c, key, v, root, raw);
         break;
       case 'jetstream': {

@@ -16,6 +16,8 @@ import { dashboardEndpoints } from './dashboard.ts';
 import { buildHealthz, metaHealth } from './healthz.ts';
 import { CpuSampler, HttpAnswer, type EndpointHandler, type RequestCounts } from './http.ts';
 import { buildJsz } from './jsz.ts';
+import { buildLeafz, leafVarzBlock } from './leafz.ts';
+import type { LeafLink } from '../leafnode/link.ts';
 import { createMetrics } from './metrics.ts';
 import { buildRoutez } from './routez.ts';
 import { buildSubsz, sublistStats } from './subsz.ts';
@@ -37,6 +39,10 @@ export interface MonitorHost {
   connections(): Iterable<ClientConnection>;
   connectionCount(): number;
   routes(): readonly RouteLink[];
+  /** Open leaf node connections (none without leaf nodes). */
+  leafs?(): readonly LeafLink[];
+  /** The bound leafnode port, when listening for edges. */
+  leafPort?(): number | undefined;
   jetstream(): JetStreamService | undefined;
 }
 
@@ -100,6 +106,8 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
       requestCounts,
       ...(host.ports.cluster !== undefined ? { clusterPort: host.ports.cluster } : {}),
       routeCount: () => host.routes().length,
+      leafCount: () => host.leafs?.().length ?? 0,
+      leafBlock: () => leafVarzBlock(host.options.leafnodes, host.leafPort?.(), host.options.authTimeoutMs),
     });
 
   const endpoints = new Map<string, EndpointHandler>([
@@ -149,6 +157,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
           q,
         ),
     ],
+    ['/leafz', (q) => buildLeafz({ serverId: host.serverId, nowMs, links: () => host.leafs?.() ?? [] }, q)],
     ['/jsz', (q) => buildJsz({ serverId: host.serverId, options: host.options, nowMs, jetstream: () => host.jetstream() }, q)],
     [
       '/healthz',

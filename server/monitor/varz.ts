@@ -37,6 +37,9 @@ export interface VarzSource {
   readonly clusterPort?: number;
   /** Open routes (also the number of remote servers: one route per peer). */
   routeCount(): number;
+  /** Open leaf node connections and the `leaf` block (server/monitor/leafz.ts). */
+  leafCount?(): number;
+  leafBlock?(): Record<string, unknown>;
 }
 
 export function buildVarz(src: VarzSource): Record<string, unknown> {
@@ -78,7 +81,7 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
             ...(o.cluster.routes.length > 0 ? { urls: o.cluster.routes.map(hostPortOf) } : {}),
           },
     gateway: {},
-    leaf: {},
+    leaf: src.leafBlock?.() ?? {},
     mqtt: {},
     websocket:
       src.wsPort === undefined
@@ -108,7 +111,7 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     total_connections: src.stats.totalConnections,
     routes: src.routeCount(),
     remotes: src.routeCount(),
-    leafnodes: 0,
+    leafnodes: src.leafCount?.() ?? 0,
     in_msgs: src.stats.inMsgs,
     out_msgs: src.stats.outMsgs,
     in_bytes: src.stats.inBytes,

@@ -1,7 +1,10 @@
 // Entry point of the `sluice` executable: built into dist/cli.js (package.json's bin); bin/sluice
 // in a checkout runs that build, or this file through tsx while the build is stale.
 
+import { tuneHeap } from './heap-tuning.ts';
 import { runCli } from './program.ts';
+
+tuneHeap();
 
 // A closed stdout/stderr pipe (`sluice --help | head -1`) must not crash the process with an
 // unhandled 'error' event; there is nobody left to tell, so drop the output.

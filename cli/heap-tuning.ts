@@ -1,0 +1,16 @@
+// V8 settings for the sluice process. The CLI owns the process, so it sets them; an application
+// that embeds the server (sluice/server) keeps its own.
+//
+// The young generation: V8 doubles its semi-spaces (up to 16 MiB each, 32 MiB in all) while a
+// burst allocates fast, e.g. 2,000 connections opening at once, and shrinks them only during a
+// later garbage collection. An idle server collects nothing, so after a connection storm it kept
+// ~30 MiB of RSS for good (benchmarks/README.md, storm). A growth factor of 1 keeps the semi-spaces
+// at their initial size; pubsub, fanout and js-pub ran within noise of the default (the hot paths
+// allocate little). Unlike the semi-space size, the growth factor is read at each growth, so it
+// takes effect when set at run time.
+
+import v8 from 'node:v8';
+
+export function tuneHeap(): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+}

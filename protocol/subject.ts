@@ -41,6 +41,14 @@ function classify(s: string): number {
   return wild ? 2 : 1;
 }
 
+/** What classify() says of a subject, for callers that need both answers from one pass. */
+export const SubjectKind = { Invalid: 0, Literal: 1, Wildcard: 2 } as const;
+export type SubjectKind = (typeof SubjectKind)[keyof typeof SubjectKind];
+
+export function subjectKind(s: string): SubjectKind {
+  return classify(s) as SubjectKind;
+}
+
 /** A subscription subject: non-empty tokens, no whitespace, wildcards whole tokens, '>' last. */
 export function isValidSubject(s: string): boolean {
   return classify(s) !== 0;

@@ -9,6 +9,7 @@ import type { StreamConfig } from '../protocol/jetstream-api.ts';
 import { normalizeStreamConfig } from './stream/config.ts';
 import { JsApiException, StreamManager } from './manager.ts';
 import { FakeBus } from './testing.ts';
+import { BIND_STEP } from './stream/stream.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -91,4 +92,46 @@ test('create is idempotent for an identical config and refuses overlaps and name
   const [x, y] = await Promise.all([mgr.create(cfg({ name: 'C' })), mgr.create(cfg({ name: 'C' }))]);
   assert.equal(x.stream, y.stream);
   await mgr.close();
+});
+
+test('a long subject list is bound over several turns; an update keeps the subjects it retains bound throughout; delete unbinds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-mgr-'));
+  dirs.push(dir);
+  const { mgr, bus } = await open(dir);
+  try {
+    const subjects = Array.from({ length: BIND_STEP * 3 + 7 }, (_, i) => `big.${i}`);
+    // Other work gets turns while the create binds: some turn sees the first subjects bound and
+    // the last not yet.
+    let partial = 0;
+    let creating = true;
+    const first = subjects[0]!;
+    const last = subjects[subjects.length - 1]!;
+    const tick = (): void => {
+      if (bus.hasInterest(first) && !bus.hasInterest(last)) partial++;
+      if (creating) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await mgr.create(cfg({ name: 'BIG', subjects, storage: 'memory' }));
+    creating = false;
+    assert.ok(partial >= 2, `turns that ran between binding steps: ${partial}`);
+    for (const s of [subjects[0]!, subjects[subjects.length - 1]!]) assert.equal(bus.hasInterest(s), true, s);
+
+    // Keep the first half, add new ones. A publish between the update's steps to a kept subject is
+    // still captured.
+    const kept = subjects.slice(0, subjects.length / 2);
+    const added = Array.from({ length: BIND_STEP * 2 }, (_, i) => `new.${i}`);
+    const updating = mgr.update(cfg({ name: 'BIG', subjects: [...kept, ...added], storage: 'memory' }));
+    await settle();
+    bus.publish(kept[0]!, '', null, Buffer.from('during'));
+    await updating;
+    assert.equal(mgr.get('BIG')!.store.state().messages, 1);
+    assert.equal(bus.hasInterest(subjects[subjects.length - 1]!), false);
+    assert.equal(bus.hasInterest(added[added.length - 1]!), true);
+
+    await mgr.delete('BIG');
+    assert.equal(bus.hasInterest(kept[0]!), false);
+    assert.equal(bus.hasInterest(added[0]!), false);
+  } finally {
+    await mgr.close();
+  }
 });

@@ -3,7 +3,7 @@
 //
 // Everything here is pure: callers pass in the other streams' configs for the overlap check.
 
-import { isValidName, isValidSubject, isSubsetOf } from '../../protocol/subject.ts';
+import { isValidName, isSubsetOf, SubjectKind, subjectKind, subjectsCollide } from '../../protocol/subject.ts';
 import { SubjectOverlapIndex } from '../../protocol/subject-overlap.ts';
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
 import type {
@@ -212,19 +212,26 @@ export function normalizeStreamConfig(body: Record<string, unknown>, lookup: Str
       return invalid(`too many subjects: ${subjects.length}, a stream takes at most ${MAX_SUBJECTS_PER_STREAM}`);
     }
     const seen = new Set<string>();
-    for (const subj of subjects) {
-      if (!isValidSubject(subj)) return invalid('invalid subject');
+    const wildcards: number[] = [];
+    for (let i = 0; i < subjects.length; i++) {
+      const subj = subjects[i]!;
+      const kind = subjectKind(subj);
+      if (kind === SubjectKind.Invalid) return invalid('invalid subject');
       if (seen.has(subj)) return invalid('duplicate subjects detected');
       if (subj === '>' && !noAck) return invalid('capturing all subjects requires no-ack to be true');
-      if (!noAck && (isSubsetOf(subj, '$JS.>') || isSubsetOf(subj, '$JSC.>')) && !isSubsetOf(subj, '$JS.EVENT.>')) {
-        return invalid('subjects that overlap with jetstream api require no-ack to be true');
+      // Only a subject whose first token is literally $JS, $JSC or $SYS is a subset of those.
+      if (!noAck && subj.charCodeAt(0) === 0x24) {
+        if ((isSubsetOf(subj, '$JS.>') || isSubsetOf(subj, '$JSC.>')) && !isSubsetOf(subj, '$JS.EVENT.>')) {
+          return invalid('subjects that overlap with jetstream api require no-ack to be true');
+        }
+        if (isSubsetOf(subj, '$SYS.>') && !isSubsetOf(subj, '$SYS.ACCOUNT.>')) {
+          return invalid('subjects that overlap with system api require no-ack to be true');
+        }
       }
-      if (!noAck && isSubsetOf(subj, '$SYS.>') && !isSubsetOf(subj, '$SYS.ACCOUNT.>')) {
-        return invalid('subjects that overlap with system api require no-ack to be true');
-      }
+      if (kind === SubjectKind.Wildcard) wildcards.push(i);
       seen.add(subj);
     }
-    const overlap = firstOverlap(subjects);
+    const overlap = firstOverlap(subjects, wildcards);
     if (overlap !== undefined) return invalid(`subject ${JSON.stringify(overlap[0])} overlaps with ${JSON.stringify(overlap[1])}`);
   }
 
@@ -337,25 +344,65 @@ export function findOverlap(
   others: Iterable<{ readonly name: string; readonly subjects?: readonly string[] }>,
   exceptName?: string,
 ): string | undefined {
-  // One index of the new subjects, one query per subject of the other streams (protocol/subject-overlap.ts).
-  const index = new SubjectOverlapIndex<true>();
-  for (const s of subjects) index.add(s, true);
+  // One index of the smaller side, one query per subject of the other (protocol/subject-overlap.ts):
+  // a 10,000-subject create next to a few small streams indexes the few, not the 10,000.
+  const streams: { readonly name: string; readonly subjects: readonly string[] }[] = [];
+  let otherCount = 0;
   for (const other of others) {
-    if (other.name === exceptName) continue;
-    for (const a of other.subjects ?? []) {
-      let hit = false;
-      index.forEachCollision(a, () => (hit = true));
-      if (hit) return other.name;
+    if (other.name === exceptName || other.subjects === undefined || other.subjects.length === 0) continue;
+    streams.push({ name: other.name, subjects: other.subjects });
+    otherCount += other.subjects.length;
+  }
+  if (otherCount === 0 || subjects.length === 0) return undefined;
+  if (subjects.length <= otherCount) {
+    const index = new SubjectOverlapIndex<true>();
+    for (const s of subjects) index.add(s, true);
+    for (const other of streams) {
+      for (const a of other.subjects) {
+        let hit = false;
+        index.forEachCollision(a, () => (hit = true));
+        if (hit) return other.name;
+      }
     }
+    return undefined;
+  }
+  // The others indexed by their position; the first colliding stream in their order is reported.
+  const index = new SubjectOverlapIndex<number>();
+  streams.forEach((other, k) => {
+    for (const a of other.subjects) index.add(a, k);
+  });
+  let first = streams.length;
+  for (const s of subjects) index.forEachCollision(s, (k) => (first = Math.min(first, k)));
+  return first < streams.length ? streams[first]!.name : undefined;
+}
+
+/** Above this many pairs (wildcards x subjects), firstOverlap uses an index instead of comparing. */
+const DIRECT_OVERLAP_PAIRS = 200_000;
+
+/**
+ * The pair nats-server reports for a list that overlaps itself: the first subject (in list order)
+ * that collides with a later one, and the first such later one. Subjects are distinct here, so two
+ * literals never collide: with `wildcards` (the positions of the wildcard subjects) empty there is
+ * nothing to check, and with a few of them only pairs that involve one are compared.
+ */
+function firstOverlap(subjects: readonly string[], wildcards: readonly number[]): [string, string] | undefined {
+  if (wildcards.length === 0) return undefined;
+  if (wildcards.length * subjects.length > DIRECT_OVERLAP_PAIRS) return firstOverlapIndexed(subjects);
+  const isWild = new Set(wildcards);
+  for (let i = 0; i < subjects.length; i++) {
+    const a = subjects[i]!;
+    let first = -1;
+    if (isWild.has(i)) {
+      for (let k = i + 1; k < subjects.length && first === -1; k++) if (subjectsCollide(a, subjects[k]!)) first = k;
+    } else {
+      for (const k of wildcards) if (k > i && (first === -1 || k < first) && subjectsCollide(a, subjects[k]!)) first = k;
+    }
+    if (first !== -1) return [a, subjects[first]!];
   }
   return undefined;
 }
 
-/**
- * The pair nats-server reports for a list that overlaps itself: the first subject (in list order)
- * that collides with a later one, and the first such later one. Subjects are distinct here.
- */
-function firstOverlap(subjects: readonly string[]): [string, string] | undefined {
+function firstOverlapIndexed(subjects: readonly string[]): [string, string] | undefined {
   const index = new SubjectOverlapIndex<number>();
   subjects.forEach((s, k) => index.add(s, k));
   for (let i = 0; i < subjects.length; i++) {

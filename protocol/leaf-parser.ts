@@ -15,6 +15,7 @@
 // gathered from a list of chunks, concatenated once when enough bytes have arrived.
 
 import { Buffer } from 'node:buffer';
+import { SubjectCache } from './parser.ts';
 
 export interface LeafOpSink {
   info(json: string): void;
@@ -65,6 +66,8 @@ export class LeafParser {
   private argc = 0;
   /** Where the line being handled starts (an LMSG waiting for its payload is re-read from there). */
   private lineStart = 0;
+  /** A link carries runs of one subject: its string is made once per change. */
+  private readonly subjects = new SubjectCache();
 
   constructor(sink: LeafOpSink, limits: LeafParserLimits) {
     this.sink = sink;
@@ -203,7 +206,8 @@ export class LeafParser {
       return -1;
     }
     if (data[frameEnd - 2] !== CR || data[frameEnd - 1] !== LF) return this.fail('LMSG payload not followed by CRLF');
-    const subject = this.arg(data, 0);
+    this.subjects.set(data, this.argStart[0]!, this.argEnd[0]!);
+    const subject = this.subjects.str;
     let reply = '';
     let queues = NO_QUEUES;
     const middle = argc - 1 - sizes; // arguments between the subject and the size(s)

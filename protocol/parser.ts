@@ -429,7 +429,8 @@ function copyInto(dst: Buffer, at: number, src: Buffer, from: number, to: number
  * subject's, both are reused: no decode, no allocation. Owning the bytes also keeps them valid
  * when the payload arrives in a later chunk than the control line.
  */
-class SubjectCache {
+/** The last subject decoded, reused while the same bytes keep coming (also used by leaf-parser.ts). */
+export class SubjectCache {
   str = '';
   /** `str` is all ASCII, so its char codes are its wire bytes and can be compared with them. */
   private ascii = true;

@@ -127,6 +127,19 @@ describe('flags -> options', () => {
     );
   });
 
+  test('leafnode flags: a listener port and remotes added to the file\'s', () => {
+    assert.deepEqual(optionsFromFlags({ leafnodePort: '-1', leafnodeRemote: ['nats-leaf://u:p@hub:7422'] }), {
+      leafnodes: { port: 0, remotes: [{ urls: ['nats-leaf://u:p@hub:7422'], credentials: '', account: '', tls: undefined, denyImports: [], denyExports: [] }] },
+    });
+    const file = join(dir, 'leaf.conf');
+    writeFileSync(file, 'leafnodes { port: 7000, remotes: [ { url: "nats-leaf://a:7422", deny_exports: ["x.>"] } ] }\n');
+    const { options } = serverSettingsFromFlags({ config: file, leafnodePort: '7100', leafnodeRemote: ['nats://b:7422'] });
+    assert.equal(options.leafnodes?.port, 7100);
+    assert.deepEqual(options.leafnodes?.remotes.map((r) => [r.urls, r.denyExports]), [[['nats-leaf://a:7422'], ['x.>']], [['nats://b:7422'], []]]);
+    assert.throws(() => optionsFromFlags({ leafnodePort: 'x' }), /^OptionsError: invalid value for --leafnode-port/);
+    assert.throws(() => optionsFromFlags({ leafnodeRemote: ['http://hub'] }), /^OptionsError: invalid value for --leafnode-remote: expected a leafnode URL/);
+  });
+
   test('bad values throw one line naming the flag', () => {
     const cases: [Parameters<typeof optionsFromFlags>[0], RegExp][] = [
       [{ port: '70000' }, /^invalid value for --port: .*got "70000"$/],

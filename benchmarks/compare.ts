@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { listScenarios, resolveParams } from './lib/params.ts';
 import { appendResult, collectMeta } from './lib/results.ts';
 import { CPU_METRICS, runOnce } from './lib/runner.ts';
-import { SERVER_LABEL, machineCpuSeconds, natsServerVersion, sluiceLaunch, sluiceUnavailableReason, startCluster, startServer } from './lib/servers.ts';
+import { SERVER_LABEL, machineCpuSeconds, natsServerVersion, sluiceLaunch, sluiceUnavailableReason, startCluster, startLeafPair, startServer } from './lib/servers.ts';
 import type { RunningServer, ServerKind } from './lib/servers.ts';
 import { formatNumber, median, padTable } from './lib/stats.ts';
 import { SCENARIOS, selectScenarios } from './scenarios/index.ts';
@@ -172,7 +172,7 @@ async function runAgainst(kind: ServerKind, sc: Scenario, params: Params): Promi
   };
   // A cluster scenario gets `servers` servers of this kind, meshed before the run starts.
   const size = sc.servers ?? 1;
-  const cluster = size > 1 ? await startCluster(kind, size, startOpts) : null;
+  const cluster = sc.topology === 'leaf' ? await startLeafPair(kind, startOpts) : size > 1 ? await startCluster(kind, size, startOpts) : null;
   const srvs: RunningServer[] = cluster !== null ? cluster.servers : [await startServer(kind, startOpts)];
   const srv = srvs[0];
   try {

@@ -32,6 +32,8 @@ export interface ServerStartOptions {
    * monitoring port (/routez) on a free port. `ports` pins all three (startCluster picks them in
    * advance when every server is to be given the whole route list). */
   cluster?: { name: string; serverName: string; routes: readonly string[]; ports?: { port: number } & ClusterPorts };
+  /** Leaf nodes (startLeafPair sets this): listen for edges on `port`, or dial the hub at `remote`. */
+  leaf?: { serverName: string; port?: number; remote?: string };
 }
 
 export interface RunningServer {
@@ -242,18 +244,25 @@ async function startOnce(kind: ServerKind, o: ServerStartOptions): Promise<Runni
   }
   const storeDir = o.jetstream === true ? mkdtempSync(path.join(os.tmpdir(), `sluice-bench-${kind}-`)) : null;
   const { cmd, args } = command(kind, port, o, storeDir, cp);
-  // WebSocket: sluice takes a flag; nats-server only a config file (its listener needs no_tls).
+  // WebSocket and leaf nodes: sluice takes flags; nats-server only a config file (its WebSocket
+  // listener needs no_tls).
   const wsPort = o.websocket === true ? await freePort() : undefined;
-  const confDir = wsPort !== undefined && kind === 'nats' ? mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-conf-')) : null;
-  if (wsPort !== undefined) {
-    if (confDir !== null) {
-      const conf = path.join(confDir, 'nats.conf');
-      writeFileSync(conf, `websocket {\n  host: "${HOST}"\n  port: ${wsPort}\n  no_tls: true\n}\n`);
-      args.push('-c', conf);
-    } else {
-      args.push('--ws-port', String(wsPort));
-    }
+  const leaf = o.leaf;
+  const confDir = (wsPort !== undefined || leaf !== undefined) && kind === 'nats' ? mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-conf-')) : null;
+  if (confDir !== null) {
+    let text = '';
+    if (wsPort !== undefined) text += `websocket {\n  host: "${HOST}"\n  port: ${wsPort}\n  no_tls: true\n}\n`;
+    if (leaf?.port !== undefined) text += `leafnodes { host: "${HOST}", port: ${leaf.port} }\n`;
+    if (leaf?.remote !== undefined) text += `leafnodes { remotes: [ { url: "${leaf.remote}" } ] }\n`;
+    const conf = path.join(confDir, 'nats.conf');
+    writeFileSync(conf, text);
+    args.push('-c', conf);
+  } else {
+    if (wsPort !== undefined) args.push('--ws-port', String(wsPort));
+    if (leaf?.port !== undefined) args.push('--leafnode-port', String(leaf.port));
+    if (leaf?.remote !== undefined) args.push('--leafnode-remote', leaf.remote);
   }
+  if (leaf !== undefined) args.push(kind === 'nats' ? '-n' : '--name', leaf.serverName);
   // Monitoring: a port of its own unless the cluster options already gave one.
   let httpPort = cp?.httpPort;
   if (o.monitoring === true && httpPort === undefined) {
@@ -473,6 +482,37 @@ export async function startCluster(kind: ServerKind, size: number, o: ServerStar
       metaMs = performance.now() - t0;
     }
     return { kind, servers, meshMs, metaMs, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// ---- leaf nodes -----------------------------------------------------------------------------
+
+/**
+ * An edge dialling a hub, both of one kind, with monitoring: servers[0] is the edge, servers[1]
+ * the hub; ready once the hub's /leafz lists the edge's connection.
+ */
+export async function startLeafPair(kind: ServerKind, o: ServerStartOptions & { meshTimeoutMs?: number }): Promise<RunningCluster> {
+  const t0 = performance.now();
+  const servers: RunningServer[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  try {
+    const leafPort = await freePort();
+    const hub = await startServer(kind, { ...o, monitoring: true, leaf: { serverName: `${kind}-hub`, port: leafPort } });
+    const edge = await startServer(kind, { ...o, monitoring: true, leaf: { serverName: `${kind}-edge`, remote: `nats-leaf://${HOST}:${leafPort}` } });
+    servers.push(edge, hub);
+    const deadline = performance.now() + (o.meshTimeoutMs ?? 20_000);
+    for (;;) {
+      const leafz = await monitorJson(hub.httpPort ?? 0, '/leafz').catch(() => ({}) as Record<string, unknown>);
+      if (leafz.leafnodes === 1) break;
+      if (performance.now() > deadline) throw new Error(`${SERVER_LABEL[kind]} edge did not connect to its hub in time\n${servers.map((s) => s.outputTail().trim().slice(-600)).join('\n')}`);
+      await sleep(20);
+    }
+    return { kind, servers, meshMs: performance.now() - t0, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,6 +8,7 @@ import { jsConsumeScenario } from './js-consume.ts';
 import { jsMirrorScenario } from './js-mirror.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
 import { jsFailoverR3Scenario, jsPubR3Scenario } from './js-replicated.ts';
+import { leafPubsubScenario } from './leaf.ts';
 import { pubsubMonitoredScenario } from './monitored.ts';
 import { pubsubScenario } from './pubsub.ts';
 import { queueScenario } from './queue.ts';
@@ -37,6 +38,7 @@ export const SCENARIOS: readonly Scenario[] = [
   jsPubSyncScenario(30_000),
   clusterPubsubScenario(2_000_000),
   clusterFanoutScenario(1_500_000),
+  leafPubsubScenario(2_000_000),
   jsPubR3Scenario(100_000),
   jsFailoverR3Scenario(10),
   startupScenario(),

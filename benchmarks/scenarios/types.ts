@@ -78,6 +78,8 @@ export interface Scenario {
   needs?: ServerFeature[];
   /** Start a full-mesh cluster of this many servers of each kind (default 1: one server). */
   servers?: number;
+  /** 'leaf': instead of a cluster, an edge dialling a hub (ctx.cluster = [edge, hub]); set servers: 2. */
+  topology?: 'leaf';
   /** Interleaved rounds when --rounds is not given (default 3). */
   rounds?: number;
   /** Acceptance bar on the primary ratio (sluice / nats-server), e.g. ">= 0.5x". */

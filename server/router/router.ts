@@ -45,6 +45,15 @@ const ANY_ROUTE: RouteTarget = {
   forward: () => {},
 };
 
+/** Records that `route` was picked for queue group `name` (the map is made on the first pick). */
+function pickedFor(picked: Map<RouteTarget, string[]> | null, route: RouteTarget, name: string): Map<RouteTarget, string[]> {
+  const map = picked ?? new Map<RouteTarget, string[]>();
+  const names = map.get(route);
+  if (names === undefined) map.set(route, [name]);
+  else names.push(name);
+  return map;
+}
+
 function groupNamed(groups: readonly QueueGroup[], name: string): QueueGroup | undefined {
   for (let i = 0; i < groups.length; i++) if (groups[i]!.name === name) return groups[i];
   return undefined;
@@ -251,31 +260,9 @@ export class Router {
         continue;
       }
       const remote = this.pickRemote(group.remotes, from);
-      if (remote === undefined) continue;
-      picked ??= new Map();
-      const names = picked.get(remote.route!);
-      if (names === undefined) picked.set(remote.route!, [group.name]);
-      else names.push(group.name);
+      if (remote !== undefined) picked = pickedFor(picked, remote.route!, group.name);
     }
-    const routes = result.routes;
-    for (let i = 0; i < routes.length; i++) {
-      const route = routes[i]!;
-      let names = NO_NAMES;
-      if (picked !== null) {
-        names = picked.get(route) ?? NO_NAMES;
-        picked.delete(route);
-      }
-      if (names === NO_NAMES && !passesOn(from, route)) continue;
-      this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg);
-      delivered++;
-    }
-    if (picked !== null) {
-      for (const [route, names] of picked) {
-        this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg);
-        delivered++;
-      }
-    }
-    return delivered;
+    return delivered + this.forwardToLinks(result, subject, deliverAs, reply, hdrLen, msg, picked, from, null);
   }
 
   private fanOut(
@@ -335,12 +322,28 @@ export class Router {
         continue;
       }
       const remote = this.pickRemote(group.remotes, null);
-      if (remote === undefined) continue;
-      picked ??= new Map();
-      const names = picked.get(remote.route!);
-      if (names === undefined) picked.set(remote.route!, [group.name]);
-      else names.push(group.name);
+      if (remote !== undefined) picked = pickedFor(picked, remote.route!, group.name);
     }
+    return delivered + this.forwardToLinks(result, subject, deliverAs, reply, hdrLen, msg, picked, null, report);
+  }
+
+  /**
+   * Sends the message once to each link with plain interest (for a message that arrived over
+   * `from`, only those it passes on to) and to each link picked for queue groups, with the names
+   * of its groups. Returns how many links got it.
+   */
+  private forwardToLinks(
+    result: MatchResult,
+    subject: string,
+    deliverAs: string,
+    reply: string,
+    hdrLen: number,
+    msg: Buffer,
+    picked: Map<RouteTarget, string[]> | null,
+    from: RouteTarget | null,
+    report: FanOutReport | null,
+  ): number {
+    let sent = 0;
     const routes = result.routes;
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i]!;
@@ -349,16 +352,17 @@ export class Router {
         names = picked.get(route) ?? NO_NAMES;
         picked.delete(route);
       }
+      if (names === NO_NAMES && from !== null && !passesOn(from, route)) continue;
       if (this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
-      delivered++;
+      sent++;
     }
     if (picked !== null) {
       for (const [route, names] of picked) {
         if (this.forward(route, subject, result.subjectBytes, deliverAs, reply, names, hdrLen, msg) && report !== null) report.congested = route;
-        delivered++;
+        sent++;
       }
     }
-    return delivered;
+    return sent;
   }
 
   /** The first live subscription of `targetId` matching `subject` (for no-responders replies). */

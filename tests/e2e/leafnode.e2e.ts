@@ -3,23 +3,11 @@
 // with two nats-server edges. Each server reads the same nats-server style config text.
 
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/deadline.ts';
-import { freePort, natsServerAvailable } from '../helpers/nats-server.ts';
+import { canConnect, freePort, natsServerAvailable } from '../helpers/nats-server.ts';
 import { hubConf, leafnodeSuite, remotesConf, sluiceServers, type LeafTestServer } from '../integration/leafnode-suite.ts';
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** nats-server on the given client port with a config file and a monitoring port. */
 async function natsServer(name: string, conf: string, clientPort: number): Promise<LeafTestServer> {

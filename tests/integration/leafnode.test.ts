@@ -1,13 +1,17 @@
 // Leaf nodes between sluice processes on loopback (the scenarios are in leafnode-suite.ts; the
 // same run against nats-server in tests/e2e/leafnode.e2e.ts), plus what only sluice reports (the
-// names and roles of the links in /leafz) and loop detection (nats-server replaces a second link
-// from the same edge instead, so that scenario is sluice's own).
+// names and roles of the links in /leafz), loop detection (nats-server replaces a second link
+// from the same edge instead, so that scenario is sluice's own), and a sluice cluster as the hub:
+// an edge's interest and messages cross the routes.
 
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { ChildServer } from '../helpers/child-server.ts';
+import { startTestCluster, waitForRemoteInterest, type TestCluster } from '../helpers/cluster.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { freePort } from '../helpers/nats-server.ts';
 import { leafnodeSuite, sluiceServers } from './leafnode-suite.ts';
@@ -54,4 +58,54 @@ test('an edge dialling the same hub twice detects the loop', async () => {
     await hub.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe('a sluice cluster as the hub', () => {
+  let cluster: TestCluster;
+  let edge: ChildServer;
+  const conns: NatsConnection[] = [];
+  const client = async (url: string): Promise<NatsConnection> => {
+    const nc = await connect({ servers: url });
+    conns.push(nc);
+    return nc;
+  };
+  const edgeKnows = async (entry: string): Promise<void> => {
+    await waitFor(async () => {
+      const z = (await (await fetch(`${edge.httpUrl}/leafz?subs=1`)).json()) as { leafs: { subscriptions_list?: string[] }[] };
+      return z.leafs.some((l) => (l.subscriptions_list ?? []).includes(entry));
+    }, `"${entry}" to reach the edge`, 15_000);
+  };
+
+  before(async () => {
+    cluster = await startTestCluster(2, { extraArgs: ['--leafnode-port', '0'] });
+    await cluster.meshed();
+    const s0 = cluster.members[0]!.server;
+    const varz = (await (await fetch(`${s0.httpUrl}/varz`)).json()) as { leaf: { port: number } };
+    edge = await cluster.spawn('edge', ['--host', '127.0.0.1', '--http-port', '0', '--leafnode-remote', `nats-leaf://127.0.0.1:${varz.leaf.port}`]);
+  });
+  after(async () => {
+    for (const nc of conns) await nc.close().catch(() => undefined);
+    await cluster?.close();
+  });
+
+  test('an edge on one server reaches subscribers on the other through the routes, and back', async () => {
+    const s1 = cluster.members[1]!.server;
+    const onS1 = await client(s1.url);
+    const onEdge = await client(edge.url);
+    const atS1: string[] = [];
+    const atEdge: string[] = [];
+    onS1.subscribe('c.x', { callback: (_e, m) => void atS1.push(m.string()) });
+    onS1.subscribe('svc.c', { callback: (_e, m) => void m.respond(`from s1: ${m.string()}`) });
+    onEdge.subscribe('e.x', { callback: (_e, m) => void atEdge.push(m.string()) });
+    await onS1.flush();
+    await onEdge.flush();
+    await edgeKnows('c.x');
+    await edgeKnows('svc.c');
+    await waitForRemoteInterest(s1, 's0', 'e.x');
+    for (let i = 0; i < 100; i++) onEdge.publish('c.x', String(i));
+    for (let i = 0; i < 100; i++) onS1.publish('e.x', String(i));
+    await waitFor(() => atS1.length === 100 && atEdge.length === 100, '100 messages each way', 15_000);
+    assert.deepEqual(atS1, atEdge);
+    assert.equal((await onEdge.request('svc.c', 'q', { timeout: 5000 })).string(), 'from s1: q');
+  });
 });

@@ -112,6 +112,9 @@ export interface ServerOptions {
   httpHost: string;
   /** JetStream store directory; undefined = JetStream disabled. */
   storeDir: string | undefined;
+  /** JetStream domain (nats-server's `jetstream { domain }`): its API is also reachable as
+   * `$JS.<domain>.API.>`, also from the other side of leaf node links. undefined = none. */
+  jetstreamDomain: string | undefined;
   /** Memory for recently written JetStream messages, served to consumers without a disk read; 0 = none. */
   jetstreamReadCacheBytes: number;
   /**

@@ -12,6 +12,15 @@ import { ClientConnection, type ConnectionContext } from './connection/client-co
 import type { AuthServices } from './connection/connection-auth.ts';
 import { Flusher } from './connection/flusher.ts';
 import { HandlerSubscription, InternalClient } from './internal-client.ts';
+import { bindJetStreamDomain } from './js-domain.ts';
+
+/** Internal subjects that never cross a leaf link: the JetStream API and the cluster's own. */
+function isSideLocalSubject(subject: string): boolean {
+  return subject.startsWith('$JS.API.') || subject.startsWith('$JSC.') || subject.startsWith('$SYS.');
+}
+
+/** The JetStream domain bridge's connection id: apart from clients (> 0), the server (0) and links. */
+const JS_DOMAIN_BRIDGE_ID = -999_999;
 // Loaded when first needed (in start()), not with the server: a broker without a store never reads
 // the JetStream code or its LMDB binding, one without routes never reads the cluster's
 // (docs/adr/0011-shipping-javascript.md, start-up and idle memory).
@@ -174,7 +183,14 @@ export class SluiceServer implements RunningServer {
         sync: o.jetstreamSync,
         syncIntervalMs: o.jetstreamSyncIntervalMs,
       });
-      this.logger.info({ store_dir: o.storeDir }, 'JetStream enabled');
+      this.logger.info({ store_dir: o.storeDir, ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}) }, 'JetStream enabled');
+      if (o.jetstreamDomain !== undefined) {
+        // Its own internal client, so its interest crosses leaf links and routes (js-domain.ts).
+        const bridge = new InternalClient(JS_DOMAIN_BRIDGE_ID, this.router, (err, subject) =>
+          this.logger.error({ err: String(err), subject }, 'JetStream domain bridge failed'),
+        );
+        bindJetStreamDomain(bridge, this.internal, o.jetstreamDomain);
+      }
     }
     const listeners = await startClientListeners(o, this.clock, this.logger, (t) => this.accept(t));
     this.listeners = listeners;
@@ -345,8 +361,10 @@ export class SluiceServer implements RunningServer {
       flusher: this.flusher,
       router: this.router,
       clusterName: () => o.cluster?.name ?? '',
-      // The server's own handlers (JetStream's API) answer only their own server's clients.
-      isServerLocal: (sub) => sub.target === this.internal,
+      // The server's own JetStream API (and cluster-internal subjects) answers only its own side;
+      // the other side reaches it by domain (js-domain.ts). Stream subjects and ack subjects are
+      // announced, as nats-server does, so publishes and acks from the other side arrive.
+      isServerLocal: (sub) => sub.target === this.internal && isSideLocalSubject(sub.subject),
     });
     this.leafnodes = leafnodes;
     this.router.leafInterestListener = leafnodes;

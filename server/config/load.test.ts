@@ -372,3 +372,10 @@ describe('leafnodes block', () => {
     assertConfigError('leafnodes { port: "x" }', /"leafnodes\.port"/);
   });
 });
+
+describe('jetstream domain', () => {
+  test('jetstream { domain } sets jetstreamDomain; a bad name is one line naming the key', () => {
+    assert.equal(load('jetstream { store_dir: "/tmp/x", domain: edge1 }').options.jetstreamDomain, 'edge1');
+    assertConfigError('jetstream { store_dir: "/tmp/x", domain: "a.b" }', /"jetstream\.domain": expected a domain name/);
+  });
+});

@@ -398,6 +398,9 @@ function mapJetStream(
       case 'enable':
         enabled = c.convert(asBool, path, sv, block);
         break;
+      case 'domain':
+        c.set('jetstreamDomain', c.convert(asString, path, sv, block), path, sv, block);
+        break;
       case 'read_cache': // sluice's own key: memory for recently written messages
         c.set('jetstreamReadCacheBytes', c.convert(asSize, path, sv, block), path, sv, block);
         break;

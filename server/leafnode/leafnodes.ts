@@ -28,6 +28,7 @@ import { parseLeafUrl } from './options.ts';
 
 /** Loop detection: every server announces `$LDS.<random>` on its links; hearing its own back is a loop. */
 export const LOOP_DETECTION_PREFIX = '$LDS.';
+const JS_ACK_PREFIX = '$JS.ACK.';
 /** nats-server waits this long before redialling after a loop was detected. */
 const LOOP_RECONNECT_DELAY_MS = 30_000;
 /** A dial that has not connected by then is abandoned (and retried). */
@@ -326,6 +327,15 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   }
 
   msg(link: LeafLink, subject: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
+    // `$JS.ACK...@<subject>`: a JetStream delivery routed by `subject` (an inbox) that its
+    // subscriber must see with the stored message's subject (LeafLink.forward writes it so).
+    if (reply.startsWith(JS_ACK_PREFIX)) {
+      const at = reply.lastIndexOf('@');
+      if (at > 0 && at < reply.length - 1) {
+        this.router.deliverFromLink(link, subject, reply.slice(at + 1), reply.slice(0, at), queues, hdrLen, msg);
+        return;
+      }
+    }
     this.router.deliverFromLink(link, subject, '', reply, queues, hdrLen, msg);
   }
 

@@ -201,10 +201,13 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
 
   // ---- sending ------------------------------------------------------------------------------
 
-  forward(_account: string, subject: string, subjectBytes: Buffer | null, _deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
+  forward(_account: string, subject: string, subjectBytes: Buffer | null, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
     if (this.state !== LeafState.Open) return;
     if (this.denyOut !== null && this.denyOut.denies(subject)) return;
-    writeLeafMsg(this.out, subject, subjectBytes, reply, queues, hdrLen, msg);
+    // A JetStream delivery routed by an inbox shows the stored subject: nats-server carries it
+    // after an '@' at the end of the ack reply (the receiver splits it off, see LeafNodes.msg).
+    const wireReply = deliverAs !== '' && reply !== '' ? `${reply}@${deliverAs}` : reply;
+    writeLeafMsg(this.out, subject, subjectBytes, wireReply, queues, hdrLen, msg);
     this.outMsgs++;
     this.outBytes += msg.length;
     this.host.flusher.markDirty(this);

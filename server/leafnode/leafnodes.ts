@@ -9,6 +9,7 @@
 
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import { newToken } from '../../runtime/ids.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -24,7 +25,7 @@ import type { LocalInterestListener, Router } from '../router/router.ts';
 import { LinkKind, Subscription } from '../router/subscription.ts';
 import { denyList } from './deny.ts';
 import { LeafLink, type LeafConnect, type LeafHost, type LeafInfo } from './link.ts';
-import { parseLeafUrl } from './options.ts';
+import { parseLeafUrl, type LeafUrl } from './options.ts';
 
 /** Loop detection: every server announces `$LDS.<random>` on its links; hearing its own back is a loop. */
 export const LOOP_DETECTION_PREFIX = '$LDS.';
@@ -362,6 +363,10 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     const target = parseLeafUrl(url)!;
     r.connecting = true;
     r.attempts++;
+    if (target.ws) {
+      void this.dialWebSocket(r, url, target);
+      return;
+    }
     const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
     const timer = this.clock.setTimeout(() => socket.destroy(), DIAL_TIMEOUT_MS);
     const failed = (): void => {
@@ -375,18 +380,56 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
       timer.cancel();
       socket.off('error', failed);
       socket.off('close', failed);
-      r.connecting = false;
-      if (this.closing) {
-        socket.destroy();
-        return;
-      }
-      const link = new LeafLink(this, socket, url, { host: target.host, config: r.options.tls, required: r.options.tls !== undefined || target.tls });
-      link.denyOut = denyList(r.options.denyExports);
-      link.denyIn = denyList(r.options.denyImports);
-      r.link = link;
-      this.remoteOf.set(link, r);
-      this.links.add(link);
+      this.connected(r, url, target, socket);
     });
+  }
+
+  /**
+   * A WebSocket remote (for edges that can only reach the hub's port 443): the HTTP upgrade to
+   * the hub's `/leafnode` path, then the same leafnode protocol inside binary frames. `ws` (loaded
+   * only here) masks what it sends, as a WebSocket client must.
+   */
+  private async dialWebSocket(r: Remote, url: string, target: LeafUrl): Promise<void> {
+    const { WebSocket, createWebSocketStream } = await import('ws');
+    const tlsConfig = r.options.tls;
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    const ws = new WebSocket(`${target.tls ? 'wss' : 'ws'}://${host}:${target.port}${target.path}`, {
+      perMessageDeflate: false,
+      handshakeTimeout: DIAL_TIMEOUT_MS,
+      ...(target.tls
+        ? {
+            ca: tlsConfig?.caFile === undefined ? undefined : readFileSync(tlsConfig.caFile),
+            cert: tlsConfig?.certFile === undefined ? undefined : readFileSync(tlsConfig.certFile),
+            key: tlsConfig?.keyFile === undefined ? undefined : readFileSync(tlsConfig.keyFile),
+            rejectUnauthorized: tlsConfig?.verify ?? true,
+          }
+        : {}),
+    });
+    const failed = (): void => {
+      r.connecting = false;
+      if (r.link === undefined) this.scheduleDial(r, false);
+    };
+    ws.once('error', failed);
+    ws.once('open', () => {
+      ws.off('error', failed);
+      this.connected(r, url, target, createWebSocketStream(ws));
+    });
+  }
+
+  private connected(r: Remote, url: string, target: LeafUrl, socket: Duplex): void {
+    r.connecting = false;
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    // TLS: upgraded after INFO on TCP; a wss:// remote already has it below the WebSocket.
+    const tlsAfterInfo = !target.ws && (r.options.tls !== undefined || target.tls);
+    const link = new LeafLink(this, socket, url, { host: target.host, config: r.options.tls, required: tlsAfterInfo });
+    link.denyOut = denyList(r.options.denyExports);
+    link.denyIn = denyList(r.options.denyImports);
+    r.link = link;
+    this.remoteOf.set(link, r);
+    this.links.add(link);
   }
 
   /** Redials a hub: soon after an open link dropped, else with backoff from the reconnect delay. */

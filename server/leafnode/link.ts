@@ -14,7 +14,8 @@
 //   open: LS+ for its interest                    open: LS+ for its interest
 // Then both send LS+/LS-, LMSG/HMSG, PING/PONG.
 
-import type net from 'node:net';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { OutboundBuffer, PING_BYTES, PONG_BYTES, writeErr } from '../../protocol/encoder.ts';
@@ -131,7 +132,8 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
   rttMs = -1;
 
   private readonly host: LeafHost;
-  private socket: net.Socket;
+  /** A TCP or TLS socket, or a WebSocket remote's stream (createWebSocketStream). */
+  private socket: Duplex;
   private readonly out = new OutboundBuffer();
   private readonly parser: LeafParser;
   private timer: TimerHandle | undefined;
@@ -148,7 +150,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
    */
   constructor(
     host: LeafHost,
-    socket: net.Socket,
+    socket: Duplex,
     dialUrl: string,
     tlsTo: { host: string; config: LeafRemoteTlsOptions | undefined; required: boolean } = { host: '', config: undefined, required: false },
   ) {
@@ -159,8 +161,9 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     this.cid = nextLeafId++;
     this.id = -1_000_000 - this.cid;
     this.tlsOptions = tlsTo;
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    const address = socket instanceof net.Socket ? socket : null;
+    this.remoteAddress = address?.remoteAddress ?? tlsTo.host;
+    this.remotePort = address?.remotePort ?? 0;
     this.startMs = host.clock.nowMs();
     this.lastActivityMs = this.startMs;
     this.parser = new LeafParser(this, host.limits);
@@ -189,8 +192,8 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     return this.out.length + this.socket.writableLength;
   }
 
-  private attach(socket: net.Socket): void {
-    socket.setNoDelay(true);
+  private attach(socket: Duplex): void {
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => {
@@ -339,6 +342,11 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
   /** Edge role: upgrades the socket to TLS, then sends CONNECT over it. */
   private startTls(info: LeafInfo, waitForConnectInfo: boolean): void {
     const raw = this.socket;
+    if (!(raw instanceof net.Socket) || raw instanceof tls.TLSSocket) {
+      // A WebSocket remote (wss:// did TLS below the WebSocket) or a socket already secured.
+      this.sendConnect(info, waitForConnectInfo);
+      return;
+    }
     raw.removeAllListeners('data');
     raw.removeAllListeners('drain');
     raw.removeAllListeners('close');

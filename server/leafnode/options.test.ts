@@ -5,8 +5,12 @@ import { denyList } from './deny.ts';
 import { defaultLeafNodeOptions, defaultLeafRemote, leafnodesRule, parseLeafUrl } from './options.ts';
 
 test('leafnode URLs: schemes, credentials, the default port', () => {
-  assert.deepEqual(parseLeafUrl('nats-leaf://u:p%40ss@hub.example:7000'), { host: 'hub.example', port: 7000, tls: false, user: 'u', pass: 'p@ss' });
-  assert.deepEqual(parseLeafUrl('tls://[::1]'), { host: '::1', port: 7422, tls: true, user: '', pass: '' });
+  assert.deepEqual(parseLeafUrl('nats-leaf://u:p%40ss@hub.example:7000'), { host: 'hub.example', port: 7000, tls: false, ws: false, path: '', user: 'u', pass: 'p@ss' });
+  assert.deepEqual(parseLeafUrl('tls://[::1]'), { host: '::1', port: 7422, tls: true, ws: false, path: '', user: '', pass: '' });
+  assert.deepEqual(parseLeafUrl('wss://hub'), { host: 'hub', port: 443, tls: true, ws: true, path: '/leafnode', user: '', pass: '' });
+  assert.equal(parseLeafUrl('ws://hub:8080/nats/leafnode')?.path, '/nats/leafnode');
+  assert.equal(parseLeafUrl('ws://hub:8080/nats')?.path, '/nats/leafnode');
+  assert.equal(parseLeafUrl('nats-leaf://hub:7422/x'), undefined, 'a path only for WebSocket remotes');
   assert.equal(parseLeafUrl('nats://hub:7422/')?.port, 7422);
   for (const bad of ['http://hub:7422', 'hub:7422', 'nats-leaf://hub:99999', 'nats-leaf://']) assert.equal(parseLeafUrl(bad), undefined, bad);
 });

@@ -19,26 +19,42 @@ export function defaultLeafRemote(urls: string[]): LeafRemoteOptions {
 export interface LeafUrl {
   readonly host: string;
   readonly port: number;
-  /** TLS asked for by the scheme (tls://). */
+  /** TLS asked for by the scheme (tls://, wss://). */
   readonly tls: boolean;
+  /** A WebSocket remote (ws://, wss://): the hub's WebSocket port, path `/leafnode`. */
+  readonly ws: boolean;
+  /** The WebSocket path to request ('/leafnode' unless the URL names one ending in it). */
+  readonly path: string;
   /** Credentials in the URL ('' = none). */
   readonly user: string;
   readonly pass: string;
 }
 
-const LEAF_URL = /^(nats-leaf|nats|tls|leafnode):\/\/(?:([^:@/\s]*)(?::([^@/\s]*))?@)?(\[[^\]]+\]|[^:/\s@]+)(?::(\d{1,5}))?\/?$/i;
+const LEAF_URL = /^(nats-leaf|nats|tls|leafnode|ws|wss):\/\/(?:([^:@/\s]*)(?::([^@/\s]*))?@)?(\[[^\]]+\]|[^:/\s@]+)(?::(\d{1,5}))?(\/[^\s]*)?$/i;
 
-/** `nats-leaf://[user:pass@]host[:port]`; nats://, tls:// and leafnode:// too; port 7422 by default. */
+/** The path a WebSocket leaf connection asks for; nats-server routes it to its leafnode code. */
+const WS_LEAF_PATH = '/leafnode';
+
+/**
+ * `nats-leaf://[user:pass@]host[:port]`; nats://, tls:// and leafnode:// too, port 7422 by
+ * default; `ws://` and `wss://` for a hub's WebSocket port (80 / 443 by default).
+ */
 export function parseLeafUrl(text: string): LeafUrl | undefined {
   const m = LEAF_URL.exec(text.trim());
   if (m === null) return undefined;
-  const port = m[5] === undefined ? DEFAULT_LEAFNODE_PORT : Number(m[5]);
+  const scheme = m[1]!.toLowerCase();
+  const ws = scheme === 'ws' || scheme === 'wss';
+  const path = m[6] ?? '';
+  if (!ws && path !== '' && path !== '/') return undefined;
+  const port = m[5] !== undefined ? Number(m[5]) : ws ? (scheme === 'wss' ? 443 : 80) : DEFAULT_LEAFNODE_PORT;
   if (port < 1 || port > 65535) return undefined;
   const host = m[4]!.startsWith('[') ? m[4]!.slice(1, -1) : m[4]!;
   return {
     host,
     port,
-    tls: m[1]!.toLowerCase() === 'tls',
+    tls: scheme === 'tls' || scheme === 'wss',
+    ws,
+    path: !ws ? '' : path.endsWith(WS_LEAF_PATH) ? path : `${path.replace(/\/$/, '')}${WS_LEAF_PATH}`,
     user: m[2] === undefined ? '' : decodeURIComponent(m[2]),
     pass: m[3] === undefined ? '' : decodeURIComponent(m[3]),
   };

@@ -99,3 +99,36 @@ test('a sluice edge reaches a nats-server hub that requires TLS, checking the hu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a sluice edge reaches a nats-server hub over WebSocket (ws://host:port, path /leafnode)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-leaf-ws-'));
+  const wsPort = await freePort();
+  writeFileSync(join(dir, 'hub.conf'), `websocket { port: ${wsPort}, no_tls: true }\nleafnodes { port: ${await freePort()} }\n`);
+  const hub = await natsServer('ws-hub', join(dir, 'hub.conf'), await freePort());
+  const servers: LeafTestServer[] = [hub];
+  try {
+    writeFileSync(join(dir, 'edge.conf'), `leafnodes { remotes: [ { url: "ws://127.0.0.1:${wsPort}" } ] }\n`);
+    const edge = await startChildServer({ portsDir: join(dir, 'ports'), name: 'ws-edge', args: ['--host', '127.0.0.1', '--http-port', '0', '--config', join(dir, 'edge.conf')] });
+    servers.push(edge);
+    const onHub = await connect({ servers: hub.url });
+    const onEdge = await connect({ servers: edge.url });
+    try {
+      onEdge.subscribe('svc.ws', { callback: (_e, m) => void m.respond('over websocket') });
+      await onEdge.flush();
+      const reply = await waitFor(async () => {
+        try {
+          return (await onHub.request('svc.ws', '', { timeout: 1000 })).string();
+        } catch {
+          return undefined;
+        }
+      }, 'a reply over the WebSocket leaf link', 15_000);
+      assert.equal(reply, 'over websocket');
+    } finally {
+      await onHub.close();
+      await onEdge.close();
+    }
+  } finally {
+    for (const s of servers) await s.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

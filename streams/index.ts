@@ -71,7 +71,8 @@ export interface JetStreamService {
   /** Replicated streams, once joinCluster was called. */
   readonly clustered: ClusteredStreams | null;
   /** '' when this server's JetStream is ready; else why not (clustered: not caught up). */
-  health(): string;
+  /** `serverOnly`: the meta group only, not every stream's group (healthz js-server-only). */
+  health(serverOnly?: boolean): string;
   /** The meta group, once joinCluster was called. */
   readonly meta: MetaGroup | null;
   close(): Promise<void>;
@@ -112,8 +113,8 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     get clustered() {
       return clustered;
     },
-    health() {
-      return clustered?.health() ?? '';
+    health(serverOnly) {
+      return clustered?.health(serverOnly) ?? '';
     },
     joinCluster(network, rng, clusterName) {
       if (raftGroups !== null) return;

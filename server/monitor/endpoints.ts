@@ -13,7 +13,7 @@ import type { ClosedConnections } from './closed-connections.ts';
 import { snapshotConnection } from './conn-info.ts';
 import { buildConnz } from './connz.ts';
 import { dashboardEndpoints } from './dashboard.ts';
-import { buildHealthz, metaHealth } from './healthz.ts';
+import { buildHealthz } from './healthz.ts';
 import { CpuSampler, HttpAnswer, type EndpointHandler, type RequestCounts } from './http.ts';
 import { buildJsz } from './jsz.ts';
 import { buildLeafz, leafVarzBlock } from './leafz.ts';
@@ -169,8 +169,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
               const js = host.jetstream();
               if (js === undefined) return '';
               // Standalone JetStream is ready once started; clustered, it must have caught up.
-              if (serverOnly) return js.clustered === null ? '' : metaHealth(js.meta?.raft ?? null);
-              return js.health();
+              return js.health(serverOnly);
             },
           },
           q,

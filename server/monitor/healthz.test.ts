@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildHealthz, metaHealth } from './healthz.ts';
+import { buildHealthz } from './healthz.ts';
 import { HttpAnswer, QueryError } from './http.ts';
 
 const q = (s: string) => new URLSearchParams(s);
@@ -28,11 +28,3 @@ test('a server without JetStream is healthy', () => {
   assert.deepEqual(buildHealthz({ jetstreamEnabled: () => false, jetstreamHealth: () => 'unreachable' }, q('')), { status: 'ok' });
 });
 
-test('meta health: member, leader known, caught up', () => {
-  const meta = { members: ['a', 'b', 'c'], selfName: 'a', leader: 'b', applied: 5, committed: 5 };
-  assert.equal(metaHealth(meta), '');
-  assert.match(metaHealth(null), /not joined/);
-  assert.match(metaHealth({ ...meta, members: ['b', 'c'] }), /not a member/);
-  assert.match(metaHealth({ ...meta, leader: '' }), /no meta leader/);
-  assert.match(metaHealth({ ...meta, applied: 4 }), /not current/);
-});

@@ -21,20 +21,3 @@ export function buildHealthz(src: HealthzSource, query: URLSearchParams): unknow
   const error = src.jetstreamHealth(serverOnly);
   return error === '' ? { status: 'ok' } : new HttpAnswer(503, { status: 'unavailable', error });
 }
-
-/** The meta-group part of a clustered JetStream's health (see streams' ClusteredStreams.health). */
-export interface MetaRaftView {
-  readonly members: readonly string[];
-  readonly selfName: string;
-  readonly leader: string;
-  readonly applied: number;
-  readonly committed: number;
-}
-
-export function metaHealth(meta: MetaRaftView | null): string {
-  if (meta === null) return 'JetStream has not joined the meta group yet';
-  if (!meta.members.includes(meta.selfName)) return 'JetStream is not a member of the meta group yet';
-  if (meta.leader === '') return 'JetStream has no meta leader';
-  if (meta.applied < meta.committed) return 'JetStream is not current with the meta leader';
-  return '';
-}

@@ -161,12 +161,14 @@ export class ClusteredStreams implements ReplicaHost {
    * a member of the meta group, know its leader and have applied what it knows is committed,
    * and every stream replica here must know its leader and have applied its committed entries.
    */
-  health(): string {
+  health(serverOnly = false): string {
     const meta = this.meta?.raft ?? null;
     if (meta === null) return 'JetStream has not joined the meta group yet';
     if (!meta.members.includes(meta.selfName)) return 'JetStream is not a member of the meta group yet';
     if (meta.leader === '') return 'JetStream has no meta leader';
     if (meta.applied < meta.committed) return 'JetStream is not current with the meta leader';
+    // nats-server's js-server-only: the server's own JetStream state, not each stream's group.
+    if (serverOnly) return '';
     for (const r of this.replicas.values()) {
       if (r.stranded !== '') return `JetStream ${r.stranded}`;
       const g = r.raft;

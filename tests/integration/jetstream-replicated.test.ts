@@ -1,12 +1,13 @@
 // Replicated streams with real processes and the official nats.js JetStream client: an R3 stream
-// created through any server, publishes acknowledged once a majority holds them, the leader's
+// created through any server, 5,000 publishes acknowledged once a majority holds them, the leader's
 // process SIGKILLed mid-way: a new leader takes over, publishing goes on, nothing acknowledged is
-// lost, no sequence is used twice, and the restarted server catches up.
+// lost, no sequence is used twice, and the restarted server catches up and, made leader, serves
+// every message.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import type { ChildServer } from '../helpers/child-server.ts';
@@ -52,40 +53,43 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
   assert.ok(['s0', 's1', 's2'].includes(firstLeader), `a leader in the CREATE reply: ${JSON.stringify(created.cluster)}`);
   assert.equal(created.cluster?.replicas?.length, 2);
 
-  // Publish from a server that is not the leader: the leader's capture is cluster-wide.
+  // 5,000 publishes from servers that do not lead (the leader's capture is cluster-wide), eight
+  // at a time; the leader is SIGKILLed after the first 1,000 acks. Publishes retry until they land
+  // (same msg ids: a publish that did land and lost only its ack is not stored twice).
   const other = cluster.members.find((m) => m.name !== firstLeader)!;
   const pubNc = await connect({ servers: cluster.members.filter((m) => m.name !== firstLeader).map((m) => m.server.url), reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
   conns.push(pubNc);
   const js = jetstream(pubNc, { timeout: 2000 });
+  const TOTAL = 5000;
   const acked: PubAck[] = [];
-  for (let i = 0; i < 300; i++) acked.push(await js.publish(`orders.${i % 7}`, `m${i}`, { msgID: `id-${i}` }));
-  assert.deepEqual(acked.map((a) => a.seq), Array.from({ length: 300 }, (_, i) => i + 1));
-
-  for (const m of cluster.members) {
-    const nc = await client(m.server);
-    await waitFor(async () => (await info(nc, 'ORDERS').catch(() => undefined))?.state.messages === 300, `INFO through ${m.name}`);
-  }
-
-  // SIGKILL the leader; the other two elect one of themselves. Publishes retry until they land
-  // (same msg ids: a publish that did land and lost only its ack is not stored twice).
+  const dataOf = new Map<number, string>();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < TOTAL) {
+      const i = next++;
+      const ack = await waitFor(async () => {
+        try {
+          return await js.publish(`orders.${i % 7}`, `m${i}`, { msgID: `id-${i}` });
+        } catch {
+          return undefined;
+        }
+      }, `publish ${i}`, 20_000);
+      acked.push(ack);
+      dataOf.set(ack.seq, `m${i}`);
+    }
+  };
+  const publishing = Promise.all(Array.from({ length: 8 }, lane));
+  await waitFor(() => acked.length >= 1000, 'the first 1,000 acks', 30_000);
   const leaderIndex = cluster.members.findIndex((m) => m.name === firstLeader);
   await cluster.kill(leaderIndex);
-  for (let i = 300; i < 600; i++) {
-    const ack = await waitFor(async () => {
-      try {
-        return await js.publish(`orders.${i % 7}`, `m${i}`, { msgID: `id-${i}` });
-      } catch {
-        return undefined;
-      }
-    }, `publish ${i} after the failover`, 20_000);
-    acked.push(ack);
-  }
+  await publishing;
   const seqs = acked.map((a) => a.seq);
-  assert.equal(new Set(seqs).size, 600, 'no sequence used twice');
+  assert.equal(new Set(seqs).size, TOTAL, 'no sequence used twice');
+  assert.deepEqual([...seqs].sort((a, b) => a - b), Array.from({ length: TOTAL }, (_, k) => k + 1), 'sequences 1..5000');
   const survivor = await client(other.server);
   const after = await waitFor(() => info(survivor, 'ORDERS').catch(() => undefined), 'INFO from the new leader');
   assert.notEqual(after.cluster?.leader, firstLeader, 'a new leader');
-  assert.equal(after.state.messages, 600, 'every acknowledged message is there');
+  assert.equal(after.state.messages, TOTAL, 'every acknowledged message is there');
   assert.equal(after.state.last_seq, Math.max(...seqs));
 
   // The killed server comes back and catches up from the leader's log.
@@ -96,6 +100,23 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
     if (i === undefined) return false;
     return i.cluster?.replicas?.every((r) => r.current && (r.lag ?? 0) === 0) === true && i.cluster.replicas.length === 2;
   }, 'the restarted replica to catch up', 20_000);
+
+  // It serves every message as the leader once leadership is handed to it.
+  await waitFor(async () => {
+    const i = await info(survivor, 'ORDERS').catch(() => undefined);
+    if (i?.cluster?.leader === firstLeader) return true;
+    if (i !== undefined) await survivor.request('$JS.API.STREAM.LEADER.STEPDOWN.ORDERS', '', { timeout: 2000 }).catch(() => undefined);
+    return false;
+  }, 'the restarted server to lead ORDERS', 30_000);
+  const audit = await (await jetstreamManager(survivor)).consumers.add('ORDERS', { name: 'audit', ack_policy: AckPolicy.None, inactive_threshold: 30_000_000_000 });
+  assert.equal(audit.cluster?.leader, firstLeader);
+  const read = new Map<number, string>();
+  const c = await jetstream(survivor).consumers.get('ORDERS', 'audit');
+  await waitFor(async () => {
+    for await (const m of await c.fetch({ max_messages: 1000, expires: 1000 })) read.set(m.seq, m.string());
+    return read.size >= TOTAL;
+  }, 'every message from the restarted leader', 30_000);
+  assert.deepEqual([...read.entries()].sort((a, b) => a[0] - b[0]), [...dataOf.entries()].sort((a, b) => a[0] - b[0]));
 });
 
 test('MSG.GET and DIRECT.GET through any server, a leader stepdown, and a KV bucket with three replicas', async () => {

@@ -25,11 +25,7 @@ const TAG_CONTROL = 3;
 export type ControlLogOp = { readonly op: 'trim'; readonly upTo: number };
 
 export function encodeControlOp(op: ControlLogOp): Uint8Array {
-  const body = packr.pack(op);
-  const out = Buffer.allocUnsafe(1 + body.length);
-  out[0] = TAG_CONTROL;
-  out.set(body, 1);
-  return out;
+  return tagged(TAG_CONTROL, op);
 }
 
 /** A control entry, or undefined when `bytes` holds something else. */
@@ -47,12 +43,17 @@ export type ConsumerLogOp =
   | { readonly op: 'consumer-state'; readonly stream: string; readonly name: string; readonly state: StateSnapshot }
   | { readonly op: 'consumer-del'; readonly stream: string; readonly name: string };
 
-export function encodeConsumerOp(op: ConsumerLogOp): Uint8Array {
-  const body = packr.pack(op);
+/** `tag` then the msgpack of `value`: the layout of every entry but appends. */
+function tagged(tag: number, value: unknown): Uint8Array {
+  const body = packr.pack(value);
   const out = Buffer.allocUnsafe(1 + body.length);
-  out[0] = TAG_CONSUMER;
+  out[0] = tag;
   out.set(body, 1);
   return out;
+}
+
+export function encodeConsumerOp(op: ConsumerLogOp): Uint8Array {
+  return tagged(TAG_CONSUMER, op);
 }
 
 /** A consumer entry, or undefined when `bytes` holds a StreamOp. */
@@ -64,13 +65,7 @@ const ROLLUPS: readonly RollupKind[] = ['', 'sub', 'all'];
 const EMPTY = new Uint8Array(0);
 
 export function encodeStreamOp(op: StreamOp): Uint8Array {
-  if (op.op !== 'append') {
-    const body = packr.pack(op);
-    const out = Buffer.allocUnsafe(1 + body.length);
-    out[0] = TAG_OTHER;
-    out.set(body, 1);
-    return out;
-  }
+  if (op.op !== 'append') return tagged(TAG_OTHER, op);
   const subjectLen = Buffer.byteLength(op.subject, 'utf8');
   const idLen = Buffer.byteLength(op.msgId, 'utf8');
   const hdrLen = op.hdr === null ? 0 : op.hdr.length;

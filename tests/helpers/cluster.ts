@@ -43,6 +43,21 @@ export async function waitForRemoteInterest(server: ChildServer, from: string, e
   );
 }
 
+/** Resolves once every server's /jsz names the same meta leader of a group of `size` members. */
+export async function waitForMetaLeader(servers: readonly ChildServer[], size: number, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const views = await Promise.all(
+        servers.map(async (s) => (await (await fetch(`${s.httpUrl}/jsz`)).json()) as { meta_cluster?: { leader?: string; cluster_size: number } }),
+      );
+      const leader = views[0]?.meta_cluster?.leader;
+      return leader !== undefined && views.every((v) => v.meta_cluster?.leader === leader && v.meta_cluster.cluster_size === size);
+    },
+    `a meta leader with ${size} members`,
+    timeoutMs,
+  );
+}
+
 export interface TestClusterOptions {
   clusterName?: string;
   extraArgs?: string[];

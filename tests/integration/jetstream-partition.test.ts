@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
 import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
-import { routez } from '../helpers/cluster.ts';
+import { routez, waitForMetaLeader } from '../helpers/cluster.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -51,10 +51,7 @@ before(async () => {
   proxies.set('s1-s2', await startTcpProxy({ port: servers.get('s1')!.clusterPort }));
   servers.set('s2', await start('s2', [proxies.get('s0-s2')!.url('nats-route'), proxies.get('s1-s2')!.url('nats-route')]));
   await meshed();
-  await waitFor(async () => {
-    const views = await Promise.all([...servers.values()].map(async (s) => (await (await fetch(`${s.httpUrl}/jsz`)).json()) as { meta_cluster?: { leader?: string; cluster_size: number } }));
-    return views.every((v) => v.meta_cluster?.leader !== undefined && v.meta_cluster.cluster_size === 3);
-  }, 'a meta leader with three members', 20_000);
+  await waitForMetaLeader([...servers.values()], 3);
 });
 
 after(async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { startTestCluster, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
 import type { ChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
 
@@ -20,19 +20,12 @@ before(async () => {
   cluster = await startTestCluster(3, { jetstream: true, clusterName: 'js' });
   await cluster.meshed();
   // The meta group is formed and has a leader everywhere.
-  await waitFor(async () => {
-    const views = await Promise.all(cluster.members.map((m) => jsz(m.server)));
-    return views.every((v) => v.meta_cluster?.leader !== undefined && v.meta_cluster.cluster_size === 3);
-  }, 'a meta leader with three members', 20_000);
+  await waitForMetaLeader(cluster.members.map((m) => m.server), 3);
 });
 after(async () => {
   for (const nc of conns) await nc.close().catch(() => undefined);
   await cluster?.close();
 });
-
-async function jsz(s: ChildServer): Promise<{ meta_cluster?: { leader?: string; cluster_size: number } }> {
-  return (await (await fetch(`${s.httpUrl}/jsz`)).json()) as never;
-}
 
 async function client(s: ChildServer): Promise<NatsConnection> {
   const nc = await connect({ servers: s.url, reconnect: false });

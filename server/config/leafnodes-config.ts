@@ -4,7 +4,7 @@
 // compression, min_version, ...) are one warning each.
 
 import type { LeafNodeOptions, LeafRemoteOptions, LeafRemoteTlsOptions } from '../options-types.ts';
-import { defaultLeafNodeOptions, defaultLeafRemote } from '../leafnode/options.ts';
+import { defaultLeafNodeOptions, defaultLeafRemote, LEAF_URL_EXPECTED, parseLeafUrl } from '../leafnode/options.ts';
 import type { RawLookup } from './auth-config.ts';
 import { asBool, asDurationMs, asHostPort, asInt, asMap, asPort, asString, Bad, POSITIVE_DURATION_EXPECTED, type Collector, type Conv } from './convert.ts';
 import type { ConfMap } from './nats-conf.ts';
@@ -93,6 +93,7 @@ function mapRemote(c: Collector, path: string, v: unknown, raw: RawLookup): Leaf
       case 'url':
       case 'urls':
         r.urls = c.convert(asStringList, p, sv, block);
+        for (const u of r.urls) if (parseLeafUrl(u) === undefined) c.fail(p, LEAF_URL_EXPECTED, u, block);
         break;
       case 'credentials':
         r.credentials = c.convert(asString, p, sv, block);
@@ -116,7 +117,7 @@ function mapRemote(c: Collector, path: string, v: unknown, raw: RawLookup): Leaf
         c.unsupported(p, block);
     }
   }
-  if (r.urls.length === 0) c.fail(`${path}.url`, 'a leafnode URL such as "nats-leaf://user:pass@hub:7422"', undefined, block);
+  if (r.urls.length === 0) c.fail(`${path}.url`, LEAF_URL_EXPECTED, undefined, block);
   return r;
 }
 

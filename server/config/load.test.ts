@@ -367,7 +367,7 @@ describe('leafnodes block', () => {
   });
 
   test('a bad remote is one line naming the field', () => {
-    assertConfigError('leafnodes { remotes: [ { url: "http://x" } ] }', /"leafnodes": expected leafnodes\.remotes\[0\]\.urls\[0\] to be a leafnode URL/);
+    assertConfigError('leafnodes { remotes: [ { url: "http://x" } ] }', /"leafnodes\.remotes\[0\]\.url": expected a leafnode URL .*, got "http:\/\/x"$/);
     assertConfigError('leafnodes { remotes: [ { account: A } ] }', /"leafnodes\.remotes\[0\]\.url": expected a leafnode URL/);
     assertConfigError('leafnodes { port: "x" }', /"leafnodes\.port"/);
   });

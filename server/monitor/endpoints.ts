@@ -107,7 +107,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
       ...(host.ports.cluster !== undefined ? { clusterPort: host.ports.cluster } : {}),
       routeCount: () => host.routes().length,
       leafCount: () => host.leafs?.().length ?? 0,
-      leafBlock: () => leafVarzBlock(host.options.leafnodes, host.leafPort?.(), host.options.authTimeoutMs),
+      leafBlock: () => leafVarzBlock(host.options.leafnodes, host.leafPort?.(), host.options.authTimeoutMs, host.options.host),
     });
 
   const endpoints = new Map<string, EndpointHandler>([

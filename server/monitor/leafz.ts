@@ -40,10 +40,10 @@ export function buildLeafz(src: LeafzSource, query: URLSearchParams): Record<str
 }
 
 /** /varz's `leaf` block: the listener and the remotes, empty when leaf nodes are off. */
-export function leafVarzBlock(o: LeafNodeOptions | undefined, boundPort: number | undefined, authTimeoutMs: number): Record<string, unknown> {
+export function leafVarzBlock(o: LeafNodeOptions | undefined, boundPort: number | undefined, authTimeoutMs: number, clientHost: string): Record<string, unknown> {
   if (o === undefined) return {};
   return {
-    ...(o.port !== undefined ? { host: o.host, port: boundPort ?? o.port, auth_timeout: authTimeoutMs / 1000 } : {}),
+    ...(o.port !== undefined ? { host: o.host || clientHost, port: boundPort ?? o.port, auth_timeout: authTimeoutMs / 1000 } : {}),
     ...(o.remotes.length > 0
       ? {
           remotes: o.remotes.map((r) => ({

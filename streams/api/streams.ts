@@ -100,7 +100,8 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
         storage: st.storage,
         reserved_memory: 0,
         reserved_storage: 0,
-        streams: st.streams,
+        // In a cluster the replicated streams count wherever the request lands.
+        streams: st.streams + (manager.replicatedConfigs?.().length ?? 0),
         consumers: ctx.totalConsumers(),
         limits: {
           max_memory: -1,

@@ -258,5 +258,7 @@ test('STREAM.LIST through every server: each replicated stream as its leader rep
       assert.equal((i as unknown as Record<string, unknown>).type, undefined);
     }
     assert.equal(list.find((i) => i.config.name === 'METRICS')?.state.messages, 4);
+    const account = await (await jetstreamManager(nc)).getAccountInfo();
+    assert.ok(account.streams >= 6, `$JS.API.INFO through ${m.name} counts the replicated streams: ${account.streams}`);
   }
 });

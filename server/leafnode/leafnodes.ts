@@ -30,6 +30,8 @@ import { parseLeafUrl, type LeafUrl } from './options.ts';
 /** Loop detection: every server announces `$LDS.<random>` on its links; hearing its own back is a loop. */
 export const LOOP_DETECTION_PREFIX = '$LDS.';
 const JS_ACK_PREFIX = '$JS.ACK.';
+/** nats-server's text for a link replaced by a newer one from the same server. */
+const DUPLICATE_LINK_ERR = 'Duplicate Remote LeafNode Connection';
 /** nats-server waits this long before redialling after a loop was detected. */
 const LOOP_RECONNECT_DELAY_MS = 30_000;
 /** A dial that has not connected by then is abandoned (and retried). */
@@ -227,7 +229,23 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     link.remoteId = String(c.server_id ?? '');
     link.remoteCluster = typeof c.cluster === 'string' ? c.cluster : '';
     if (Array.isArray(c.deny_pub)) link.denyOut = denyList(c.deny_pub.filter((s): s is string => typeof s === 'string'));
+    this.replaceStale(link);
     return '';
+  }
+
+  /**
+   * An edge that dials again while its old link still looks open here (its network dropped the
+   * old connection silently) replaces that link, as nats-server does: otherwise the old link's
+   * interest, the edge's own loop detection subject among it, would come back over the new one.
+   */
+  private replaceStale(link: LeafLink): void {
+    if (link.remoteName === '') return;
+    for (const old of this.open.keys()) {
+      if (old !== link && old.kind === LinkKind.LeafAccepted && old.remoteName === link.remoteName && old.remoteCluster === link.remoteCluster) {
+        this.logger.warn({ remote: link.remoteName, ip: link.remoteAddress }, 'replacing the leafnode connection from the same server');
+        old.close('replaced by a new connection from the same server', DUPLICATE_LINK_ERR);
+      }
+    }
   }
 
   connectInfo(link: LeafLink): Record<string, unknown> {
@@ -343,6 +361,8 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   remoteError(link: LeafLink, text: string): void {
     this.logger.warn({ remote: link.remoteName, url: link.dialUrl || undefined, error: text }, 'leafnode connection refused by the other side');
     if (text.includes('Loop detected')) this.delayRedial(link, LOOP_RECONNECT_DELAY_MS);
+    // Two remotes that reach one hub replace each other there: not at once, then.
+    else if (text.includes(DUPLICATE_LINK_ERR)) this.delayRedial(link, this.options.reconnectMs);
   }
 
   // ---- accepting and dialling --------------------------------------------------------------

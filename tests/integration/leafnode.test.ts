@@ -1,8 +1,8 @@
 // Leaf nodes between sluice processes on loopback (the scenarios are in leafnode-suite.ts; the
 // same run against nats-server in tests/e2e/leafnode.e2e.ts), plus what only sluice reports (the
-// names and roles of the links in /leafz), loop detection (nats-server replaces a second link
-// from the same edge instead, so that scenario is sluice's own), and a sluice cluster as the hub:
-// an edge's interest and messages cross the routes.
+// names and roles of the links in /leafz), loop detection between two servers that dial each
+// other, a second link from one edge replacing the first, and a sluice cluster as the hub: an
+// edge's interest and messages cross the routes.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { ChildServer } from '../helpers/child-server.ts';
+import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { startTestCluster, waitForRemoteInterest, type TestCluster } from '../helpers/cluster.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { freePort } from '../helpers/nats-server.ts';
@@ -42,15 +42,38 @@ test('/leafz names the server at the other end and says which side dialled', asy
   }
 });
 
-test('an edge dialling the same hub twice detects the loop', async () => {
+test('two servers that dial each other detect the loop', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-leaf-loop-'));
+  const [portA, portB] = [await freePort(), await freePort()];
+  const servers: ChildServer[] = [];
+  const start = (name: string, listen: number, dial: number): Promise<ChildServer> =>
+    startChildServer({
+      portsDir: join(dir, 'ports'),
+      name,
+      args: ['--host', '127.0.0.1', '--http-port', '0', '--leafnode-port', String(listen), '--leafnode-remote', `nats-leaf://127.0.0.1:${dial}`, '--log-level', 'error'],
+    });
+  try {
+    servers.push(await start('loopA', portA, portB));
+    servers.push(await start('loopB', portB, portA));
+    await waitFor(() => servers.some((s) => /Loop detected/.test(s.output())), 'the loop to be detected', 15_000);
+  } finally {
+    for (const s of servers) await s.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an edge that dials again replaces its old link at the hub instead of looking like a loop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-leaf-dup-'));
   const leafPort = await freePort();
   const hub = await sluiceServers.hub(dir, leafPort, await freePort());
   try {
     const remote = { url: `nats-leaf://leaf:s3cret@127.0.0.1:${leafPort}` };
-    const edge = await sluiceServers.edge(dir, 'looped', [remote, remote]);
+    const edge = await sluiceServers.edge(dir, 'twice', [remote, remote]);
     try {
-      await waitFor(() => /Loop detected/.test(edge.output()), 'the loop to be detected', 15_000);
+      await waitFor(() => /replacing the leafnode connection from the same server/.test(hub.output()), 'the older link to be replaced', 15_000);
+      assert.doesNotMatch(edge.output(), /Loop detected/);
+      const z = (await (await fetch(`${hub.httpUrl}/leafz`)).json()) as { leafnodes: number };
+      assert.ok(z.leafnodes <= 1, 'one link per edge at the hub');
     } finally {
       await edge.kill();
     }

@@ -58,6 +58,8 @@ export class SourceLink {
   private warnedSeq = 0;
   /** A mirror's last stored sequence during a pump turn. */
   private mirrorLast = 0;
+  /** During a pump turn: the origin's records can be stored in the target as they are. */
+  private sameRecords = false;
 
   constructor(kind: 'mirror' | 'source', config: StreamSource, target: Stream, clock: Clock, logger: Logger) {
     this.kind = kind;
@@ -150,6 +152,8 @@ export class SourceLink {
     // A mirror stores only sequences above its own last one (after a restarted origin, the ones it
     // already has are skipped); read once per turn, the link being the mirror's only writer.
     this.mirrorLast = this.kind === 'mirror' ? this.target.store.state().lastSeq : 0;
+    const format = origin.store.recordFormat;
+    this.sameRecords = format !== null && format === this.target.store.recordFormat;
     let n = 0;
     if (this.storeFilter === undefined) {
       // Point reads by sequence: several times cheaper per message than the store's iterator
@@ -187,7 +191,9 @@ export class SourceLink {
     const subject = this.map(m.subject);
     if (subject === undefined) return;
     if (this.kind === 'mirror') {
-      if (m.seq > this.mirrorLast && this.target.applyMirrored(m.seq, m.timeNs, subject, m.hdr, m.data)) this.mirrorLast = m.seq;
+      // The origin's record is the mirror's too unless a transform renamed the subject.
+      const record = this.sameRecords && subject === m.subject ? m.record : undefined;
+      if (m.seq > this.mirrorLast && this.target.applyMirrored(m.seq, m.timeNs, subject, m.hdr, m.data, record)) this.mirrorLast = m.seq;
       return;
     }
     const hdr = rewriteHeaderLines(m.hdr, dropOnSource, `${STREAM_SOURCE_HDR}: ${this.sourceHeader(m.seq)}\r\n`);

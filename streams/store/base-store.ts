@@ -37,6 +37,7 @@ export interface SubjectSummary {
 
 export abstract class BaseStore<S extends SubjectSummary> implements StreamStore {
   abstract readonly storage: StorageKind;
+  abstract readonly recordFormat: string | null;
   readonly name: string;
   /** Live subjects. */
   protected readonly subjects: Map<string, S>;
@@ -65,7 +66,14 @@ export abstract class BaseStore<S extends SubjectSummary> implements StreamStore
   abstract drop(): Promise<void>;
 
   /** Stores and indexes a message (seq > lastSeq, checked); returns its accounted size. */
-  protected abstract write(seq: number, subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs: TimeNs): number;
+  protected abstract write(
+    seq: number,
+    subject: string,
+    hdr: Uint8Array | null,
+    data: Uint8Array,
+    timeNs: TimeNs,
+    record: Uint8Array | undefined,
+  ): number;
   /** Removes the message at `seq` (any number) if it is live; false when it is not. */
   protected abstract removeLive(seq: number, erase: boolean): boolean;
   /** Removes a live message a read just returned (a filtered purge). */
@@ -96,12 +104,12 @@ export abstract class BaseStore<S extends SubjectSummary> implements StreamStore
 
   // ---- writes -----------------------------------------------------------------------------
 
-  applyAppend(seq: number, subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs: TimeNs): void {
+  applyAppend(seq: number, subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs: TimeNs, record?: Uint8Array): void {
     this.checkWritable();
     if (!Number.isSafeInteger(seq) || seq <= this.lastSeq) {
       throw new StoreError(StoreErrorCode.BadSequence, `sequence ${seq} <= last ${this.lastSeq}`);
     }
-    const size = this.write(seq, subject, hdr, data, timeNs);
+    const size = this.write(seq, subject, hdr, data, timeNs, record);
     if (this.messages === 0) {
       this.firstSeq = seq;
       this.firstTimeNs = timeNs;

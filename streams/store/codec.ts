@@ -72,6 +72,8 @@ export function idxKey(subjectId: number, seq: number): Buffer {
 // (0 = no header) | subject | header | payload. The sequence is the key, not in the value.
 
 const RECORD_V1 = 1;
+/** StreamStore.recordFormat of the stores keeping these records. */
+export const RECORD_FORMAT = 'lmdb-record-v1';
 export const RECORD_PREFIX_BYTES = 15;
 /** u16 subject length in the record; LMDB's key limit (subjects db) is lower anyway. */
 export const MAX_SUBJECT_BYTES = 1900;
@@ -102,7 +104,10 @@ export function encodeRecord(
   return rec;
 }
 
-/** Decodes a record into a message whose hdr/data are views of `rec` (which the caller owns). */
+/**
+ * Decodes a record into a message whose hdr/data are views of `rec` (which the caller owns and
+ * hands over: it becomes the message's `record`, so nobody may write to it afterwards).
+ */
 export function decodeRecord(seq: number, rec: Buffer): StoredMsg {
   if (rec[0] !== RECORD_V1) throw new Error(`unknown message record version ${rec[0]} at ${seq}`);
   const timeNs = rec.readBigUInt64BE(1);
@@ -113,7 +118,7 @@ export function decodeRecord(seq: number, rec: Buffer): StoredMsg {
   const h0 = s0 + slen;
   const hdr = hlen === 0 ? null : rec.subarray(h0, h0 + hlen);
   const data = rec.subarray(h0 + hlen);
-  return { seq, subject, timeNs, hdr, data };
+  return { seq, subject, timeNs, hdr, data, record: rec };
 }
 
 /** Only the subject of a record (scans that filter by subject skip the rest). */

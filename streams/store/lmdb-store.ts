@@ -14,6 +14,7 @@
 
 import {
   MAX_SUBJECT_BYTES,
+  RECORD_FORMAT,
   decodeRecord,
   encodeMeta,
   encodeRecord,
@@ -35,6 +36,7 @@ const INDEX_VALUE = Buffer.from([1]); // shared: lmdb-js only reads it
 
 export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipant {
   readonly storage = StorageKind.File;
+  readonly recordFormat = RECORD_FORMAT;
   private readonly env: LmdbEnvironment;
   private readonly ix: LmdbIndex;
   private readonly dirtySubjects = new Set<string>();
@@ -62,13 +64,23 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
 
   // ---- writes -----------------------------------------------------------------------------
 
-  protected write(seq: number, subject: string, hdr: Uint8Array | null, data: Uint8Array, timeNs: TimeNs): number {
+  protected write(
+    seq: number,
+    subject: string,
+    hdr: Uint8Array | null,
+    data: Uint8Array,
+    timeNs: TimeNs,
+    record: Uint8Array | undefined,
+  ): number {
     const slen = subjectByteLength(subject);
     if (slen > MAX_SUBJECT_BYTES) {
       throw new StoreError(StoreErrorCode.SubjectTooLong, `subject longer than ${MAX_SUBJECT_BYTES} bytes`);
     }
     const h = hdr !== null && hdr.length > 0 ? hdr : null;
-    const rec = encodeRecord(subject, slen, h, data, timeNs);
+    // A record read from another LMDB store (a mirror's copy) is already these bytes: keeping
+    // it saves encoding each message again (~1 µs of a mirror's copy). decodeRecord always
+    // returns a record nobody else writes to, so lmdb-js and the overlay may hold it.
+    const rec = record !== undefined ? (record as Buffer) : encodeRecord(subject, slen, h, data, timeNs);
     writeSeq(this.keyBuf, 0, seq);
     const batch = this.view.join(this.ix.msgs.put(this.keyBuf, rec));
     let info = this.subjects.get(subject);

@@ -61,6 +61,8 @@ function copyBytes(src: Uint8Array): Buffer {
 
 export class MemoryStore extends BaseStore<SubjectSeqs> {
   readonly storage = StorageKind.Memory;
+  /** Messages are kept as objects, not encoded. */
+  readonly recordFormat = null;
   private readonly msgs = new Map<number, StoredMsg>();
 
   constructor(name: string) {

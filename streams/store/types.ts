@@ -35,6 +35,12 @@ export interface StoredMsg {
   /** The raw `NATS/1.0` header block exactly as published, or null when there was none. */
   readonly hdr: Uint8Array | null;
   readonly data: Uint8Array;
+  /**
+   * The whole message as the store encodes it (LMDB: the codec.ts record it read), when it has
+   * one: a store of the same `recordFormat` can store it as is (a mirror's copy) instead of
+   * encoding hdr and data again. Never mutated, like hdr and data.
+   */
+  readonly record?: Uint8Array;
 }
 
 export interface StoreState {
@@ -79,12 +85,17 @@ export type StorageKind = (typeof StorageKind)[keyof typeof StorageKind];
 export interface StreamStore {
   readonly storage: StorageKind;
   readonly name: string;
+  /** The encoding of StoredMsg.record (two stores with the same one can share records); null when none. */
+  readonly recordFormat: string | null;
 
   /**
    * Stores a message at `seq` with `timeNs`, both chosen by the leader (normally lastSeq + 1 and
    * its clock). `seq` must be > lastSeq; a jump leaves the skipped sequences as deleted (or moves
    * firstSeq when the store is empty). The buffers are copied: callers may pass views into a
    * reused read buffer. The change is durable when `durable()`, called after it, resolves.
+   * `record`, when given, is the `record` of a StoredMsg holding exactly this subject, header,
+   * data and time, read from a store with this store's `recordFormat`: the store may keep it
+   * instead of encoding the message itself.
    */
   applyAppend(
     seq: number,
@@ -92,6 +103,7 @@ export interface StreamStore {
     hdr: Uint8Array | null,
     data: Uint8Array,
     timeNs: TimeNs,
+    record?: Uint8Array,
   ): void;
 
   get(seq: number): StoredMsg | undefined;

@@ -37,6 +37,12 @@ export type StreamOp =
       readonly msgId: string;
       readonly rollup: RollupKind;
       readonly skip: boolean;
+      /**
+       * The message as the store encodes it, when a mirror copies it from a store of the same
+       * kind (StreamStore.applyAppend's `record`). Local only: set by Stream.applyMirrored, never
+       * decided by a leader, so never in a replicated log.
+       */
+      readonly record?: Uint8Array;
     }
   /** MSG.DELETE, or a consumer ack removing a message (workqueue / interest retention). */
   | { readonly op: 'delete'; readonly seq: number; readonly erase: boolean }
@@ -71,7 +77,7 @@ export function applyOp(m: StreamMachine, op: StreamOp): ApplyResult {
   switch (op.op) {
     case 'append': {
       const store = m.store;
-      store.applyAppend(op.seq, op.subject, op.hdr, op.data, op.timeNs);
+      store.applyAppend(op.seq, op.subject, op.hdr, op.data, op.timeNs, op.record);
       m.lastMsgId = op.msgId;
       if (op.msgId !== '') m.dedupe.record(op.msgId, op.seq, op.timeNs);
       let removed = 0;

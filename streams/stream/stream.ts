@@ -319,13 +319,15 @@ export class Stream implements StreamMachine {
   /**
    * Stores a mirrored message at its origin's sequence and time (a mirror's sequences are its
    * origin's; skipped sequences stay gaps). The caller (the mirror's only writer) passes only
-   * sequences above the mirror's last one. False when the stream is closed.
+   * sequences above the mirror's last one. False when the stream is closed. `record`: the
+   * origin store's encoding of exactly this message, given only when this stream's store has the
+   * same recordFormat, so the store can keep it instead of encoding the message again.
    */
-  applyMirrored(seq: number, timeNs: TimeNs, subject: string, hdr: Uint8Array | null, data: Uint8Array): boolean {
+  applyMirrored(seq: number, timeNs: TimeNs, subject: string, hdr: Uint8Array | null, data: Uint8Array, record?: Uint8Array): boolean {
     if (this.closed) return false;
     const skip = this.config.retention === 'interest' && (this.interest === null || !this.interest(subject));
     const h = hdr !== null && hdr.length > 0 ? hdr : null;
-    this.apply({ op: 'append', seq, timeNs, subject, hdr: h, data: data.length > 0 ? data : EMPTY, msgId: '', rollup: '', skip });
+    this.apply({ op: 'append', seq, timeNs, subject, hdr: h, data: data.length > 0 ? data : EMPTY, msgId: '', rollup: '', skip, record });
     return true;
   }
 

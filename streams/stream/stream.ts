@@ -21,7 +21,7 @@ import { compileSubjectTransform, type SubjectTransform } from '../../protocol/s
 import type { StreamStore, TimeNs } from '../store/types.ts';
 
 /** Subject subscriptions made or removed per event-loop turn when a stream's subjects change. */
-export const BIND_STEP = 500;
+export const BIND_STEP = 200;
 /** nats-server refuses header blocks above this (math.MaxUint16). */
 export const MAX_HEADER_BYTES = 65535;
 /** Age expiry removes at most this many messages per timer tick, then yields to I/O. */

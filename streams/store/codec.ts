@@ -114,7 +114,7 @@ export function decodeRecord(seq: number, rec: Buffer): StoredMsg {
   const slen = rec.readUInt16BE(9);
   const hlen = rec.readUInt32BE(11);
   const s0 = RECORD_PREFIX_BYTES;
-  const subject = rec.toString('utf8', s0, s0 + slen);
+  const subject = subjectAt(rec, s0, slen);
   const h0 = s0 + slen;
   const hdr = hlen === 0 ? null : rec.subarray(h0, h0 + hlen);
   const data = rec.subarray(h0 + hlen);
@@ -123,8 +123,27 @@ export function decodeRecord(seq: number, rec: Buffer): StoredMsg {
 
 /** Only the subject of a record (scans that filter by subject skip the rest). */
 export function recordSubject(rec: Buffer): string {
-  const slen = rec.readUInt16BE(9);
-  return rec.toString('utf8', RECORD_PREFIX_BYTES, RECORD_PREFIX_BYTES + slen);
+  return subjectAt(rec, RECORD_PREFIX_BYTES, rec.readUInt16BE(9));
+}
+
+// The last subject decoded from a record, and its bytes. Records read one after another mostly
+// share their subject (a stream has few, or a reader follows one), and handing out the same
+// string saves a UTF-8 decode and a string per message read (~4 % of a mirror's copy), and makes
+// the Map lookups by subject that follow cheaper (the string's hash is already computed).
+const lastSubjectBytes = Buffer.allocUnsafe(MAX_SUBJECT_BYTES);
+let lastSubjectLen = -1;
+let lastSubject = '';
+
+function subjectAt(rec: Buffer, off: number, len: number): string {
+  if (len === lastSubjectLen) {
+    let i = 0;
+    while (i < len && rec[off + i] === lastSubjectBytes[i]) i++;
+    if (i === len) return lastSubject;
+  }
+  lastSubject = rec.toString('utf8', off, off + len);
+  rec.copy(lastSubjectBytes, 0, off, off + len);
+  lastSubjectLen = len;
+  return lastSubject;
 }
 
 /** Size accounting of a stored record without decoding it. */

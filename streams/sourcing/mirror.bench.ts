@@ -34,7 +34,8 @@ function config(body: Record<string, unknown>): StreamConfig {
   return r.config as StreamConfig;
 }
 
-async function round(): Promise<number> {
+/** Copy rate and the process's CPU time per message (all threads; steadier than wall time on a shared machine). */
+async function round(): Promise<{ rate: number; cpuUs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-mirror-bench-'));
   const env = openLmdbEnvironment(dir);
   try {
@@ -49,15 +50,17 @@ async function round(): Promise<number> {
     const mirror = new Stream(config({ name: 'M', mirror: { name: 'O' } }), await openLmdbStore(env, 'M'), 1n, deps);
     await session?.post('Profiler.start');
     const t0 = systemClock.monoNs();
+    const cpu0 = process.cpuUsage();
     sourcing.added(mirror);
     while (mirror.store.state().lastSeq < total) await new Promise((r) => setImmediate(r));
     await mirror.store.durable();
     const rate = total / ((systemClock.monoNs() - t0) / 1e9);
+    const cpu = process.cpuUsage(cpu0);
     if (session !== null) profiles.push((await session.post('Profiler.stop')).profile);
     sourcing.close();
     await mirror.store.close();
     await origin.store.close();
-    return rate;
+    return { rate, cpuUs: (cpu.user + cpu.system) / total };
   } finally {
     await env.close();
     rmSync(dir, { recursive: true, force: true });
@@ -65,6 +68,9 @@ async function round(): Promise<number> {
 }
 
 const profiles: object[] = [];
-for (let i = 0; i < rounds; i++) console.log(`${total} x 128 B, round ${i + 1}: ${Math.round(await round()).toLocaleString('en-US')} msgs/s`);
+for (let i = 0; i < rounds; i++) {
+  const r = await round();
+  console.log(`${total} x 128 B, round ${i + 1}: ${Math.round(r.rate).toLocaleString('en-US')} msgs/s, ${r.cpuUs.toFixed(2)} µs CPU/msg`);
+}
 // The last round's profile: the earlier ones include the JIT warming up.
 if (profFile !== undefined) writeFileSync(profFile, JSON.stringify(profiles.at(-1)));

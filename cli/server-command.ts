@@ -280,15 +280,17 @@ async function runServer(flags: ServerFlags): Promise<void> {
   });
   signals.install();
 
+  // The pid file first (as nats-server does): whoever sees the ports file can signal the process.
+  if (options.pidFile !== undefined) writePidFile(options.pidFile);
   let server: RunningServer;
   try {
     server = await startServer(options, { logger });
   } catch (err) {
+    if (options.pidFile !== undefined) rmSync(options.pidFile, { force: true });
     logger.flush();
     const e = err as NodeJS.ErrnoException;
     throw new Error(`cannot start server: ${e.message}`);
   }
-  if (options.pidFile !== undefined) writePidFile(options.pidFile);
   signals.attach(server);
   const cause = await signals.stopped;
   if (cause !== 'SIGUSR2') logger.info({ signal: cause }, 'shutting down');

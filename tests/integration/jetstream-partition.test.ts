@@ -66,7 +66,7 @@ async function meshed(): Promise<void> {
   await waitFor(async () => {
     for (const s of servers.values()) if ((await routez(s)).num_routes !== 2) return false;
     return true;
-  }, 'every server routed to both others', 20_000);
+  }, 'every server routed to both others', 45_000);
 }
 
 async function client(names: readonly string[]): Promise<NatsConnection> {
@@ -111,10 +111,10 @@ async function minorityLeader(stream: string, isolate: (leader: string) => void)
   const fresh = await waitFor(async () => {
     const i = await info(majorityNc);
     return i?.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== old ? i : undefined;
-  }, 'a new leader in the majority', 20_000);
+  }, 'a new leader in the majority', 45_000);
   assert.ok(majority.includes(fresh.cluster!.leader as never));
   for (let i = 101; i <= 200; i++) {
-    const ack = await waitFor(() => js.publish(subject, `m${i}`, { msgID: `m${i}` }).catch(() => undefined), `publish ${i} in the majority`, 20_000);
+    const ack = await waitFor(() => js.publish(subject, `m${i}`, { msgID: `m${i}` }).catch(() => undefined), `publish ${i} in the majority`, 45_000);
     acked.push(ack);
   }
   // Sequences go on from the majority's log. A publish the old leader took before it lost its
@@ -127,7 +127,7 @@ async function minorityLeader(stream: string, isolate: (leader: string) => void)
   for (let k = 100; k < 200; k++) assert.ok(seqs[k]! > seqs[k - 1]!, 'sequences only go up');
 
   // The old leader noticed it lost its majority: nobody on its side answers for the stream.
-  await waitFor(async () => (await info(minorityNc, 500)) === undefined, 'the isolated leader to stop leading', 20_000);
+  await waitFor(async () => (await info(minorityNc, 500)) === undefined, 'the isolated leader to stop leading', 45_000);
 
   // Heal: one history. Every replica, leading in turn, holds the same messages: every acknowledged
   // one at its sequence, and nothing else but publishes of the cut-off leader's clients.
@@ -136,7 +136,7 @@ async function minorityLeader(stream: string, isolate: (leader: string) => void)
   await waitFor(async () => {
     const i = await info(majorityNc);
     return i?.cluster?.replicas?.length === 2 && i.cluster.replicas.every((r) => r.current && (r.lag ?? 0) === 0);
-  }, 'the healed replica to catch up', 30_000);
+  }, 'the healed replica to catch up', 45_000);
   const leaders = new Set<string>();
   const dataAt = new Map(acked.map((a, k) => [a.seq, `m${k + 1}`]));
   let history: string | undefined;
@@ -165,7 +165,7 @@ async function minorityLeader(stream: string, isolate: (leader: string) => void)
       await waitFor(async () => {
         const i = await info(majorityNc);
         return i?.cluster?.leader !== undefined && i.cluster.leader !== '' && i.cluster.leader !== leader;
-      }, 'the next leader', 20_000);
+      }, 'the next leader', 45_000);
     }
   }
 }

@@ -111,9 +111,14 @@ export class AckState {
    * pending; their stream sequences are appended to `released` when given (interest/workqueue
    * retention needs them; limits retention passes null and allocates nothing).
    */
+  /** Whether `sseq` was ever delivered as far as this state knows (acks for others are ignored). */
+  wasDelivered(sseq: number): boolean {
+    return !(sseq >= this.sseq && sseq > this.deliveredSseq);
+  }
+
   ack(sseq: number, dseq: number, nowMs: number, released: number[] | null): number {
     // Acks for what was never delivered are ignored (nats-server: "ACK sequence past last").
-    if (sseq >= this.sseq && sseq > this.deliveredSseq) return 0;
+    if (!this.wasDelivered(sseq)) return 0;
     switch (this.ackPolicy) {
       case 'explicit': {
         const p = this.pending.get(sseq);

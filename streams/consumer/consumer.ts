@@ -432,6 +432,10 @@ export class Consumer implements PersistedConsumer {
       return;
     }
     if (reply !== '') {
+      // An ack this state ignored (a message it never delivered: a replicated consumer's new
+      // leader restored a state older than the delivery) is not confirmed; the message will be
+      // delivered again, and confirming the ack would say it will not.
+      if ((kind === AckKind.Ack || kind === AckKind.Term) && !st.wasDelivered(t.sseq)) return;
       const durable = this.persistence === null ? Promise.resolve() : this.persistence.persisted();
       durable.then(() => this.bus.publish(reply, '', null, EMPTY), () => undefined);
     }

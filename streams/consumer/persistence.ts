@@ -76,6 +76,8 @@ export class StateWriter {
   queued = false;
   private lastWriteMs = 0;
   private closed = false;
+  /** Closed without its last state written (a replicated consumer's leader moved on). */
+  private abandoned = false;
 
   constructor(store: ConsumerStore, consumer: PersistedConsumer) {
     this.store = store;
@@ -104,7 +106,7 @@ export class StateWriter {
 
   /** Resolves once every state change made so far is durable (for ack replies). */
   persisted(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed) return this.abandoned ? Promise.reject(new Error('consumer state abandoned')) : Promise.resolve();
     if (this.waiter === null) {
       let resolve!: () => void;
       let reject!: (err: unknown) => void;
@@ -139,11 +141,18 @@ export class StateWriter {
     this.store.put(this, this.consumer.snapshot(), waiter);
   }
 
-  close(): void {
+  /**
+   * Stops writing. Whoever waits for a write is answered: done, when the consumer is closing
+   * after its last state was flushed (shutdown) or it is gone; or failed when `abandon` (the
+   * state that was waited for will never be written here, so no ack may be confirmed).
+   */
+  close(abandon = false): void {
     this.closed = true;
+    this.abandoned = abandon;
     this.timer?.cancel();
     this.timer = null;
-    this.waiter?.resolve();
+    if (abandon) this.waiter?.reject(new Error('consumer state abandoned'));
+    else this.waiter?.resolve();
     this.waiter = null;
   }
 }
@@ -212,8 +221,13 @@ export class ConsumerStore {
 
   /** Stops a writer (consumer closed or deleted); a write already issued still completes. */
   release(w: StateWriter): void {
-    w.close();
+    w.close(this.abandonOnRelease);
     this.writers.delete(w);
+  }
+
+  /** Whether releasing a writer fails its waiters (see StateWriter.close). */
+  protected get abandonOnRelease(): boolean {
+    return false;
   }
 
   /** Writes every writer with a pending change now (shutdown). */

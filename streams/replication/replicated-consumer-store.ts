@@ -67,6 +67,14 @@ export class ReplicatedConsumerStore extends ConsumerStore {
 
   // ---- writes go through the log ----------------------------------------------------------
 
+  /**
+   * A writer is released when its consumer stops here: its leader moved on (or the stream went).
+   * Whatever it had not written is not in the log, so an ack waiting for it is not confirmed.
+   */
+  protected override get abandonOnRelease(): boolean {
+    return true;
+  }
+
   override saveConfig(rec: ConsumerRecord): Promise<void> {
     return this.propose(rec.stream, { op: 'consumer-put', record: rec });
   }

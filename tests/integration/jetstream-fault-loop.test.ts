@@ -2,12 +2,14 @@
 // msg ids, retrying until acked) into an R3 stream while servers are SIGKILLed and restarted one
 // after another. At the end every replica, read through its own server with DIRECT.GET, holds
 // exactly the acknowledged messages at their acknowledged sequences: nothing acked is lost, no
-// sequence is used twice, and the replicas are identical.
+// sequence is used twice, and the replicas are identical. A durable pull consumer works through
+// the same faults: it ends with every message acknowledged, and no message whose acknowledgement
+// the server had confirmed (ackAck) is ever delivered again.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { seededRng } from '../../runtime/rng.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { waitFor } from '../helpers/deadline.ts';
@@ -31,8 +33,31 @@ test(`R3 stream under repeated SIGKILLs and restarts keeps exactly what it ackno
   const urls = cluster.members.map((m) => m.server.url);
   const nc = await connect({ servers: urls, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
   conns.push(nc);
-  await (await jetstreamManager(nc, { timeout: 10_000 })).streams.add({ name: 'LOOP', subjects: ['loop.>'], num_replicas: 3, allow_direct: true });
+  const jsm0 = await jetstreamManager(nc, { timeout: 10_000 });
+  await jsm0.streams.add({ name: 'LOOP', subjects: ['loop.>'], num_replicas: 3, allow_direct: true });
+  await jsm0.consumers.add('LOOP', { durable_name: 'worker', ack_policy: AckPolicy.Explicit, ack_wait: 2_000_000_000 });
   const js = jetstream(nc, { timeout: 1500 });
+
+  // The consumer: what it got, and the acks the server confirmed.
+  const delivered = new Map<number, string>();
+  const confirmed = new Set<number>();
+  const redeliveredAfterConfirm: number[] = [];
+  let stopConsuming = false;
+  const worker = (async () => {
+    // Also ends when the connection is closed (after() does, should the test fail early).
+    while (!stopConsuming && !nc.isClosed()) {
+      try {
+        const c = await js.consumers.get('LOOP', 'worker');
+        for await (const m of await c.fetch({ max_messages: 50, expires: 1000 })) {
+          if (confirmed.has(m.seq)) redeliveredAfterConfirm.push(m.seq);
+          delivered.set(m.seq, m.string());
+          if (await m.ackAck({ timeout: 1000 }).catch(() => false)) confirmed.add(m.seq);
+        }
+      } catch {
+        // The consumer's leader moved: ask again.
+      }
+    }
+  })();
 
   const acked = new Map<number, string>(); // seq -> data
   let next = 0;
@@ -70,6 +95,21 @@ test(`R3 stream under repeated SIGKILLs and restarts keeps exactly what it ackno
   }
   stop = true;
   await publisher;
+  // The consumer works through to the end: every message acknowledged as far as the server is
+  // concerned (an ack whose confirmation was lost with a leader may still have been taken), every
+  // one delivered to the worker, none delivered again after its ack was confirmed.
+  const lastAcked = Math.max(...acked.keys());
+  try {
+    await waitFor(async () => {
+      const i = await jsm0.consumers.info('LOOP', 'worker').catch(() => undefined);
+      return i !== undefined && i.ack_floor.stream_seq >= lastAcked && i.num_ack_pending === 0;
+    }, 'the consumer to have every message acknowledged', 60_000);
+  } finally {
+    stopConsuming = true;
+    await worker;
+  }
+  assert.deepEqual(redeliveredAfterConfirm, [], 'messages delivered again after their ack was confirmed');
+  for (const [seq, data] of acked) assert.equal(delivered.get(seq), data, `the consumer got seq ${seq} as acked`);
 
   // Every replica, through its own server (DIRECT.GET prefers a local member of its queue group).
   const expected = [...acked.entries()].sort((a, b) => a[0] - b[0]);

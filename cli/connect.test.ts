@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import type { RunningServer } from '../server/index.ts';
 import { startTestServer } from '../tests/helpers/server.ts';
-import { makeTestCerts, opensslAvailable, type TestCerts } from '../tests/helpers/certs.ts';
+import { makeTestCerts, type TestCerts } from '../tests/helpers/certs.ts';
 import { cli, oneErrorLine } from '../tests/helpers/cli.ts';
 import { connectionOptions } from './connect.ts';
 
@@ -68,7 +68,7 @@ describe('connection flags', () => {
   });
 });
 
-describe('TLS flags', { skip: !opensslAvailable() && 'openssl is not installed' }, () => {
+describe('TLS flags', () => {
   let certs: TestCerts;
   let url: string;
   let verifyingUrl: string;

@@ -1,11 +1,13 @@
-// Short-lived test certificates made with the system's `openssl`: a CA, a server certificate for
-// localhost/127.0.0.1 and a client certificate, all signed by the CA, in a fresh temp directory
-// that remove() deletes. Nothing secret is committed.
+// Short-lived test certificates, made in process with node-forge (no system `openssl` needed, so
+// the TLS tests run in `npm test` on a bare machine): a CA, a server certificate for
+// localhost/127.0.0.1 and a client certificate, both signed by the CA, plus a second CA that
+// signed nothing, written as PEM files to a fresh temp directory that remove() deletes. Nothing
+// secret is committed.
 
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import forge from 'node-forge';
 
 export interface TestCerts {
   readonly dir: string;
@@ -20,34 +22,59 @@ export interface TestCerts {
   remove(): void;
 }
 
-export function opensslAvailable(): boolean {
-  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+interface Issued {
+  readonly cert: forge.pki.Certificate;
+  readonly keys: forge.pki.rsa.KeyPair;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+let serial = 1;
+
+/** A certificate for `cn`, valid from a minute ago for a day, signed by `issuer` (self-signed when absent). */
+function issue(cn: string, extensions: object[], issuer?: Issued): Issued {
+  // node-forge uses Node's native RSA key generation when it is there (Node >= 10.12).
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = (serial++).toString(16).padStart(2, '0');
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+  const subject = [{ name: 'commonName', value: cn }];
+  cert.setSubject(subject);
+  cert.setIssuer(issuer === undefined ? subject : issuer.cert.subject.attributes);
+  cert.setExtensions(extensions);
+  cert.sign(issuer === undefined ? keys.privateKey : issuer.keys.privateKey, forge.md.sha256.create());
+  return { cert, keys };
 }
 
-function makeCa(dir: string, name: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`], dir);
-}
-
-function makeSigned(dir: string, name: string, ca: string, ext: string): void {
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
-  writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`],
-    dir,
-  );
-}
+const CA_EXTENSIONS = [
+  { name: 'basicConstraints', cA: true, critical: true },
+  { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+];
 
 export function makeTestCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-certs-'));
+  const write = (name: string, issued: Issued): void => {
+    writeFileSync(join(dir, `${name}.pem`), forge.pki.certificateToPem(issued.cert));
+    writeFileSync(join(dir, `${name}.key`), forge.pki.privateKeyToPem(issued.keys.privateKey));
+  };
   try {
-    makeCa(dir, 'ca');
-    makeCa(dir, 'other-ca');
-    makeSigned(dir, 'server', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-    makeSigned(dir, 'client', 'ca', 'extendedKeyUsage=clientAuth\n');
+    const ca = issue('ca', CA_EXTENSIONS);
+    write('ca', ca);
+    write('other-ca', issue('other-ca', CA_EXTENSIONS));
+    const leaf = { name: 'keyUsage', digitalSignature: true, keyEncipherment: true };
+    write(
+      'server',
+      issue(
+        'server',
+        [
+          leaf,
+          { name: 'extKeyUsage', serverAuth: true },
+          { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+        ],
+        ca,
+      ),
+    );
+    write('client', issue('client', [leaf, { name: 'extKeyUsage', clientAuth: true }], ca));
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -64,3 +91,4 @@ export function makeTestCerts(): TestCerts {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+

@@ -7,18 +7,16 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadConfigText } from '../../server/config/load.ts';
 import type { RunningServer } from '../../server/index.ts';
-import { makeTestCerts, opensslAvailable, type TestCerts } from '../helpers/certs.ts';
+import { makeTestCerts, type TestCerts } from '../helpers/certs.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer } from '../helpers/server.ts';
-
-const skip = opensslAvailable() ? false : 'openssl is not installed';
 
 test('allow_non_tls is read from nats-server and JSON config files', () => {
   assert.equal(loadConfigText('allow_non_tls: true\n', 'a.conf').options.allowNonTls, true);
   assert.equal(loadConfigText('{"allow_non_tls": true}', 'a.json').options.allowNonTls, true);
 });
 
-describe('allow_non_tls', { skip }, () => {
+describe('allow_non_tls', () => {
   let certs: TestCerts;
   let server: RunningServer;
   const open: NatsConnection[] = [];

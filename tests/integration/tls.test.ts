@@ -1,5 +1,5 @@
 // TLS on the client port (INFO in the clear, then the client upgrades) and WSS on the WebSocket
-// port, with certificates made by openssl for this run only.
+// port, with certificates made in process for this run only (tests/helpers/certs.ts).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,13 +8,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startTestServer } from '../helpers/server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { RawWsClient, wsConnect } from '../helpers/ws.ts';
-import { makeTestCerts, opensslAvailable, type TestCerts } from '../helpers/certs.ts';
+import { makeTestCerts, type TestCerts } from '../helpers/certs.ts';
 import { within } from '../helpers/deadline.ts';
 import type { RunningServer } from '../../server/index.ts';
 
-const skip = opensslAvailable() ? false : 'openssl is not installed';
-
-describe('TLS', { skip }, () => {
+describe('TLS', () => {
   let certs: TestCerts;
   let server: RunningServer;
   let verifying: RunningServer;

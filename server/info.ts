@@ -89,6 +89,8 @@ export function buildClientInfo(
     const urls = extras.transport === 'ws' ? ctx.cluster.wsConnectUrls() : ctx.cluster.connectUrls();
     if (urls.length > 0) info.connect_urls = [...urls];
   }
+  // nats-server names its JetStream domain to clients (after cluster, before the URL lists).
+  if (ctx.options.jetstreamDomain !== undefined && ctx.options.jetstreamDomain !== '') info.domain = ctx.options.jetstreamDomain;
   if (ctx.ldm === true) info.ldm = true;
   // WebSocket clients would take these as their own server pool (nats-server sends them other
   // servers' WebSocket URLs as connect_urls); a single server has none to offer them.

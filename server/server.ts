@@ -182,6 +182,7 @@ export class SluiceServer implements RunningServer {
         readCacheBytes: o.jetstreamReadCacheBytes,
         sync: o.jetstreamSync,
         syncIntervalMs: o.jetstreamSyncIntervalMs,
+        ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}),
       });
       this.logger.info({ store_dir: o.storeDir, ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}) }, 'JetStream enabled');
       if (o.jetstreamDomain !== undefined) {
@@ -361,6 +362,8 @@ export class SluiceServer implements RunningServer {
       flusher: this.flusher,
       router: this.router,
       clusterName: () => o.cluster?.name ?? '',
+      jetstream: o.storeDir !== undefined,
+      jetstreamDomain: o.jetstreamDomain ?? '',
       // The server's own JetStream API (and cluster-internal subjects) answers only its own side;
       // the other side reaches it by domain (js-domain.ts). Stream subjects and ack subjects are
       // announced, as nats-server does, so publishes and acks from the other side arrive.

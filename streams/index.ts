@@ -38,6 +38,8 @@ export interface JetStreamDeps {
   syncIntervalMs?: number;
   /** Budget of the recently-written-messages cache (store/record-cache.ts); 0 = none. */
   readCacheBytes?: number;
+  /** `jetstream { domain }`: named in PubAcks, account info and stream info, as nats-server does. */
+  domain?: string;
 }
 
 export interface JetStreamStats {
@@ -88,6 +90,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     sync: deps.sync ?? DEFAULT_SYNC_MODE,
     syncIntervalMs: deps.syncIntervalMs,
     readCacheBytes: deps.readCacheBytes,
+    domain: deps.domain,
   };
   const manager = await StreamManager.open(managerDeps);
   const api = new ApiRouter(deps.bus, logger);
@@ -195,6 +198,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     manager,
     clock: deps.clock,
     serverName: deps.serverName,
+    domain: deps.domain,
     consumerCount: (stream) => service.consumerCounts.perStream(stream),
     totalConsumers: () => service.consumerCounts.total(),
     apiStats: () => api.stats,

@@ -43,6 +43,8 @@ export interface ManagerDeps {
   readonly syncIntervalMs?: number | undefined;
   /** Budget of the stores' shared read cache (store/record-cache.ts); default 16 MiB, 0 = none. */
   readonly readCacheBytes?: number | undefined;
+  /** The JetStream domain, for the streams' PubAcks (StreamDeps.domain). */
+  readonly domain?: string | undefined;
 }
 
 export interface StreamLifecycle {

@@ -58,6 +58,9 @@ export interface LeafNodesDeps {
   readonly router: Router;
   /** The cluster's name when clustered ('' otherwise): sent in CONNECT, compared in admit. */
   clusterName(): string;
+  /** This server runs JetStream, and its domain ('' = none): both named in INFO and CONNECT. */
+  readonly jetstream: boolean;
+  readonly jetstreamDomain: string;
   /** Subscriptions that stay on this server (the server's own internal handlers). */
   isServerLocal(sub: Subscription): boolean;
 }
@@ -205,11 +208,13 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
       headers: true,
       auth_required: true,
       max_payload: this.deps.maxPayloadBytes,
+      ...(this.deps.jetstream ? { jetstream: true } : {}),
       client_id: link.cid,
       nonce: newNonce(),
-      leafnode_urls: [this.hostPort],
-      info_on_connect: true,
       ...(this.deps.clusterName() !== '' ? { cluster: this.deps.clusterName() } : {}),
+      ...(this.deps.jetstreamDomain !== '' ? { domain: this.deps.jetstreamDomain } : {}),
+      info_on_connect: true,
+      leafnode_urls: [this.hostPort],
     };
   }
 
@@ -262,10 +267,11 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
       version: ADVERTISED_SERVER_VERSION,
       tls_required: r.tls !== undefined || url.tls || info.tls_required === true,
       server_id: this.deps.serverId,
+      ...(this.deps.jetstreamDomain !== '' ? { domain: this.deps.jetstreamDomain } : {}),
       name: this.deps.serverName,
       cluster: this.deps.clusterName(),
       headers: true,
-      jetstream: false,
+      jetstream: this.deps.jetstream,
     };
     if (r.denyImports.length > 0) connect.deny_pub = r.denyImports;
     if (r.credentials !== '') {

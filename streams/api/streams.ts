@@ -23,6 +23,8 @@ export interface StreamApiContext {
   readonly manager: StreamManager;
   readonly clock: Clock;
   readonly serverName: string;
+  /** The JetStream domain (account info and stream info name it); undefined = none. */
+  readonly domain?: string | undefined;
   /** Consumers per stream (0 until the consumer layer provides it). */
   consumerCount(stream: string): number;
   /** Consumers in the account. */
@@ -46,6 +48,7 @@ function infoOpts(ctx: StreamApiContext, stream: Stream, extra: Partial<InfoOpti
     consumerCount: ctx.consumerCount(stream.name),
     ...extra,
   };
+  if (ctx.domain) o.domain = ctx.domain;
   const sourcing = ctx.sourceInfo?.(stream.name);
   if (sourcing !== undefined && (sourcing.mirror !== undefined || sourcing.sources !== undefined)) o.sourcing = sourcing;
   if (stream.config.storage === 'file' && ctx.manager.sync === 'none') o.syncNote = 'none';
@@ -127,6 +130,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
           storage_max_stream_bytes: -1,
           max_bytes_required: false,
         },
+        ...(ctx.domain ? { domain: ctx.domain } : {}),
         api: { total: api.total, errors: api.errors },
       };
     },
@@ -138,7 +142,8 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       const name = req.args.length === 1 ? req.args[0]! : '';
       const cfg = await configFrom(ctx, req, name, true);
       const { stream } = await manager.create(cfg);
-      const { info } = streamInfo(stream, { ...infoOpts(ctx, stream), leader: undefined });
+      // nats-server 2.9 names neither the leader nor the domain in a create's answer.
+      const { info } = streamInfo(stream, { ...infoOpts(ctx, stream), leader: undefined, domain: undefined });
       return { ...info, did_create: true };
     },
   });

@@ -17,6 +17,8 @@ export interface InfoOptions {
   /** Include `subjects` counts for subjects matching this filter (paged). */
   subjectsFilter?: string;
   offset?: number;
+  /** The server's JetStream domain (omitted when undefined). */
+  domain?: string | undefined;
   /** Leader name for `cluster` (omitted when undefined). */
   leader?: string;
   /** A replicated stream's whole `cluster` block (name, leader, replicas); wins over `leader`. */
@@ -79,6 +81,7 @@ export function streamInfo(stream: Stream, opts: InfoOptions): InfoResult {
     config: stream.config,
     created: formatTimeNs(stream.createdNs),
     state,
+    ...(opts.domain !== undefined ? { domain: opts.domain } : {}),
     ...(opts.cluster !== undefined ? { cluster: opts.cluster } : opts.leader !== undefined ? { cluster: { leader: opts.leader } } : {}),
     ...(opts.sourcing?.mirror !== undefined ? { mirror: opts.sourcing.mirror } : {}),
     ...(opts.sourcing?.sources !== undefined ? { sources: opts.sourcing.sources } : {}),

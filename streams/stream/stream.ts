@@ -32,6 +32,8 @@ export interface StreamDeps {
   readonly bus: MessageBus;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The server's JetStream domain, named in every PubAck as nats-server does (undefined = none). */
+  readonly domain?: string | undefined;
 }
 
 /** Hooks for the consumer layer. */
@@ -126,8 +128,10 @@ export class Stream implements StreamMachine {
     this.clock = deps.clock;
     this.logger = deps.logger.child({ stream: config.name });
     this.dedupe = new DedupeWindow(config.duplicate_window ?? 0);
-    // nats-server's pubAck template, byte for byte: {"stream":"NAME", "seq":N}
-    this.ackPrefix = `{"stream":${JSON.stringify(config.name)}, "seq":`;
+    // nats-server's pubAck template, byte for byte: {"stream":"NAME", "seq":N}, or with a domain
+    // {"stream":"NAME", "domain":"D", "seq":N}.
+    const domain = deps.domain === undefined || deps.domain === '' ? '' : ` "domain":${JSON.stringify(deps.domain)},`;
+    this.ackPrefix = `{"stream":${JSON.stringify(config.name)},${domain} "seq":`;
     this.compileTransforms();
   }
 

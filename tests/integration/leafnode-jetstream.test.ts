@@ -89,3 +89,34 @@ test('publishes from the hub reach the edge\'s stream, and the hub consumes it b
   assert.deepEqual(got, ['from the edge', 'from the hub']);
   await waitFor(async () => (await (await jetstreamManager(onEdge)).consumers.info('EDGE', 'central')).ack_floor.stream_seq === 2, 'the acks from the hub to reach the edge');
 });
+
+test('the domain is named where nats-server names it: INFO, PubAcks, account info, stream info', async () => {
+  const onEdge = await client(edge);
+  const onHub = await client(hub);
+  assert.equal(domainOf(onEdge.info), 'edge1');
+  assert.equal(domainOf(onHub.info), 'hub');
+  await (await jetstreamManager(onEdge)).streams.add({ name: 'DOM', subjects: ['dom.>'] });
+  // A client on the edge that names the edge's own domain, as official clients configured for a
+  // domain do, and one on the hub reaching the edge by its domain: both get the edge's domain back.
+  for (const nc of [onEdge, onHub]) {
+    const ack = await jetstream(nc, { domain: 'edge1' }).publish('dom.a', 'x');
+    assert.equal(ack.domain, 'edge1');
+    assert.equal(ack.stream, 'DOM');
+    const jsm = await jetstreamManager(nc, { domain: 'edge1' });
+    assert.equal((await jsm.getAccountInfo()).domain, 'edge1');
+    assert.equal(domainOf(await jsm.streams.info('DOM')), 'edge1');
+  }
+  // Without a domain the edge's own JetStream answers, still naming its domain.
+  assert.equal((await jetstream(onEdge).publish('dom.b', 'y')).domain, 'edge1');
+  // A duplicate's ack keeps nats-server's layout with the domain.
+  const js = jetstream(onEdge, { domain: 'edge1' });
+  await js.publish('dom.c', 'z', { msgID: 'once' });
+  const dup = await js.publish('dom.c', 'z', { msgID: 'once' });
+  assert.equal(dup.duplicate, true);
+  assert.equal(dup.domain, 'edge1');
+});
+
+/** `domain` of an INFO or a StreamInfo (the client's types leave it out; the server sends it). */
+function domainOf(o: object | undefined): unknown {
+  return (o as { domain?: unknown } | undefined)?.domain;
+}

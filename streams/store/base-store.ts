@@ -18,6 +18,7 @@ import {
   StoreError,
   StoreErrorCode,
   type DeleteOptions,
+  type FrozenStore,
   type PurgeOptions,
   type StorageKind,
   type StoreState,
@@ -62,6 +63,7 @@ export abstract class BaseStore<S extends SubjectSummary> implements StreamStore
   abstract get(seq: number): StoredMsg | undefined;
   abstract msgSize(subject: string, hdr: Uint8Array | null, data: Uint8Array): number;
   abstract durable(): Promise<void>;
+  abstract freeze(): FrozenStore;
   abstract close(): Promise<void>;
   abstract drop(): Promise<void>;
 

@@ -338,6 +338,38 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.equal(store.get(2)!.seq, 2);
       }));
 
+    it('freeze() keeps the state it was taken in while the store goes on changing', () =>
+      withStore(factory, async ({ store }) => {
+        fill(store, ['a', 'b', 'a', 'c', 'b', 'a']);
+        store.delete(3);
+        store.purge({ upToSeq: 2 });
+        await store.durable();
+        const frozen = store.freeze();
+        try {
+          // Changes after the freeze are invisible to it.
+          store.delete(5);
+          fill(store, ['d', 'd']);
+          store.purge({ subject: 'a' });
+          await store.durable();
+          assert.deepEqual(frozen.state, { ...frozen.state, messages: 4, firstSeq: 2, lastSeq: 6, numDeleted: 1 });
+          assert.deepEqual(frozen.seqs(0, 100, 100), [2, 4, 5, 6]);
+          assert.deepEqual(frozen.seqs(4, 5, 100), [4, 5]);
+          assert.deepEqual(frozen.seqs(2, 100, 2), [2, 4]);
+          const msgs = frozen.messages(4, 1 << 20);
+          assert.deepEqual(msgs.map((m) => [m.seq, m.subject, Buffer.from(m.data).toString()]), [
+            [4, 'c', 'c#4'],
+            [5, 'b', 'b#5'],
+            [6, 'a', 'a#6'],
+          ]);
+          // A byte budget still returns at least one message.
+          assert.deepEqual(seqsOf(frozen.messages(0, 1)), [2]);
+          assert.deepEqual(frozen.messages(7, 1 << 20), []);
+          assert.deepEqual(seqsOf(store.iterate(0)), [2, 4, 7, 8]);
+        } finally {
+          frozen.release();
+        }
+      }));
+
     it('a closed store refuses use', () =>
       withStore(factory, async ({ store }) => {
         appendNext(store, 'a', null, enc('1'));

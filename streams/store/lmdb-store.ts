@@ -19,6 +19,8 @@ import {
   encodeMeta,
   encodeRecord,
   encodeSubject,
+  readSeq,
+  seqKey,
   fileStoreMsgSize,
   recordFileSize,
   recordSubject,
@@ -30,7 +32,8 @@ import { BaseStore } from './base-store.ts';
 import { LmdbIndex, META_KEY, loadStreamState, type SubjectInfo } from './lmdb-index.ts';
 import { SyncMode, type BatchParticipant, type LmdbEnvironment } from './lmdb-env.ts';
 import { LmdbView } from './lmdb-view.ts';
-import { StorageKind, StoreError, StoreErrorCode, type StoredMsg, type TimeNs } from './types.ts';
+import { FrozenLmdb } from './frozen.ts';
+import { StorageKind, StoreError, StoreErrorCode, type FrozenStore, type StoredMsg, type TimeNs } from './types.ts';
 
 const INDEX_VALUE = Buffer.from([1]); // shared: lmdb-js only reads it
 
@@ -241,6 +244,28 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
 
   durable(): Promise<void> {
     return this.view.durable();
+  }
+
+  /** A read transaction: with nothing uncommitted (see StreamStore.freeze) it sees the live store. */
+  freeze(): FrozenStore {
+    if (this.closed) throw new StoreError(StoreErrorCode.Closed, 'store is closed');
+    if (this.view.pending.size > 0 || this.view.deleted.size > 0) {
+      throw new StoreError(StoreErrorCode.WriteFailed, 'freeze needs every change committed first');
+    }
+    const txn = this.env.root.useReadTransaction();
+    const msgs = this.ix.msgs;
+    return new FrozenLmdb({
+      state: this.state(),
+      txn,
+      *keys(from, to, limit) {
+        for (const key of msgs.getKeys({ start: seqKey(from), end: seqKey(to + 1), limit, transaction: txn })) yield readSeq(key as Buffer, 0);
+      },
+      *records(from) {
+        for (const { key, value } of msgs.getRange({ start: seqKey(from), transaction: txn })) {
+          yield decodeRecord(readSeq(key as Buffer, 0), value as Buffer);
+        }
+      },
+    });
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,8 @@
 import { memStoreMsgSize, subjectByteLength } from './codec.ts';
 import { BaseStore, type SubjectSummary } from './base-store.ts';
 import { subjectMatches } from './filter.ts';
-import { StorageKind, type StoredMsg, type TimeNs } from './types.ts';
+import { FrozenMessages } from './frozen.ts';
+import { StorageKind, type FrozenStore, type StoredMsg, type TimeNs } from './types.ts';
 
 /** One subject's sequences, ascending; entries before `head` are dead (cheap front removal). */
 class SubjectSeqs implements SubjectSummary {
@@ -193,6 +194,11 @@ export class MemoryStore extends BaseStore<SubjectSeqs> {
 
   durable(): Promise<void> {
     return RESOLVED;
+  }
+
+  /** The current message objects (never changed in place, except zeroed by an erasing delete). */
+  freeze(): FrozenStore {
+    return new FrozenMessages(this.state(), [...this.msgs.values()]);
   }
 
   close(): Promise<void> {

@@ -129,10 +129,29 @@ export interface StreamStore {
 
   /** Resolves when every change made so far is durable. Cheap: one shared promise per batch. */
   durable(): Promise<void>;
+  /**
+   * The store as it is now, readable later while the store goes on changing: a replica that
+   * lost its data copies the stream from it. Call it when every change is durable (after
+   * `durable()` resolved, with nothing written since): LMDB opens a read transaction, which sees
+   * what is committed; memory keeps the current message objects. Release it when done.
+   */
+  freeze(): FrozenStore;
   /** Waits until durable, then releases the store. The LMDB environment stays open (it is shared). */
   close(): Promise<void>;
   /** Deletes all data of this stream, including its metadata, and closes the store. */
   drop(): Promise<void>;
+}
+
+/** A store frozen at one moment (StreamStore.freeze). */
+export interface FrozenStore {
+  /** The state when frozen. */
+  readonly state: StoreState;
+  /** Sequences of the live messages in [from, to], ascending, at most `limit` of them. */
+  seqs(from: number, to: number, limit: number): number[];
+  /** Live messages with seq >= from, ascending, stopping once `maxBytes` are reached (at least one). */
+  messages(from: number, maxBytes: number): StoredMsg[];
+  /** Ends the read (LMDB: lets it reuse the pages the frozen view kept alive). */
+  release(): void;
 }
 
 /** Thrown for misuse a caller can cause (e.g. applyAppend with an old sequence, a closed store). */

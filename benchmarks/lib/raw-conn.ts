@@ -22,6 +22,13 @@ export interface RawConnOptions {
   /** CONNECT with no_responders: a request to a subject nobody listens on is answered at once
    * with an `HMSG` whose header block is `NATS/1.0 503`. */
   noResponders?: boolean;
+  /**
+   * Read into one reused buffer of this many bytes (net's `onread`) instead of Node's 64 KiB
+   * reads: each read hands the scanner at most this much, and `onData` runs after each read, so a
+   * publisher that refills per read writes in steps this size allows (a client with a small read
+   * buffer). 0 or unset: ordinary 'data' events.
+   */
+  readBytes?: number;
 }
 
 const PING = Buffer.from('PING\r\n');
@@ -47,25 +54,42 @@ export class RawConn implements ScannerSink {
     this.socket = socket;
     this.name = opts.name ?? 'conn';
     this.scanner = new MsgScanner(this, opts.onMsg ?? null, opts.onSeq ?? null);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.scanner.feed(chunk);
-      } catch (err) {
-        this.fail(err instanceof Error ? err : new Error(String(err)));
-        socket.destroy();
-        return;
-      }
-      if (this.onData !== null) this.onData();
-    });
+    if (!((opts.readBytes ?? 0) > 0)) socket.on('data', (chunk: Buffer) => this.onChunk(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => {
       if (!this.closing) this.fail(new Error(`${this.name}: connection closed by server after ${this.scanner.count} msgs`));
     });
   }
 
+  /** One inbound chunk (a 'data' event or an `onread` read): scan it, then tell the scenario. */
+  private onChunk(chunk: Buffer): void {
+    try {
+      this.scanner.feed(chunk);
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      this.socket.destroy();
+      return;
+    }
+    if (this.onData !== null) this.onData();
+  }
+
   static async connect(ep: Endpoint, opts: RawConnOptions = {}): Promise<RawConn> {
-    const socket = net.createConnection({ host: ep.host, port: ep.port, noDelay: true });
+    const readBytes = opts.readBytes ?? 0;
+    // The onread callback needs the connection, which needs the socket: a late-bound holder.
+    const self: { conn: RawConn | null } = { conn: null };
+    const onread: net.OnReadOpts | undefined =
+      readBytes > 0
+        ? {
+            buffer: Buffer.allocUnsafe(readBytes),
+            callback: (n: number, buf: Uint8Array): boolean => {
+              self.conn?.onChunk((buf as Buffer).subarray(0, n));
+              return true;
+            },
+          }
+        : undefined;
+    const socket = net.createConnection({ host: ep.host, port: ep.port, noDelay: true, ...(onread !== undefined ? { onread } : {}) });
     const conn = new RawConn(socket, opts);
+    self.conn = conn;
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
     const info = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${conn.name}: no INFO within ${timeoutMs} ms`)), timeoutMs);

@@ -7,6 +7,7 @@ import { fanoutScenario } from './fanout.ts';
 import { jsConsumeScenario } from './js-consume.ts';
 import { jsMirrorScenario } from './js-mirror.ts';
 import { jsPubScenario, jsPubSyncScenario } from './js-pub.ts';
+import { jsPubManyScenario, jsPubRefillScenario } from './js-pub-load.ts';
 import { jsFailoverR3Scenario, jsPubR3Scenario } from './js-replicated.ts';
 import { leafPubsubScenario } from './leaf.ts';
 import { pubsubMonitoredScenario } from './monitored.ts';
@@ -36,6 +37,9 @@ export const SCENARIOS: readonly Scenario[] = [
   jsMirrorScenario(200_000),
   jsPubScenario(600_000),
   jsPubSyncScenario(30_000),
+  jsPubRefillScenario(300_000),
+  jsPubManyScenario(100, 10, 300_000),
+  jsPubManyScenario(1000, 1, 200_000),
   clusterPubsubScenario(2_000_000),
   clusterFanoutScenario(1_500_000),
   leafPubsubScenario(2_000_000),

@@ -76,7 +76,7 @@ function inboxNumber(line: Buffer): number {
 }
 
 /** Writes n (>= 0) as decimal digits at `at`; returns the new offset. */
-function writeDecimal(buf: Buffer, at: number, n: number): number {
+export function writeDecimal(buf: Buffer, at: number, n: number): number {
   if (n < 10) {
     buf[at] = ZERO + n;
     return at + 1;
@@ -93,7 +93,7 @@ function writeDecimal(buf: Buffer, at: number, n: number): number {
  * during setup and verification, PubAcks on `_INBOX.bench.<n>` in between. Acks are counted and
  * checked here; the scenarios decide what to send after each inbound chunk (`conn.onData`).
  */
-class JsPubConn {
+export class JsPubConn {
   conn!: RawConn;
   /** PubAcks received (API replies are not counted). */
   acked = 0;
@@ -116,10 +116,11 @@ class JsPubConn {
   /** With replicas > 1: the server that led the stream when the clock started. */
   leader = '';
 
-  /** Connects, subscribes `_INBOX.bench.*`, (re)creates the stream and logs its durability. */
-  static async open(ctx: RunContext, name: string, sampleEvery: number, expected: number, replicas = 1): Promise<JsPubConn> {
+  /** Connects, subscribes `_INBOX.bench.*`, (re)creates the stream and logs its durability.
+   * `readBytes` > 0: the connection reads into a buffer of that size (RawConnOptions.readBytes). */
+  static async open(ctx: RunContext, name: string, sampleEvery: number, expected: number, replicas = 1, readBytes = 0): Promise<JsPubConn> {
     const c = new JsPubConn(sampleEvery, expected);
-    c.conn = await RawConn.connect(ctx.server, { name, onMsg: (line, payload) => c.onMsg(line, payload) });
+    c.conn = await RawConn.connect(ctx.server, { name, readBytes, onMsg: (line, payload) => c.onMsg(line, payload) });
     try {
       c.conn.sub(`${INBOX_PREFIX}*`, 1);
       await c.conn.flush();
@@ -243,7 +244,7 @@ class JsPubConn {
 }
 
 /** `PUB <subject> _INBOX.bench.` and ` <size>\r\n<payload>\r\n`: a frame is head + n + tail. */
-function frameParts(subject: string, payloadBytes: number): { head: Buffer; tail: Buffer; maxFrame: number } {
+export function frameParts(subject: string, payloadBytes: number): { head: Buffer; tail: Buffer; maxFrame: number } {
   const head = Buffer.from(`PUB ${subject} ${INBOX_PREFIX}`);
   const sizeLine = Buffer.from(` ${payloadBytes}\r\n`);
   const tail = Buffer.allocUnsafe(sizeLine.length + payloadBytes + 2);
@@ -264,7 +265,7 @@ export async function runJsPub(ctx: RunContext): Promise<Metrics> {
   const timeoutMs = Number(p.timeoutMs);
   const replicas = Number(p.replicas ?? 1);
   const { head, tail, maxFrame } = frameParts(String(p.subject), Number(p.payloadBytes));
-  const js = await JsPubConn.open(ctx, 'js-pub', Number(p.sampleEvery), msgs, replicas);
+  const js = await JsPubConn.open(ctx, String(p.connName ?? 'js-pub'), Number(p.sampleEvery), msgs, replicas, Number(p.readBytes ?? 0));
   try {
     const conn = js.conn;
     let sent = 0;
@@ -394,7 +395,7 @@ export async function runJsPubSync(ctx: RunContext): Promise<Metrics> {
 
 // ---- registry entries ------------------------------------------------------------------------
 
-const DURABILITY =
+export const DURABILITY =
   'durability at ack: nats-server acks before fsync (sync_interval 2 min); sluice "committed" (LMDB commit, no per-txn fdatasync, env fsync every 1 s)';
 
 export function jsPubScenario(msgs: number): Scenario {

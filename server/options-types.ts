@@ -3,6 +3,7 @@
 
 import type { LogLevel } from '../runtime/logger.ts';
 import type { SyncMode } from '../streams/index.ts';
+import type { AccountConfig } from './accounts/config.ts';
 import type { UserConfig } from './auth/users.ts';
 
 /** TLS material and policy of one listener (client port or WebSocket port). Paths are PEM files. */
@@ -25,7 +26,7 @@ export interface LeafRemoteOptions {
   urls: string[];
   /** A .creds file (user JWT and nkey seed) whose seed signs the hub's nonce; '' = none. */
   credentials: string;
-  /** The local account the link is bound to ('' = the global account, the only one today). */
+  /** The local account the link is bound to ('' = the global account, $G). */
   account: string;
   /** TLS towards the hub; also used when the hub's INFO requires TLS. */
   tls: LeafRemoteTlsOptions | undefined;
@@ -162,6 +163,13 @@ export interface ServerOptions {
   /** Single user/password authentication (password plain or bcrypt hash). */
   user: string | undefined;
   pass: string | undefined;
-  /** Users (password or nkey) with optional permissions and limits; empty = none. */
+  /** Users (password or nkey) with optional permissions and limits; empty = none. A user's
+   * `account` names the account it belongs to (absent = the global account, $G). */
   users: UserConfig[];
+  /** Accounts besides the global one (nats-server's `accounts {}`); empty = $G only (docs/accounts.md). */
+  accounts: AccountConfig[];
+  /** The user a client that presents no credentials is taken for (nats-server's `no_auth_user`). */
+  noAuthUser: string | undefined;
+  /** The system account's name (nats-server's `system_account`). */
+  systemAccount: string;
 }

@@ -25,6 +25,7 @@ import {
   DEFAULT_SYNC_MODE,
   SYNC_MODES,
 } from '../streams/settings.ts';
+import { accountsRule, crossCheckAccounts, DEFAULT_SYSTEM_ACCOUNT } from './accounts/config.ts';
 import { checkUsers } from './auth/users.ts';
 import { clusterRule, defaultClusterOptions } from './cluster/options.ts';
 import { defaultLeafNodeOptions, defaultLeafRemote, leafnodesRule } from './leafnode/options.ts';
@@ -92,6 +93,9 @@ export function defaultOptions(): ServerOptions {
     user: undefined,
     pass: undefined,
     users: [],
+    accounts: [],
+    noAuthUser: undefined,
+    systemAccount: DEFAULT_SYSTEM_ACCOUNT,
   };
 }
 
@@ -224,6 +228,9 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   user: optionalStringRule('a non-empty user name'),
   pass: (v) => (v === undefined || typeof v === 'string' ? undefined : 'a password string'),
   users: checkUsers,
+  accounts: accountsRule,
+  noAuthUser: optionalStringRule('a non-empty user name'),
+  systemAccount: (v) => (typeof v === 'string' && /^[^\s.*>]+$/.test(v) ? undefined : 'an account name'),
 };
 
 export const OPTION_FIELDS = Object.keys(RULES) as readonly (keyof ServerOptions)[];
@@ -316,6 +323,8 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
   }
 
   checkAuthCombination(options);
+  const accountProblem = crossCheckAccounts(options);
+  if (accountProblem !== undefined) throw new OptionsError(accountProblem[0], accountProblem[1]);
   // nats-server's rule: the grace period is the start of the duration, so it must be shorter.
   if (options.lameDuckGracePeriodMs >= options.lameDuckDurationMs) {
     throw new OptionsError(

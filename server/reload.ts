@@ -13,6 +13,7 @@ import type { ServerOptions } from './options-types.ts';
  */
 const RELOADABLE: ReadonlySet<keyof ServerOptions> = new Set<keyof ServerOptions>([
   'users',
+  'noAuthUser',
   'token',
   'user',
   'pass',
@@ -31,7 +32,7 @@ const RELOADABLE: ReadonlySet<keyof ServerOptions> = new Set<keyof ServerOptions
 ]);
 
 /** Changing any of these changes who may connect and what they may do. */
-export const AUTH_OPTIONS: ReadonlySet<keyof ServerOptions> = new Set<keyof ServerOptions>(['users', 'token', 'user', 'pass']);
+export const AUTH_OPTIONS: ReadonlySet<keyof ServerOptions> = new Set<keyof ServerOptions>(['users', 'token', 'user', 'pass', 'noAuthUser']);
 
 export interface ReloadPlan {
   /** Options whose value differs and that can be applied now. */

@@ -35,7 +35,9 @@ import { snapshotConnection } from './monitor/conn-info.ts';
 import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
-import { GLOBAL_ACCOUNT, Router } from './router/router.ts';
+import type { Router } from './router/router.ts';
+import { Accounts, type Account } from './accounts/accounts.ts';
+import { ORIGIN_ONLY_TARGET_ID } from './accounts/bridge.ts';
 import type { Cluster } from './cluster/cluster.ts';
 import type { LeafNodes } from './leafnode/leafnodes.ts';
 import { ServerStats } from './stats.ts';
@@ -88,7 +90,17 @@ export class SluiceServer implements RunningServer {
   readonly options: ServerOptions;
   readonly ports: BoundPorts = { client: 0 };
   readonly stats = new ServerStats();
+  /**
+   * Clients accepted while start() still opens the other listeners (the client port is open
+   * first, and reconnecting clients arrive at once): taken once INFO can be built. null after.
+   */
+  private acceptedEarly: ClientTransport[] | null = [];
+  /** The global account's router ($G). */
   readonly router: Router;
+  /** Every account's subject space, and the imports between them (server/accounts/). */
+  readonly accounts: Accounts;
+  /** The account JetStream serves (undefined: none, accounts are configured and none enables it). */
+  private readonly jetstreamAccount: Account | undefined;
   private readonly clock: Clock;
   readonly logger: Logger;
   private readonly flusher: Flusher;
@@ -125,10 +137,14 @@ export class SluiceServer implements RunningServer {
     this.serverId = newServerId();
     this.serverName = options.serverName || this.serverId;
     this.rng = deps.rng ?? systemRng();
-    this.router = new Router(this.rng);
+    this.accounts = new Accounts(options, this.rng, this.clock, (err, subject) =>
+      this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'account import failed'),
+    );
+    this.router = this.accounts.global.router;
+    this.jetstreamAccount = this.accounts.jetstreamAccount();
     this.flusher = new Flusher(this.clock);
     this.jetstreamClock = deps.jetstreamClock ?? this.clock;
-    this.internal = new InternalClient(0, this.router, (err, subject) =>
+    this.internal = new InternalClient(0, (this.jetstreamAccount ?? this.accounts.global).router, (err, subject) =>
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'internal handler failed'),
     );
     this.startMs = this.clock.nowMs();
@@ -136,6 +152,7 @@ export class SluiceServer implements RunningServer {
     const server = this;
     this.connectionContext = {
       router: this.router,
+      accounts: this.accounts,
       flusher: this.flusher,
       clock: this.clock,
       logger: this.logger,
@@ -170,7 +187,7 @@ export class SluiceServer implements RunningServer {
 
   async start(): Promise<void> {
     const o = this.options;
-    if (o.storeDir !== undefined) {
+    if (o.storeDir !== undefined && this.jetstreamAccount !== undefined) {
       const { startJetStream } = await import('../streams/index.ts');
       this.jetstream = await startJetStream({
         storeDir: o.storeDir,
@@ -187,7 +204,7 @@ export class SluiceServer implements RunningServer {
       this.logger.info({ store_dir: o.storeDir, ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}) }, 'JetStream enabled');
       if (o.jetstreamDomain !== undefined) {
         // Its own internal client, so its interest crosses leaf links and routes (js-domain.ts).
-        const bridge = new InternalClient(JS_DOMAIN_BRIDGE_ID, this.router, (err, subject) =>
+        const bridge = new InternalClient(JS_DOMAIN_BRIDGE_ID, this.jetstreamAccount.router, (err, subject) =>
           this.logger.error({ err: String(err), subject }, 'JetStream domain bridge failed'),
         );
         bindJetStreamDomain(bridge, this.internal, o.jetstreamDomain);
@@ -202,11 +219,14 @@ export class SluiceServer implements RunningServer {
       options: o,
       boundPort: listeners.tcp.port,
       jetstream: this.jetstream !== undefined,
-      authRequired: this.authServices.authenticator.required,
+      authRequired: this.authServices.authenticator.advertised,
       tcp: listeners.tcpInfo,
       ws: listeners.wsInfo,
       wsConnectUrls: listeners.wsConnectUrls,
     };
+    const early = this.acceptedEarly;
+    this.acceptedEarly = null;
+    for (const t of early ?? []) this.accept(t);
     this.logger.info({ url: this.clientUrl, port: this.ports.client, tls: o.tls !== undefined }, 'listening for client connections');
     if (this.wsUrl !== undefined) this.logger.info({ url: this.wsUrl, port: this.ports.ws }, 'listening for websocket clients');
     if (o.cluster !== undefined) await this.startCluster(o.cluster);
@@ -291,7 +311,7 @@ export class SluiceServer implements RunningServer {
     const authChanged = plan.changed.some((f) => AUTH_OPTIONS.has(f));
     if (authChanged) {
       this.authServices.authenticator = new Authenticator(this.options, this.passwords);
-      this.infoContext = { ...this.infoContext!, authRequired: this.authServices.authenticator.required };
+      this.infoContext = { ...this.infoContext!, authRequired: this.authServices.authenticator.advertised };
     }
     const logger = this.logger as Partial<{ setLevel(level: ServerOptions['logLevel']): void }>;
     if (plan.changed.includes('logLevel')) logger.setLevel?.(this.options.logLevel);
@@ -319,18 +339,22 @@ export class SluiceServer implements RunningServer {
       rng: this.rng,
       logger: this.logger,
       flusher: this.flusher,
-      routerFor: (account) => (account === GLOBAL_ACCOUNT ? this.router : undefined),
+      routerFor: (account) => this.accounts.get(account)?.router,
       // The server's own handlers (JetStream's API, R1 streams) stay local unless they asked to be
-      // reachable cluster-wide (a replicated stream's leader, the meta leader).
-      isServerLocal: (sub) => sub.target === this.internal && !(sub as HandlerSubscription).clusterWide,
+      // reachable cluster-wide (a replicated stream's leader, the meta leader); so do the imports,
+      // which every server runs for its own publishers (server/accounts/bridge.ts).
+      isServerLocal: (sub) =>
+        (sub.target === this.internal && !(sub as HandlerSubscription).clusterWide) || sub.target.id === ORIGIN_ONLY_TARGET_ID,
       clientUrls: () => clientUrls,
       wsUrls: () => wsUrls,
       membershipChanged: () => this.onClusterChanged(),
     });
     this.cluster = cluster;
-    this.router.interestListener = cluster;
-    // Interest that exists before the first route (JetStream's consumers) is known from the start.
-    for (const sub of this.router.localSubscriptions()) cluster.localInterest(this.router.account, sub, true);
+    for (const { router } of this.accounts.all()) {
+      router.interestListener = cluster;
+      // Interest that exists before the first route (JetStream's consumers) is known from the start.
+      for (const sub of router.localSubscriptions()) cluster.localInterest(router.account, sub, true);
+    }
     this.infoContext = {
       ...this.infoContext!,
       cluster: { name: options.name, connectUrls: () => cluster.connectUrls(), wsConnectUrls: () => cluster.wsConnectUrls() },
@@ -360,17 +384,18 @@ export class SluiceServer implements RunningServer {
       rng: this.rng,
       logger: this.logger,
       flusher: this.flusher,
-      router: this.router,
+      routerOf: (account) => this.accounts.routerOf(account),
       clusterName: () => o.cluster?.name ?? '',
       jetstream: o.storeDir !== undefined,
       jetstreamDomain: o.jetstreamDomain ?? '',
       // The server's own JetStream API (and cluster-internal subjects) answers only its own side;
       // the other side reaches it by domain (js-domain.ts). Stream subjects and ack subjects are
-      // announced, as nats-server does, so publishes and acks from the other side arrive.
-      isServerLocal: (sub) => sub.target === this.internal && isSideLocalSubject(sub.subject),
+      // announced, as nats-server does, so publishes and acks from the other side arrive; so are
+      // the imports' subscriptions (the other side does not run this server's imports).
+      isServerLocal: (sub) => (sub.target === this.internal || sub.target.id === ORIGIN_ONLY_TARGET_ID) && isSideLocalSubject(sub.subject),
     });
     this.leafnodes = leafnodes;
-    this.router.leafInterestListener = leafnodes;
+    for (const { router } of this.accounts.all()) router.leafInterestListener = leafnodes;
     await leafnodes.start();
     if (options.port !== undefined) this.ports.leafnode = leafnodes.port;
   }
@@ -384,10 +409,12 @@ export class SluiceServer implements RunningServer {
     this.lameDuck?.cancel();
     await this.leafnodes?.close();
     await this.cluster?.close();
+    for (const t of this.acceptedEarly ?? []) t.destroy();
     const listenerClosed = this.closeListeners();
     for (const conn of [...this.connections.values()]) conn.close(CloseReason.ServerShutdown);
     await listenerClosed;
     await this.passwords.close();
+    this.accounts.close();
     await this.jetstream?.close();
     await this.monitor?.close();
     if (this.portsFilePath) removePortsFile(this.portsFilePath);
@@ -397,6 +424,10 @@ export class SluiceServer implements RunningServer {
   private accept(transport: ClientTransport): void {
     if (this.closing || this.lameDuck !== undefined) {
       transport.destroy();
+      return;
+    }
+    if (this.acceptedEarly !== null) {
+      this.acceptedEarly.push(transport);
       return;
     }
     const id = this.nextClientId++;
@@ -434,6 +465,7 @@ export class SluiceServer implements RunningServer {
       startMs: this.startMs,
       clock: this.clock,
       router: this.router,
+      accounts: this.accounts,
       ports: this.ports,
       closed,
       authRequired: () => server.authServices.authenticator.required,

@@ -6,6 +6,7 @@
 // Anything else, when any of them is configured, is refused. The same rules apply on TCP and
 // WebSocket: the transport plays no part here.
 
+import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
 import type { ServerOptions } from '../options-types.ts';
 import { verifyNonceSignature } from './nkeys.ts';
 import type { PasswordChecker } from './passwords.ts';
@@ -29,6 +30,8 @@ export interface AuthUser {
   readonly name: string;
   readonly permissions: Permissions | undefined;
   readonly limits: UserLimits;
+  /** The account the connection belongs to (docs/accounts.md). */
+  readonly account: string;
 }
 
 export interface Credentials {
@@ -42,6 +45,11 @@ export interface Credentials {
 export type AuthOutcome = { readonly ok: true; readonly user: AuthUser | undefined } | { readonly ok: false; readonly reason: string };
 
 const NO_LIMITS: UserLimits = { maxConnections: 0, maxSubscriptions: 0, maxPayloadBytes: 0 };
+
+/** Credentials with nothing in them: what no_auth_user stands in for. */
+function isAnonymous(c: Credentials): boolean {
+  return c.user === '' && c.pass === '' && c.authToken === '' && c.nkey === '';
+}
 const OPEN: AuthOutcome = { ok: true, user: undefined };
 
 function refuse(reason: string): AuthOutcome {
@@ -63,12 +71,18 @@ function identityOf(u: UserConfig, key: string, name: string): AuthUser {
       maxSubscriptions: u.maxSubscriptions ?? 0,
       maxPayloadBytes: u.maxPayloadBytes ?? 0,
     },
+    account: u.account ?? GLOBAL_ACCOUNT,
   };
 }
 
 export class Authenticator {
-  /** Clients must authenticate (INFO auth_required). */
+  /** Every CONNECT is judged (auth is configured); the gate stays shut until it is. */
   readonly required: boolean;
+  /**
+   * INFO's auth_required: as `required`, except with a no_auth_user, whose identity a client
+   * without credentials gets (nats-server then says false, so clients need not send any).
+   */
+  readonly advertised: boolean;
   /** Nkey users exist: INFO carries a per-connection nonce. */
   readonly usesNonce: boolean;
   private readonly nkeys = new Map<string, AuthUser>();
@@ -76,8 +90,10 @@ export class Authenticator {
   private readonly token: string | undefined;
   private readonly single: { user: string; pass: string; identity: AuthUser } | undefined;
   private readonly passwords: PasswordChecker;
+  /** The no_auth_user's identity, when one is configured. */
+  private readonly anonymous: AuthUser | undefined;
 
-  constructor(o: Pick<ServerOptions, 'users' | 'token' | 'user' | 'pass'>, passwords: PasswordChecker) {
+  constructor(o: Pick<ServerOptions, 'users' | 'token' | 'user' | 'pass'> & Partial<Pick<ServerOptions, 'noAuthUser'>>, passwords: PasswordChecker) {
     this.passwords = passwords;
     for (const u of o.users) {
       if (u.nkey !== undefined) this.nkeys.set(u.nkey, identityOf(u, `nkey:${u.nkey}`, u.nkey));
@@ -88,10 +104,13 @@ export class Authenticator {
     this.token = o.token;
     this.single =
       o.user !== undefined
-        ? { user: o.user, pass: o.pass ?? '', identity: { key: 'user', name: o.user, permissions: undefined, limits: NO_LIMITS } }
+        ? { user: o.user, pass: o.pass ?? '', identity: { key: 'user', name: o.user, permissions: undefined, limits: NO_LIMITS, account: GLOBAL_ACCOUNT } }
         : undefined;
     this.usesNonce = this.nkeys.size > 0;
     this.required = this.usesNonce || this.users.size > 0 || this.token !== undefined || this.single !== undefined;
+    const anon = o.noAuthUser;
+    this.anonymous = anon === undefined ? undefined : (this.users.get(anon)?.identity ?? this.nkeys.get(anon));
+    this.advertised = this.required && this.anonymous === undefined;
   }
 
   /**
@@ -100,6 +119,7 @@ export class Authenticator {
    */
   authenticate(c: Credentials, nonce: string): AuthOutcome | Promise<AuthOutcome> {
     if (!this.required) return OPEN;
+    if (this.anonymous !== undefined && isAnonymous(c)) return { ok: true, user: this.anonymous };
     if (this.nkeys.size > 0 && c.nkey !== '') {
       const identity = this.nkeys.get(c.nkey);
       if (identity === undefined) return refuse(`unknown nkey ${c.nkey}`);
@@ -128,14 +148,17 @@ export class Authenticator {
   }
 }
 
-const TOKEN_USER: AuthUser = { key: 'token', name: '', permissions: undefined, limits: NO_LIMITS };
+const TOKEN_USER: AuthUser = { key: 'token', name: '', permissions: undefined, limits: NO_LIMITS, account: GLOBAL_ACCOUNT };
+
+/** What connection counting reads of a user. */
+type CountedUser = Pick<AuthUser, 'key' | 'limits'>;
 
 /** Open connections per user, for UserLimits.maxConnections. */
 export class UserConnectionCounts {
   private readonly counts = new Map<string, number>();
 
   /** Counts a connection in; false (and not counted) when the user is at its limit. */
-  admit(user: AuthUser): boolean {
+  admit(user: CountedUser): boolean {
     const n = this.counts.get(user.key) ?? 0;
     const max = user.limits.maxConnections;
     if (max > 0 && n >= max) return false;
@@ -143,13 +166,13 @@ export class UserConnectionCounts {
     return true;
   }
 
-  release(user: AuthUser): void {
+  release(user: CountedUser): void {
     const n = this.counts.get(user.key) ?? 0;
     if (n <= 1) this.counts.delete(user.key);
     else this.counts.set(user.key, n - 1);
   }
 
-  count(user: AuthUser): number {
+  count(user: CountedUser): number {
     return this.counts.get(user.key) ?? 0;
   }
 }

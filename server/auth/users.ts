@@ -44,6 +44,8 @@ export interface UserConfig {
   maxSubscriptions?: number;
   /** Largest message a connection may publish; 0/absent = the server's limit. */
   maxPayloadBytes?: number;
+  /** The account the user belongs to; absent = the global account ($G). */
+  account?: string;
 }
 
 /** nats-server's test for a bcrypt hash: `$2a$`, `$2b$`, `$2x$` or `$2y$`, then a 2-digit cost. */
@@ -105,7 +107,7 @@ export function checkPermissions(v: unknown, path: string): string | undefined {
 }
 
 const LIMIT_KEYS = ['maxConnections', 'maxSubscriptions', 'maxPayloadBytes'] as const;
-const USER_KEYS = new Set<string>(['user', 'password', 'nkey', 'permissions', ...LIMIT_KEYS]);
+const USER_KEYS = new Set<string>(['user', 'password', 'nkey', 'permissions', 'account', ...LIMIT_KEYS]);
 
 /** Validates a users list; also refuses duplicate usernames/nkeys, which would shadow each other. */
 export function checkUsers(v: unknown): string | undefined {
@@ -126,6 +128,7 @@ export function checkUsers(v: unknown): string | undefined {
       if (typeof user !== 'string' || user === '') return `${path}.user to be a non-empty name (or an nkey)`;
       if (password !== undefined && typeof password !== 'string') return `${path}.password to be a string`;
     }
+    if (u.account !== undefined && (typeof u.account !== 'string' || u.account === '')) return `${path}.account to be an account name`;
     const id = nkey !== undefined ? `nkey ${String(nkey)}` : `user ${String(user)}`;
     if (seen.has(id)) return `${path} to be unique (${id} appears twice)`;
     seen.add(id);

@@ -59,8 +59,8 @@ describe('authorization block', () => {
   });
 
   test('unknown user keys are warnings; bad values are one line naming the key', () => {
-    const r = load('authorization { users: [{ user: a, password: b, account: X }] }');
-    assert.deepEqual(r.warnings, ['unsupported config key "authorization.users[0].account" ignored (c.conf:1:49)']);
+    const r = load('authorization { users: [{ user: a, password: b, allowed_connection_types: [STANDARD] }] }');
+    assert.deepEqual(r.warnings, ['unsupported config key "authorization.users[0].allowed_connection_types" ignored (c.conf:1:49)']);
     assertConfigError('authorization { users: [{ user: a, permissions: { publish: { allow: [1] } } }] }', /"authorization\.users\[0\]\.permissions\.publish\.allow": expected a subject or a list of subjects/);
     assertConfigError('authorization { users: [{ user: a, permissions: { publish: { maybe: x } } }] }', /permissions\.publish\.maybe/);
     assertConfigError('authorization { users: [{ user: a, permissions: { publish: "a..b" } }] }', /"authorization\.users": expected users\[0\]\.permissions\.publish\.allow\[0\] to be a valid subject/);

@@ -133,8 +133,11 @@ function mapUser(c: Collector, path: string, v: unknown, raw: RawLookup): UserCo
       case 'maxpayloadbytes':
         u.maxPayloadBytes = c.convert(asSize, p, sv, block);
         break;
+      case 'account':
+        u.account = c.convert(asString, p, sv, block);
+        break;
       default:
-        // account, allowed_connection_types, ...: nats-server features sluice does not have.
+        // allowed_connection_types, ...: nats-server features sluice does not have.
         c.unsupported(p, block);
     }
   }

@@ -3,6 +3,7 @@
 // blocks). A conversion returns the value or a Bad naming what was expected; the Collector turns
 // a Bad into one ConfigError line naming the key (and file:line:col in nats syntax).
 
+import type { UserConfig } from '../auth/users.ts';
 import type { ServerOptions } from '../options-types.ts';
 import { checkOption, invalidValueMessage, isLogLevel, parseDurationMs, parseSize } from '../options.ts';
 import { LOG_LEVELS } from '../../runtime/logger.ts';
@@ -80,6 +81,8 @@ export const asHostPort: Conv<{ host: string | undefined; port: number }> = (v) 
 export class Collector {
   readonly options: Record<string, unknown> = {};
   readonly warnings: string[] = [];
+  /** Users of the accounts block, added to the `users` option at the end (after any authorization block's). */
+  private readonly accountUsers: UserConfig[] = [];
   constructor(
     private readonly file: string,
     /** file:line:col of a key, when the format knows it. */
@@ -123,7 +126,15 @@ export class Collector {
     this.warn(`unsupported config key ${JSON.stringify(keyPath)} ignored`, keyPath, map);
   }
 
+  addUsers(users: readonly UserConfig[]): void {
+    this.accountUsers.push(...users);
+  }
+
   result(format: 'json' | 'nats'): LoadedConfig {
+    if (this.accountUsers.length > 0) {
+      const users = [...((this.options.users as UserConfig[] | undefined) ?? []), ...this.accountUsers];
+      this.set('users', users, 'accounts', users);
+    }
     return { options: this.options as Partial<ServerOptions>, warnings: this.warnings, format };
   }
 }

@@ -200,7 +200,6 @@ describe('nats-server syntax: mapping table', () => {
       websocket { port: 8080, no_tls: true }
       leafnodes { port: 7422 }
       mqtt { port: 1883 }
-      accounts { A: { users: [{user: a, password: a}] } }
       tls { cert_file: "c.pem", key_file: "k.pem", cipher_suites: [x] }
       gateway { name: gw }
       lame_duck_duration: "2m"
@@ -227,7 +226,6 @@ describe('nats-server syntax: mapping table', () => {
     assert.deepEqual(keys, [
       'jetstream.max_memory_store',
       'mqtt',
-      'accounts',
       'tls.cipher_suites',
       'gateway',
     ]);

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from '../options-types.ts';
 import { showValue } from '../options.ts';
+import { mapAccounts } from './accounts-config.ts';
 import { mapAuthorization, mapUsers } from './auth-config.ts';
 import {
   asBool,
@@ -135,6 +136,8 @@ const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
   add(['lameDuckGracePeriodMs'], 'lameDuckGracePeriodMs', ms);
   add(['ports_file_dir', 'portsFileDir'], 'portsFileDir', asString);
   add(['allow_non_tls', 'allowNonTls'], 'allowNonTls', asBool);
+  add(['no_auth_user', 'noAuthUser'], 'noAuthUser', asString);
+  add(['system_account', 'systemAccount'], 'systemAccount', asString);
   return m;
 })();
 
@@ -148,7 +151,7 @@ export function mapJsonConfig(doc: unknown, file: string): LoadedConfig {
     // null means "not set" in JSON configs: leave the default (or a flag) in charge.
     if (value === null) continue;
     // Blocks take nats-server's shapes in JSON too (same mappers as the nats syntax).
-    if (mapSecurityKey(c, key, value, root, NO_RAW)) continue;
+    if (mapSecurityKey(c, key, value, root, NO_RAW, NOT_VARIABLE)) continue;
     const spec = JSON_KEYS.get(key);
     if (!spec) {
       c.unsupported(key);
@@ -163,10 +166,21 @@ export function mapJsonConfig(doc: unknown, file: string): LoadedConfig {
 // --- shared by both formats: authorization, users, tls, websocket ----------------------------
 
 const NO_RAW = (): undefined => undefined;
+const NOT_VARIABLE = (): boolean => false;
 
 /** Maps `key` if it is one of the security/listener keys; false when it is not one of them. */
-function mapSecurityKey(c: Collector, key: string, v: unknown, parent: ConfMap, raw: (map: ConfMap, key: string) => string | undefined): boolean {
+function mapSecurityKey(
+  c: Collector,
+  key: string,
+  v: unknown,
+  parent: ConfMap,
+  raw: (map: ConfMap, key: string) => string | undefined,
+  isVariable: (map: ConfMap, key: string) => boolean,
+): boolean {
   switch (key.toLowerCase()) {
+    case 'accounts':
+      mapAccounts(c, key, v, parent, raw, isVariable);
+      return true;
     case 'authorization':
       mapAuthorization(c, key, v, raw);
       return true;
@@ -218,6 +232,7 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
   };
   const c = new Collector(file, locate);
   const raw = (map: ConfMap, key: string): string | undefined => parsed.keyInfo(map, key)?.raw;
+  const isVariable = (map: ConfMap, key: string): boolean => parsed.keyInfo(map, key)?.usedAsVariable === true;
 
   let jetstream: boolean | undefined;
   let jsStoreDir: StoreDirSetting | undefined;
@@ -290,7 +305,14 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
       case 'cluster':
       case 'leafnodes':
       case 'leaf':
-        mapSecurityKey(c, key, v, root, raw);
+      case 'accounts':
+        mapSecurityKey(c, key, v, root, raw, isVariable);
+        break;
+      case 'no_auth_user':
+        c.set('noAuthUser', c.convert(asString, key, v), key, v);
+        break;
+      case 'system_account':
+        c.set('systemAccount', c.convert(asString, key, v), key, v);
         break;
       case 'jetstream': {
         const js = mapJetStream(c, key, v, raw);

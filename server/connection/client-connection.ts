@@ -28,6 +28,7 @@ import type { ParserLimits, ProtocolError, ServerOpSink } from '../../protocol/s
 import type { AuthOutcome } from '../auth/authenticator.ts';
 import { SubscribeDecision, type ConnectionPermissions } from '../auth/permissions.ts';
 import type { ServerOptions } from '../options-types.ts';
+import type { BridgeMisses } from '../accounts/bridge.ts';
 import { FanOutReport, type Router } from '../router/router.ts';
 import { StalledProducers, Subscription, type MessageTarget, type StalledProducer } from '../router/subscription.ts';
 import type { ServerStats } from '../stats.ts';
@@ -38,9 +39,19 @@ import { InputSlicer } from './input-slicer.ts';
 import { ConnectionAuth, Gate, tighten, type AuthServices } from './connection-auth.ts';
 import type { Flushable, Flusher } from './flusher.ts';
 
+/** What a connection needs of the accounts (server/accounts/accounts.ts). */
+export interface ConnectionAccounts {
+  /** The router of an account that exists (the options checked every user's account). */
+  routerOf(account: string): Router;
+  /** Requests that reached only imports leading nowhere, for no-responders. */
+  readonly misses: BridgeMisses;
+}
+
 /** What a connection needs from the server that owns it. */
 export interface ConnectionContext {
+  /** The global account's router: a connection's until its user is known. */
   readonly router: Router;
+  readonly accounts: ConnectionAccounts;
   readonly flusher: Flusher;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -85,6 +96,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   perms: ConnectionPermissions | undefined = undefined;
 
   private readonly ctx: ConnectionContext;
+  /** The subject space of the connection's account (its user's; $G until authenticated). */
+  private router: Router;
   private readonly parser: ServerParser;
   private readonly limits: ParserLimits;
   /**
@@ -122,6 +135,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.id = id;
     this.transport = transport;
     this.ctx = ctx;
+    this.router = ctx.router;
     this.startMs = ctx.clock.nowMs();
     this.lastActivityMs = this.startMs;
     this.limits = {
@@ -149,6 +163,11 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
 
   get subscriptionCount(): number {
     return this.subs.size;
+  }
+
+  /** The name of the account the connection is in. */
+  get account(): string {
+    return this.router.account;
   }
 
   /** The connection's subscriptions (monitoring); after close, the ones it had when it closed. */
@@ -193,6 +212,13 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
         this.closeWithError(ClientErr.AuthorizationViolation, CloseReason.AuthenticationViolation);
         return;
       }
+      // Its subscriptions live in the old account's subject space: a user moved to another
+      // account connects again.
+      if ((outcome.user?.account ?? this.ctx.router.account) !== this.account) {
+        this.log.info({ user: outcome.user?.name, account: outcome.user?.account }, 'account changed by config reload, closing connection');
+        this.closeWithError(ClientErr.AuthorizationViolation, CloseReason.AuthenticationViolation);
+        return;
+      }
       this.perms = this.auth.permissions;
       this.applyLimits();
       this.dropForbiddenSubscriptions();
@@ -214,7 +240,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     for (const [sid, sub] of this.subs) {
       if (perms.subscribeDecision(sub.subject, sub.queue) !== SubscribeDecision.Deny) continue;
       this.subs.delete(sid);
-      this.ctx.router.unsubscribe(sub);
+      this.router.unsubscribe(sub);
       this.log.info({ subject: sub.subject, queue: sub.queue, user: this.auth.user?.name }, 'subscription removed: no longer permitted after config reload');
       this.sendErr(permissionsViolationSubscribe(sub.subject, sub.queue));
     }
@@ -290,6 +316,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       return;
     }
     if (user !== undefined) {
+      this.router = this.ctx.accounts.routerOf(user.account);
       this.perms = this.auth.permissions;
       this.limits.maxPayloadBytes = tighten(this.limits.maxPayloadBytes, user.limits.maxPayloadBytes);
       this.maxSubscriptions = tighten(this.maxSubscriptions, user.limits.maxSubscriptions);
@@ -337,7 +364,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     const stats = this.ctx.stats;
     stats.inMsgs++;
     stats.inBytes += msg.length;
-    const router = this.ctx.router;
+    const router = this.router;
     if (this.pedantic && !isValidPublishSubject(subject)) {
       this.sendErr(ClientErr.InvalidPublishSubject);
       return;
@@ -352,10 +379,19 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     if (this.verbose) this.ok();
     // A subject with wildcard or empty tokens is not publishable: dropped (nats-server's advice).
     const report = this.fanOutReport;
+    if (reply === '') {
+      router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id, report);
+      const congested = report.congested;
+      if (congested !== undefined && congested !== this) this.stallOn(congested);
+      return;
+    }
+    // A request: imports that passed it on to nobody do not count as receivers (BridgeMisses).
+    const misses = this.ctx.accounts.misses;
+    misses.count = 0;
     const delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id, report);
     const congested = report.congested;
     if (congested !== undefined && congested !== this) this.stallOn(congested);
-    if (delivered === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
+    if (delivered === misses.count && this.noResponders) this.sendNoResponders(reply);
   }
 
   sub(subject: string, queue: string, sid: string): void {
@@ -382,7 +418,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     }
     const sub = new Subscription(this, subject, queue, sid);
     this.subs.set(sid, sub);
-    this.ctx.router.subscribe(sub);
+    this.router.subscribe(sub);
     this.ok();
   }
 
@@ -395,7 +431,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
         sub.max = max;
       } else {
         this.subs.delete(sid);
-        this.ctx.router.unsubscribe(sub);
+        this.router.unsubscribe(sub);
       }
     }
     this.ok();
@@ -575,7 +611,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   private sendNoResponders(reply: string): void {
-    const sub = this.ctx.router.findSubscriptionOf(this.id, reply);
+    const sub = this.router.findSubscriptionOf(this.id, reply);
     if (sub === undefined) return;
     this.deliverMsg(sub, null, reply, '', NO_RESPONDERS_BLOCK.length, NO_RESPONDERS_BLOCK);
   }
@@ -621,7 +657,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.stalledProducers.releaseAll();
     // The map is kept, not cleared: the closed-connection record (/connz state=closed) lists
     // what the connection was subscribed to, as nats-server's does. Nothing reads it otherwise.
-    for (const sub of this.subs.values()) this.ctx.router.unsubscribe(sub);
+    for (const sub of this.subs.values()) this.router.unsubscribe(sub);
     this.ctx.connectionClosed(this, reason);
   }
 }

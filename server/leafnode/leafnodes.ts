@@ -21,7 +21,7 @@ import { advertiseHost } from '../cluster/advertise.ts';
 import { LocalInterest, interestKey, type InterestChange } from '../cluster/interest.ts';
 import type { Flusher } from '../connection/flusher.ts';
 import type { LeafNodeOptions, LeafRemoteOptions } from '../options-types.ts';
-import type { LocalInterestListener, Router } from '../router/router.ts';
+import { GLOBAL_ACCOUNT, type LocalInterestListener, type Router } from '../router/router.ts';
 import { LinkKind, Subscription } from '../router/subscription.ts';
 import { denyList } from './deny.ts';
 import { LeafLink, type LeafConnect, type LeafHost, type LeafInfo } from './link.ts';
@@ -55,7 +55,8 @@ export interface LeafNodesDeps {
   readonly rng: Rng;
   readonly logger: Logger;
   readonly flusher: Flusher;
-  readonly router: Router;
+  /** The router of an account (a link's subject space: the account it is bound to). */
+  routerOf(account: string): Router;
   /** The cluster's name when clustered ('' otherwise): sent in CONNECT, compared in admit. */
   clusterName(): string;
   /** This server runs JetStream, and its domain ('' = none): both named in INFO and CONNECT. */
@@ -90,7 +91,6 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   readonly lds = LOOP_DETECTION_PREFIX + newToken();
   private readonly deps: LeafNodesDeps;
   private readonly options: LeafNodeOptions;
-  private readonly router: Router;
   /** Every link, handshaking or open. */
   private readonly links = new Set<LeafLink>();
   /** Open links and what each was told (their interest counts). */
@@ -105,7 +105,6 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   constructor(deps: LeafNodesDeps) {
     this.deps = deps;
     this.options = deps.options;
-    this.router = deps.router;
     this.flusher = deps.flusher;
     this.clock = deps.clock;
     this.logger = deps.logger.child({ component: 'leafnode' });
@@ -168,7 +167,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   localInterest(account: string, sub: Subscription, added: boolean): void {
     if (this.open.size === 0) return;
     for (const [link, told] of this.open) {
-      if (!this.announces(link, sub)) continue;
+      if (link.account !== account || !this.announces(link, sub)) continue;
       const change = told.change(account, sub, added);
       if (change !== null) announce(link, change);
     }
@@ -190,6 +189,11 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     }
     if (link.denyIn !== null && link.denyIn.deniesAll(sub.subject) && !sub.subject.startsWith(LOOP_DETECTION_PREFIX)) return false;
     return true;
+  }
+
+  /** The subject space of the account `link` is bound to. */
+  private routerOf(link: LeafLink): Router {
+    return this.deps.routerOf(link.account);
   }
 
   // ---- LeafHost: what links ask ------------------------------------------------------------
@@ -256,7 +260,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   connectInfo(link: LeafLink): Record<string, unknown> {
     const info = this.hubInfo(link);
     delete info.nonce;
-    return { ...info, connect_info: true, remote_account: '$G' };
+    return { ...info, connect_info: true, remote_account: link.account };
   }
 
   edgeConnect(link: LeafLink, info: LeafInfo): Record<string, unknown> {
@@ -295,8 +299,8 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
       remote.attempts = 0;
       remote.nextDelayMs = 0;
     }
-    const account = this.router.account;
-    for (const sub of this.router.allSubscriptions()) if (this.announces(link, sub)) told.change(account, sub, true);
+    const account = link.account;
+    for (const sub of this.routerOf(link).allSubscriptions()) if (this.announces(link, sub)) told.change(account, sub, true);
     // The loop detection subject first, then the full interest set; deltas follow.
     link.sendSub(this.lds, '', 1);
     for (const change of told.all()) announce(link, change);
@@ -309,7 +313,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   closed(link: LeafLink, reason: string): void {
     this.links.delete(link);
     const wasOpen = this.open.delete(link);
-    for (const sub of link.remoteSubs.values()) this.router.unsubscribe(sub);
+    for (const sub of link.remoteSubs.values()) this.routerOf(link).unsubscribe(sub);
     link.remoteSubs.clear();
     if (wasOpen) this.logger.info({ remote: link.remoteName, remote_id: link.remoteId, reason }, 'leafnode connection closed');
     else this.logger.debug({ ip: link.remoteAddress, url: link.dialUrl || undefined, reason }, 'leafnode attempt ended');
@@ -324,7 +328,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
   sub(link: LeafLink, subject: string, queue: string, weight: number): void {
     if (!isValidSubject(subject)) return;
     if (subject === this.lds) {
-      const text = `Loop detected for leafnode account="${this.router.account}". Delaying attempt to reconnect for ${LOOP_RECONNECT_DELAY_MS / 1000}s`;
+      const text = `Loop detected for leafnode account="${link.account}". Delaying attempt to reconnect for ${LOOP_RECONNECT_DELAY_MS / 1000}s`;
       this.logger.error({ remote: link.remoteName }, text);
       this.delayRedial(link, LOOP_RECONNECT_DELAY_MS);
       link.close('loop detected', text);
@@ -340,7 +344,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     }
     const sub = new Subscription(link, subject, queue, key, link, Math.max(1, weight));
     link.remoteSubs.set(key, sub);
-    this.router.subscribe(sub);
+    this.routerOf(link).subscribe(sub);
   }
 
   unsub(link: LeafLink, subject: string, queue: string): void {
@@ -348,7 +352,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     const sub = link.remoteSubs.get(key);
     if (sub === undefined) return;
     link.remoteSubs.delete(key);
-    this.router.unsubscribe(sub);
+    this.routerOf(link).unsubscribe(sub);
   }
 
   msg(link: LeafLink, subject: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
@@ -357,11 +361,11 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     if (reply.startsWith(JS_ACK_PREFIX)) {
       const at = reply.lastIndexOf('@');
       if (at > 0 && at < reply.length - 1) {
-        this.router.deliverFromLink(link, subject, reply.slice(at + 1), reply.slice(0, at), queues, hdrLen, msg);
+        this.routerOf(link).deliverFromLink(link, subject, reply.slice(at + 1), reply.slice(0, at), queues, hdrLen, msg);
         return;
       }
     }
-    this.router.deliverFromLink(link, subject, '', reply, queues, hdrLen, msg);
+    this.routerOf(link).deliverFromLink(link, subject, '', reply, queues, hdrLen, msg);
   }
 
   remoteError(link: LeafLink, text: string): void {
@@ -453,6 +457,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     const link = new LeafLink(this, socket, url, { host: target.host, config: r.options.tls, required: tlsAfterInfo });
     link.denyOut = denyList(r.options.denyExports);
     link.denyIn = denyList(r.options.denyImports);
+    link.account = r.options.account === '' ? GLOBAL_ACCOUNT : r.options.account;
     r.link = link;
     this.remoteOf.set(link, r);
     this.links.add(link);

@@ -25,6 +25,7 @@ import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { Flushable, Flusher } from '../connection/flusher.ts';
 import type { LeafRemoteTlsOptions } from '../options-types.ts';
+import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
 import { LinkKind, StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
 import type { SubjectDenyList } from './deny.ts';
 
@@ -119,6 +120,8 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
   denyOut: SubjectDenyList | null = null;
   /** Subjects not taken from this link (edge: deny_imports). */
   denyIn: SubjectDenyList | null = null;
+  /** The local account the link is bound to (edge: the remote's `account`; hub: $G for now). */
+  account = GLOBAL_ACCOUNT;
   /** Interest learnt on this link, keyed by subject and queue. */
   readonly remoteSubs = new Map<string, Subscription>();
   queuedForFlush = false;

@@ -20,7 +20,7 @@ test('leafnodes rule: one line naming the field', () => {
   assert.equal(leafnodesRule({ ...defaultLeafNodeOptions(), port: 7422, remotes: [defaultLeafRemote(['nats-leaf://h:1'])] }), undefined);
   assert.match(leafnodesRule({ ...defaultLeafNodeOptions(), port: -5 })!, /^leafnodes\.port/);
   assert.match(leafnodesRule({ ...defaultLeafNodeOptions(), remotes: [defaultLeafRemote([])] })!, /^leafnodes\.remotes\[0\]\.url/);
-  assert.match(leafnodesRule({ ...defaultLeafNodeOptions(), remotes: [{ ...defaultLeafRemote(['nats-leaf://h:1']), account: 'A' }] })!, /account/);
+  assert.match(leafnodesRule({ ...defaultLeafNodeOptions(), remotes: [{ ...defaultLeafRemote(['nats-leaf://h:1']), account: 'a b' }] })!, /account/);
   assert.match(leafnodesRule({ ...defaultLeafNodeOptions(), bogus: 1 })!, /no key "bogus"/);
 });
 

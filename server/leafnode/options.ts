@@ -91,8 +91,8 @@ function remoteRule(r: unknown, path: string): string | undefined {
     if (typeof u !== 'string' || parseLeafUrl(u) === undefined) return `${path}.urls[${i}] to be ${LEAF_URL_EXPECTED}`;
   }
   if (typeof r.credentials !== 'string') return `${path}.credentials to be a file path`;
-  if (typeof r.account !== 'string') return `${path}.account to be an account name`;
-  if (r.account !== '' && r.account !== '$G') return `${path}.account to be "$G" (sluice has one account)`;
+  // Which accounts exist is checked with the rest of the options (server/accounts/config.ts).
+  if (typeof r.account !== 'string' || /[\s.*>]/.test(r.account)) return `${path}.account to be an account name`;
   for (const k of ['denyImports', 'denyExports'] as const) {
     const list = r[k];
     if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && s !== '')) return `${path}.${k} to be a list of subjects`;

@@ -3,7 +3,6 @@
 // the connections, so a closed connection's buffers and parser can be collected.
 
 import type { ClientConnection } from '../connection/client-connection.ts';
-import { GLOBAL_ACCOUNT } from '../router/router.ts';
 
 export interface SubSnapshot {
   readonly subject: string;
@@ -67,7 +66,7 @@ export function snapshotConnection(conn: ClientConnection, withSubs: boolean, st
     lang: conn.lang,
     version: conn.version,
     user: conn.auth.user?.name ?? '',
-    account: GLOBAL_ACCOUNT,
+    account: conn.account,
     subs: withSubs ? subsOf(conn) : [],
     subscriptionCount: conn.subscriptionCount,
   };

@@ -51,6 +51,7 @@ export function buildConnz(src: ConnzSource, query: URLSearchParams): Record<str
   const auth = parseBool(query, 'auth');
   const cidParam = query.get('cid');
   const user = query.get('user') ?? '';
+  const account = query.get('acc') ?? '';
 
   let conns: ConnSnapshot[] = [];
   if (state !== 'closed') conns.push(...src.open(withSubs));
@@ -60,6 +61,7 @@ export function buildConnz(src: ConnzSource, query: URLSearchParams): Record<str
     conns = conns.filter((c) => c.cid === cid);
   }
   if (user !== '') conns = conns.filter((c) => c.user === user);
+  if (account !== '') conns = conns.filter((c) => c.account === account);
 
   const { key, descending } = sort;
   conns.sort((a, b) => {

@@ -6,7 +6,8 @@ import type { JetStreamService } from '../../streams/index.ts';
 import type { RouteLink } from '../cluster/route.ts';
 import type { ClientConnection } from '../connection/client-connection.ts';
 import type { ServerOptions } from '../options-types.ts';
-import { GLOBAL_ACCOUNT, type Router } from '../router/router.ts';
+import type { Router } from '../router/router.ts';
+import type { Accounts } from '../accounts/accounts.ts';
 import type { ServerStats } from '../stats.ts';
 import { buildAccountz } from './accountz.ts';
 import type { ClosedConnections } from './closed-connections.ts';
@@ -31,7 +32,10 @@ export interface MonitorHost {
   readonly stats: ServerStats;
   readonly startMs: number;
   readonly clock: Clock;
+  /** The global account's router. */
   readonly router: Router;
+  /** Every account (its router among them); undefined = $G only. */
+  readonly accounts?: Accounts;
   readonly ports: { readonly client: number; readonly http?: number; readonly ws?: number; readonly cluster?: number };
   readonly closed: ClosedConnections;
   authRequired(): boolean;
@@ -55,14 +59,17 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
   const requestCounts: RequestCounts = new Map();
   const cpu = new CpuSampler(host.clock);
   const nowMs = (): number => host.clock.nowMs();
-  const subscriptionCount = (): number => host.router.subscriptionCount;
+  const routers = (): Router[] => host.accounts?.all().map((a) => a.router) ?? [host.router];
+  const sublistOf = (rs: () => Router[]) => ({
+    subscriptionCount: () => sum(rs(), (r) => r.subscriptionCount),
+    inserts: () => sum(rs(), (r) => r.inserts),
+    removes: () => sum(rs(), (r) => r.removes),
+    cache: () => combinedCacheStats(rs()),
+  });
+  // The server-wide figures are those of every account's subject space together.
+  const sublist = sublistOf(routers);
+  const subscriptionCount = sublist.subscriptionCount;
   const jetstreamEnabled = (): boolean => host.jetstream() !== undefined;
-  const sublist = {
-    subscriptionCount,
-    inserts: () => host.router.inserts,
-    removes: () => host.router.removes,
-    cache: () => host.router.matchCacheStats(),
-  };
   const metrics = createMetrics({
     serverId: host.serverId,
     serverName: host.serverName,
@@ -135,8 +142,10 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
             nowMs,
             ...sublist,
             *subscriptions() {
-              for (const sub of host.router.localSubscriptions()) {
-                yield { sub: { subject: sub.subject, queue: sub.queue, sid: sub.sid, msgs: sub.delivered }, cid: sub.target.id, account: GLOBAL_ACCOUNT };
+              for (const router of routers()) {
+                for (const sub of router.localSubscriptions()) {
+                  yield { sub: { subject: sub.subject, queue: sub.queue, sid: sub.sid, msgs: sub.delivered }, cid: sub.target.id, account: router.account };
+                }
               }
             },
           },
@@ -183,10 +192,21 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
             serverId: host.serverId,
             startMs: host.startMs,
             nowMs,
-            jetstreamEnabled,
-            connectionCount: () => host.connectionCount(),
-            subscriptionCount,
-            sublistStats: () => sublistStats(sublist),
+            systemAccount: host.accounts?.configured === true ? host.accounts.system.name : undefined,
+            accounts: () => {
+              const all = host.accounts;
+              // Without configured accounts, $G alone (the system account has nothing to show).
+              const list = all === undefined || !all.configured ? [all?.global ?? { name: host.router.account, router: host.router, config: undefined }] : all.all();
+              return list.map((a) => ({
+                name: a.name,
+                config: a.config,
+                jetstreamEnabled: () => jetstreamEnabled() && (all === undefined || all.jetstreamAccount() === a),
+                clientConnections: () => count(host.connections(), (c) => c.account === a.name),
+                leafConnections: () => count(host.leafs?.() ?? [], (l) => l.account === a.name),
+                subscriptionCount: () => a.router.subscriptionCount,
+                sublistStats: () => sublistStats(sublistOf(() => [a.router])),
+              }));
+            },
           },
           q,
         ),
@@ -194,4 +214,30 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
     ['/metrics', async () => new HttpAnswer(200, await metrics.render(), metrics.contentType)],
   ]);
   return { endpoints, requestCounts };
+}
+
+function sum<T>(items: readonly T[], f: (t: T) => number): number {
+  let n = 0;
+  for (const t of items) n += f(t);
+  return n;
+}
+
+function count<T>(items: Iterable<T>, f: (t: T) => boolean): number {
+  let n = 0;
+  for (const t of items) if (f(t)) n++;
+  return n;
+}
+
+/** Match cache figures of several subject spaces together (entries summed, fan-outs weighted). */
+function combinedCacheStats(routers: readonly Router[]): { entries: number; maxFanout: number; avgFanout: number } {
+  let entries = 0;
+  let max = 0;
+  let total = 0;
+  for (const r of routers) {
+    const c = r.matchCacheStats();
+    entries += c.entries;
+    max = Math.max(max, c.maxFanout);
+    total += c.avgFanout * c.entries;
+  }
+  return { entries, maxFanout: max, avgFanout: entries === 0 ? 0 : total / entries };
 }

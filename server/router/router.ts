@@ -59,8 +59,10 @@ function groupNamed(groups: readonly QueueGroup[], name: string): QueueGroup | u
   return undefined;
 }
 
-/** The account every connection belongs to until accounts exist; routes name it on the wire. */
-export const GLOBAL_ACCOUNT = '$G';
+/** The account of connections given no other; routes name the account on the wire. */
+export { GLOBAL_ACCOUNT } from '../accounts/config.ts';
+import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
+import { ORIGIN_ONLY_TARGET_ID } from '../accounts/bridge.ts';
 
 /** Told when this server's own interest in a subject (and queue) is added or removed. */
 export interface LocalInterestListener {
@@ -247,13 +249,16 @@ export class Router {
     if (!result.publishable) return -1;
     const shown = deliverAs === '' ? subject : deliverAs;
     const subjectBytes = deliverAs === '' ? result.subjectBytes : null;
-    let delivered = this.fanOut(result.plain, NO_QUEUES, subjectBytes, shown, reply, hdrLen, msg, -1, null);
     const from = source ?? ANY_ROUTE;
+    // A routed message skips the imports (as if their bridge had published it with echo off): the
+    // server it was published on ran them already (server/accounts/bridge.ts).
+    const skip = from.kind === LinkKind.Route ? ORIGIN_ONLY_TARGET_ID : -1;
+    let delivered = this.fanOut(result.plain, NO_QUEUES, subjectBytes, shown, reply, hdrLen, msg, skip, null);
     let picked: Map<RouteTarget, string[]> | null = null;
     for (let q = 0; q < queues.length; q++) {
       const group = groupNamed(result.queues, queues[q]!);
       if (group === undefined) continue;
-      const sub = this.pickMember(group.members, -1);
+      const sub = this.pickMember(group.members, skip);
       if (sub !== undefined) {
         this.deliver(sub, subjectBytes, shown, reply, hdrLen, msg);
         delivered++;

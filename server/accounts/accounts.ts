@@ -1,0 +1,178 @@
+// The accounts of one server (docs/accounts.md, docs/adr/0015-accounts.md): each is its own
+// subject space, a Router of its own, so interest, queue groups, request/reply and no-responders
+// never cross between accounts except through the imports wired here. The global account ($G)
+// always exists (connections without an account are in it), so does the system account.
+
+import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import type { Rng } from '../../runtime/rng.ts';
+import { Router } from '../router/router.ts';
+import type { MessageTarget } from '../router/subscription.ts';
+import { ANY_ORIGIN_TARGET_ID, Bridge, BridgeMisses, ORIGIN_ONLY_TARGET_ID } from './bridge.ts';
+import {
+  DEFAULT_SYSTEM_ACCOUNT,
+  findExport,
+  GLOBAL_ACCOUNT,
+  mapSubject,
+  serviceImportLocalSubject,
+  streamImportLocalSubject,
+  type AccountConfig,
+  type ServiceExport,
+  type ServiceImport,
+  type StreamImport,
+} from './config.ts';
+import { answerJetStreamDisabled, JS_API_SUBJECTS } from './jetstream-disabled.ts';
+import { RESPONSE_THRESHOLD_MS, ResponseRoutes } from './responses.ts';
+import { subjectsCollide } from '../../protocol/subject.ts';
+
+const JS_ACK_PREFIX = '$JS.ACK.';
+
+export class Account {
+  readonly name: string;
+  readonly router: Router;
+  /** undefined for the accounts that exist without configuration ($G, an implicit $SYS). */
+  readonly config: AccountConfig | undefined;
+  /** Replies to requests that came in through service imports (made when first needed). */
+  responses: ResponseRoutes | undefined = undefined;
+
+  constructor(name: string, rng: Rng, config: AccountConfig | undefined) {
+    this.name = name;
+    this.router = new Router(rng, name);
+    this.config = config;
+  }
+}
+
+export interface AccountsOptions {
+  readonly accounts: readonly AccountConfig[];
+  readonly systemAccount: string;
+}
+
+export class Accounts {
+  readonly global: Account;
+  readonly system: Account;
+  /** Requests that reached only imports leading nowhere (see BridgeMisses). */
+  readonly misses = new BridgeMisses();
+  /** Imports and the JetStream-disabled answers: act only on messages that entered here. */
+  private readonly originOnly: Bridge;
+  /** Responses crossing back: also for responses that a route brought. */
+  private readonly anyOrigin: Bridge;
+  private readonly byName = new Map<string, Account>();
+  private readonly clock: Clock;
+  private sweepTimer: TimerHandle | undefined;
+  private readonly undo: (() => void)[] = [];
+
+  constructor(o: AccountsOptions, rng: Rng, clock: Clock, onError: (err: unknown, subject: string) => void) {
+    this.clock = clock;
+    this.originOnly = new Bridge(ORIGIN_ONLY_TARGET_ID, this.misses, onError);
+    this.anyOrigin = new Bridge(ANY_ORIGIN_TARGET_ID, this.misses, onError);
+    this.global = this.add(new Account(GLOBAL_ACCOUNT, rng, undefined));
+    for (const c of o.accounts) this.add(new Account(c.name, rng, c));
+    this.system = this.byName.get(o.systemAccount) ?? this.add(new Account(DEFAULT_SYSTEM_ACCOUNT, rng, undefined));
+  }
+
+  /** Whether accounts besides the system account are configured (else: nats-server's "global account only"). */
+  get configured(): boolean {
+    return this.all().some((a) => a.config !== undefined && a !== this.system);
+  }
+
+  get(name: string): Account | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The router of `name`'s account ($G's for '' or an account this server does not have). */
+  routerOf(name: string): Router {
+    return (this.byName.get(name) ?? this.global).router;
+  }
+
+  all(): Account[] {
+    return [...this.byName.values()];
+  }
+
+  /** The bridges' subscriptions: the server's own, never a client's. */
+  isBridge(target: MessageTarget): boolean {
+    return target === this.originOnly || target === this.anyOrigin;
+  }
+
+  /**
+   * The account JetStream serves: $G when no accounts are configured (nats-server's
+   * "global account only"), else the one whose config enables it; undefined when none does.
+   * More than one is refused by the options (one JetStream per server for now).
+   */
+  jetstreamAccount(): Account | undefined {
+    if (!this.configured) return this.global;
+    return this.all().find((a) => a.config?.jetstream === true);
+  }
+
+  /** Wires every configured import and starts forgetting stale response mappings. */
+  bindImports(): void {
+    for (const importer of this.all()) {
+      for (const imp of importer.config?.imports ?? []) {
+        const exporter = this.byName.get(imp.account)!;
+        if (imp.kind === 'stream') this.bindStreamImport(importer, exporter, imp);
+        else this.bindServiceImport(importer, exporter, imp);
+      }
+    }
+    if (this.all().some((a) => a.responses !== undefined)) {
+      this.sweepTimer = this.clock.setInterval(() => {
+        for (const a of this.byName.values()) a.responses?.sweep();
+      }, RESPONSE_THRESHOLD_MS / 4);
+    }
+  }
+
+  /**
+   * On a server with JetStream: every other account answers `$JS.API` requests with 10039, unless
+   * it imports the API from the JetStream account (cross-account JetStream).
+   */
+  answerJetStreamDisabled(jetstream: Account | undefined): void {
+    for (const a of this.all()) {
+      if (a === jetstream) continue;
+      const imported = (a.config?.imports ?? []).some((i) => i.kind === 'service' && subjectsCollide(serviceImportLocalSubject(i), JS_API_SUBJECTS));
+      if (!imported) this.undo.push(answerJetStreamDisabled(this.originOnly, a.router));
+    }
+  }
+
+  close(): void {
+    this.sweepTimer?.cancel();
+    for (const u of this.undo.splice(0)) u();
+    for (const a of this.byName.values()) a.responses?.close();
+  }
+
+  private add(a: Account): Account {
+    this.byName.set(a.name, a);
+    return a;
+  }
+
+  /** What `exporter` publishes on the import's subject is published here on the local subject. */
+  private bindStreamImport(importer: Account, exporter: Account, imp: StreamImport): void {
+    const local = streamImportLocalSubject(imp);
+    const prefix = imp.prefix === '' ? '' : `${imp.prefix}.`;
+    const to = importer.router;
+    this.undo.push(
+      this.originOnly.subscribe(exporter.router, imp.subject, (subject, reply, hdrLen, msg) =>
+        to.publish(prefix !== '' ? prefix + subject : mapSubject(imp.subject, local, subject), reply, hdrLen, msg, -1),
+      ),
+    );
+  }
+
+  /**
+   * A request published here on the local subject goes to `exporter` on the exported subject, with
+   * a reply subject there that leads back (ResponseRoutes). JetStream ack replies pass unchanged:
+   * they name a consumer in the exporting account (nats-server's exception for pull consumers).
+   */
+  private bindServiceImport(importer: Account, exporter: Account, imp: ServiceImport): void {
+    const local = serviceImportLocalSubject(imp);
+    const exp = findExport(exporter.config!, 'service', imp.subject, importer.name) as ServiceExport;
+    const responses = (exporter.responses ??= new ResponseRoutes(exporter.router, this.anyOrigin, this.clock));
+    const from = importer.router;
+    const to = exporter.router;
+    this.undo.push(
+      this.originOnly.subscribe(from, local, (subject, reply, hdrLen, msg) => {
+        const target = mapSubject(local, imp.subject, subject);
+        if (reply === '' || reply.startsWith(JS_ACK_PREFIX)) return to.publish(target, reply, hdrLen, msg, -1);
+        const mapped = responses.add(from, reply, exp.responseType);
+        const reached = to.publish(target, mapped, hdrLen, msg, -1);
+        if (reached <= 0) responses.forget(mapped);
+        return reached;
+      }),
+    );
+  }
+}

@@ -3,6 +3,7 @@
 // composition root calls this and hands every accepted transport to the same accept path.
 
 import os from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ListenerInfo } from './info.ts';
@@ -58,6 +59,8 @@ export async function startClientListeners(
   clock: Clock,
   logger: Logger,
   onTransport: (t: ClientTransport) => void,
+  /** Leaf node links arriving on the WebSocket port (path `/leafnode`); undefined = refused. */
+  onLeafNode?: (stream: Duplex, remoteAddress: string, remotePort: number) => void,
 ): Promise<ClientListeners> {
   const wsTlsOptions = o.wsPort !== undefined ? webSocketTls(o) : undefined;
   const tlsModule = o.tls !== undefined || wsTlsOptions !== undefined ? await import('./transport/tls.ts') : undefined;
@@ -98,6 +101,7 @@ export async function startClientListeners(
           allowedOrigins: o.websocket.allowedOrigins,
           sameOrigin: o.websocket.sameOrigin,
           handshakeTimeoutMs: o.websocket.handshakeTimeoutMs,
+          onLeafNode,
         },
         clock,
         logger,

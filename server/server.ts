@@ -1,5 +1,6 @@
 // Composition root: builds the parts, wires them, starts and stops them. No protocol logic here.
 
+import type { Duplex } from 'node:stream';
 import { systemClock, type Clock } from '../runtime/clock.ts';
 import { newServerId } from '../runtime/ids.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -210,7 +211,16 @@ export class SluiceServer implements RunningServer {
         bindJetStreamDomain(bridge, this.internal, o.jetstreamDomain);
       }
     }
-    const listeners = await startClientListeners(o, this.clock, this.logger, (t) => this.accept(t));
+    // A hub with a leafnode port also takes leaf nodes on its WebSocket port (path /leafnode), as
+    // nats-server does; the link starts after the leafnode listener below is up.
+    const onLeafNode =
+      o.leafnodes?.port === undefined
+        ? undefined
+        : (stream: Duplex, address: string, port: number): void => {
+            if (this.leafnodes !== undefined) this.leafnodes.acceptWebSocket(stream, address, port);
+            else stream.destroy();
+          };
+    const listeners = await startClientListeners(o, this.clock, this.logger, (t) => this.accept(t), onLeafNode);
     this.listeners = listeners;
     this.ports.client = listeners.tcp.port;
     if (listeners.ws !== undefined) this.ports.ws = listeners.ws.port;

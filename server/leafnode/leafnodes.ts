@@ -385,6 +385,20 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     this.links.add(new LeafLink(this, socket, ''));
   }
 
+  /**
+   * An edge that reached the WebSocket port at path `/leafnode` (nats-server serves leaf nodes
+   * there, for edges that can only reach port 443): the same hub handshake inside binary frames.
+   * Like nats-server, only a server that accepts leaf nodes (a leafnode port) takes them.
+   */
+  acceptWebSocket(stream: Duplex, address: string, port: number): void {
+    if (this.closing || this.server === undefined) {
+      if (!this.closing) this.logger.error({ ip: address }, 'not configured to accept leaf node connections (no leafnodes port)');
+      stream.destroy();
+      return;
+    }
+    this.links.add(new LeafLink(this, stream, '', undefined, { address, port }));
+  }
+
   private dial(r: Remote): void {
     r.timer = undefined;
     if (this.closing || r.link !== undefined || r.connecting) return;

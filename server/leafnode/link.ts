@@ -149,13 +149,15 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
 
   /**
    * `dialUrl` '' for a link accepted on the leafnode port (hub role); otherwise this server dialled
-   * it (edge role) and `tlsTo` says whether and how to start TLS.
+   * it (edge role) and `tlsTo` says whether and how to start TLS. `peer` names the other end when
+   * `socket` is not a TCP socket (a WebSocket's stream).
    */
   constructor(
     host: LeafHost,
     socket: Duplex,
     dialUrl: string,
     tlsTo: { host: string; config: LeafRemoteTlsOptions | undefined; required: boolean } = { host: '', config: undefined, required: false },
+    peer?: { address: string; port: number },
   ) {
     this.host = host;
     this.socket = socket;
@@ -165,8 +167,8 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     this.id = -1_000_000 - this.cid;
     this.tlsOptions = tlsTo;
     const address = socket instanceof net.Socket ? socket : null;
-    this.remoteAddress = address?.remoteAddress ?? tlsTo.host;
-    this.remotePort = address?.remotePort ?? 0;
+    this.remoteAddress = address?.remoteAddress ?? peer?.address ?? tlsTo.host;
+    this.remotePort = address?.remotePort ?? peer?.port ?? 0;
     this.startMs = host.clock.nowMs();
     this.lastActivityMs = this.startMs;
     this.parser = new LeafParser(this, host.limits);
@@ -202,6 +204,9 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     socket.on('error', () => {
       // 'close' follows; the reason is recorded there.
     });
+    // The other side finished sending: close our side too. A WebSocket's stream reports the
+    // socket going away only this way ('close' waits for our side to end).
+    socket.on('end', () => this.close(this.closeReason || 'connection closed'));
     socket.on('close', () => this.finish(this.closeReason || 'connection closed'));
   }
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { listenOn, peerAddress } from './listen.ts';
@@ -96,6 +96,19 @@ export interface WebSocketListenOptions {
   sameOrigin: boolean;
   /** 0 = no limit on reading the upgrade request. */
   handshakeTimeoutMs: number;
+  /**
+   * Takes upgrades to a path ending in `/leafnode` (nats-server's leafnode-over-WebSocket path):
+   * a leaf node link's byte stream. Without it such upgrades are refused.
+   */
+  onLeafNode?: ((stream: Duplex, remoteAddress: string, remotePort: number) => void) | undefined;
+}
+
+/** nats-server's path for leaf node connections on its WebSocket port. */
+export const LEAFNODE_WS_PATH = '/leafnode';
+
+function isLeafNodePath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0]!;
+  return path.endsWith(LEAFNODE_WS_PATH);
 }
 
 export interface WebSocketListener {
@@ -190,6 +203,16 @@ export async function listenWebSocket(
     const remoteAddress = clientAddress(req, socket);
     const remotePort = (socket as net.Socket).remotePort ?? 0;
     (socket as net.Socket).setNoDelay?.(true);
+    if (isLeafNodePath(req.url)) {
+      const onLeafNode = o.onLeafNode;
+      if (onLeafNode === undefined) {
+        logger.warn({ remote: remoteAddress }, 'websocket leafnode connection refused: not configured to accept leaf node connections');
+        refuseUpgrade(socket, 404, 'not configured to accept leaf node connections');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onLeafNode(createWebSocketStream(ws), remoteAddress, remotePort));
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       onTransport(new WebSocketTransport(ws, socket, remoteAddress, remotePort, secure, clock));
     });

@@ -14,7 +14,7 @@ import { makeTestCerts } from '../helpers/certs.ts';
 import { startChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { canConnect, freePort, natsServerAvailable } from '../helpers/nats-server.ts';
-import { hubConf, leafnodeSuite, remotesConf, sluiceServers, type LeafTestServer } from '../integration/leafnode-suite.ts';
+import { hubConf, leafnodeSuite, remotesConf, sluiceServers, type LeafTestServer, type RemoteSpec } from '../integration/leafnode-suite.ts';
 
 /** nats-server on the given client port with a config file and a monitoring port. */
 async function natsServer(name: string, conf: string, clientPort: number): Promise<LeafTestServer> {
@@ -43,20 +43,24 @@ async function natsServer(name: string, conf: string, clientPort: number): Promi
 }
 
 leafnodeSuite('nats-server 2.9.10 as the hub of two sluice edges', {
-  async hub(dir, leafPort, clientPort) {
-    writeFileSync(join(dir, 'ns-hub.conf'), hubConf(leafPort));
+  async hub(dir, leafPort, clientPort, wsPort) {
+    writeFileSync(join(dir, 'ns-hub.conf'), hubConf(leafPort, wsPort));
     return natsServer('hub', join(dir, 'ns-hub.conf'), clientPort);
   },
   edge: sluiceServers.edge,
 });
 
-leafnodeSuite('a sluice hub with two nats-server 2.9.10 edges', {
+const natsServerEdges = {
   hub: sluiceServers.hub,
-  async edge(dir, name, remotes) {
+  async edge(dir: string, name: string, remotes: readonly RemoteSpec[]) {
     writeFileSync(join(dir, `ns-${name}.conf`), remotesConf(remotes));
     return natsServer(name, join(dir, `ns-${name}.conf`), await freePort());
   },
-});
+};
+
+leafnodeSuite('a sluice hub with two nats-server 2.9.10 edges', natsServerEdges);
+
+leafnodeSuite('a sluice hub with two nats-server 2.9.10 edges dialling its WebSocket port', natsServerEdges, 'ws');
 
 test('a sluice edge reaches a nats-server hub that requires TLS, checking the hub with its CA', async () => {
   const certs = makeTestCerts();

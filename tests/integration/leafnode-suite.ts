@@ -3,7 +3,8 @@
 // A hub with two edges (user/password on the link): messages from one edge reach the hub and the
 // other edge; a queue group spread over all three gets each message once; request/reply and
 // no-responders across; the hub killed and restarted on its ports, the edges reconnecting and
-// resending their interest; deny_exports/deny_imports on a remote.
+// resending their interest; deny_exports/deny_imports on a remote. Over the leafnode port, or
+// over the hub's WebSocket port (`ws://.../leafnode`, for edges that can only reach port 443).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,8 +33,11 @@ export interface RemoteSpec {
 
 /** Starts the servers of one flavour; names are server names (shown in /leafz where supported). */
 export interface LeafTopology {
-  /** The hub: leafnode listener on `leafPort` with user leaf / password s3cret, clients on `clientPort`. */
-  hub(dir: string, leafPort: number, clientPort: number): Promise<LeafTestServer>;
+  /**
+   * The hub: leafnode listener on `leafPort` with user leaf / password s3cret, clients on
+   * `clientPort`, and a WebSocket listener (no TLS) on `wsPort` when given.
+   */
+  hub(dir: string, leafPort: number, clientPort: number, wsPort?: number): Promise<LeafTestServer>;
   edge(dir: string, name: string, remotes: readonly RemoteSpec[]): Promise<LeafTestServer>;
 }
 
@@ -78,13 +82,14 @@ export function remotesConf(remotes: readonly RemoteSpec[]): string {
   return `leafnodes { remotes: [ ${list.join(', ')} ] }\n`;
 }
 
-export function hubConf(leafPort: number): string {
-  return `leafnodes { port: ${leafPort}, authorization { user: leaf, password: s3cret } }\n`;
+export function hubConf(leafPort: number, wsPort?: number): string {
+  const ws = wsPort === undefined ? '' : `websocket { port: ${wsPort}, no_tls: true }\n`;
+  return `${ws}leafnodes { port: ${leafPort}, authorization { user: leaf, password: s3cret } }\n`;
 }
 
 export const sluiceServers: LeafTopology = {
-  async hub(dir, leafPort, clientPort) {
-    writeFileSync(join(dir, 'hub.conf'), hubConf(leafPort));
+  async hub(dir, leafPort, clientPort, wsPort) {
+    writeFileSync(join(dir, 'hub.conf'), hubConf(leafPort, wsPort));
     return startChildServer({
       portsDir: join(dir, 'ports'),
       name: 'hub',
@@ -101,11 +106,13 @@ export const sluiceServers: LeafTopology = {
   },
 };
 
-export function leafnodeSuite(label: string, topology: LeafTopology): void {
+/** `transport` 'ws': the edges dial the hub's WebSocket port (`ws://leaf:s3cret@host:port`). */
+export function leafnodeSuite(label: string, topology: LeafTopology, transport: 'tcp' | 'ws' = 'tcp'): void {
   describe(label, () => {
     let dir: string;
     let leafPort: number;
     let clientPort: number;
+    let wsPort: number | undefined;
     let remote: string;
     let hub: LeafTestServer;
     let edgeA: LeafTestServer;
@@ -122,8 +129,9 @@ export function leafnodeSuite(label: string, topology: LeafTopology): void {
       dir = mkdtempSync(join(tmpdir(), 'sluice-leaf-'));
       leafPort = await freePort();
       clientPort = await freePort();
-      remote = `nats-leaf://leaf:s3cret@127.0.0.1:${leafPort}`;
-      hub = await topology.hub(dir, leafPort, clientPort);
+      wsPort = transport === 'ws' ? await freePort() : undefined;
+      remote = transport === 'ws' ? `ws://leaf:s3cret@127.0.0.1:${wsPort}` : `nats-leaf://leaf:s3cret@127.0.0.1:${leafPort}`;
+      hub = await topology.hub(dir, leafPort, clientPort, wsPort);
       edgeA = await topology.edge(dir, 'edgeA', [{ url: remote }]);
       edgeB = await topology.edge(dir, 'edgeB', [{ url: remote }]);
       await leafCount(hub, 2);
@@ -213,7 +221,7 @@ export function leafnodeSuite(label: string, topology: LeafTopology): void {
       await sub.flush();
       await leafInterest(hub, 'after.>');
       await hub.kill();
-      hub = await topology.hub(dir, leafPort, clientPort);
+      hub = await topology.hub(dir, leafPort, clientPort, wsPort);
       await leafCount(hub, 2);
       await leafInterest(hub, 'after.>');
       await leafInterest(edgeA, 'after.>');

@@ -17,6 +17,7 @@ import { freePort } from '../helpers/nats-server.ts';
 import { leafnodeSuite, sluiceServers } from './leafnode-suite.ts';
 
 leafnodeSuite('a sluice hub with two sluice edges', sluiceServers);
+leafnodeSuite('a sluice hub with two sluice edges over its WebSocket port', sluiceServers, 'ws');
 
 test('/leafz names the server at the other end and says which side dialled', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-leafz-'));
@@ -131,4 +132,27 @@ describe('a sluice cluster as the hub', () => {
     assert.deepEqual(atS1, atEdge);
     assert.equal((await onEdge.request('svc.c', 'q', { timeout: 5000 })).string(), 'from s1: q');
   });
+});
+
+test('a server without a leafnode port refuses WebSocket upgrades at /leafnode (404) and stays up', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-leaf-ws-refuse-'));
+  const wsPort = await freePort();
+  const server = await startChildServer({ portsDir: join(dir, 'ports'), name: 'noleaf', args: ['--host', '127.0.0.1', '--ws-port', String(wsPort)] });
+  try {
+    const { WebSocket } = await import('ws');
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/leafnode`);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => reject(new Error('upgraded')));
+      ws.once('error', () => undefined);
+    });
+    assert.equal(status, 404);
+    const nc = await connect({ servers: server.url });
+    await nc.flush();
+    await nc.close();
+    assert.match(server.output(), /not configured to accept leaf node connections/);
+  } finally {
+    await server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -11,6 +11,7 @@ import { recordSubject, seqKey, writeSeq } from './codec.ts';
 import { subjectMatches } from './filter.ts';
 import { readCopy } from './lmdb-env.ts';
 import type { LmdbIndex, SubjectInfo } from './lmdb-index.ts';
+import { PendingRun } from './pending-run.ts';
 import type { RecordCache } from './record-cache.ts';
 
 /** The changes of one lmdb-js batch (one transaction), forgotten from the overlay at commit. */
@@ -24,19 +25,15 @@ export interface Batch {
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => {};
 
-/** An appended record lmdb-js has not committed yet, and the subject it belongs to. */
-export interface PendingMsg {
-  readonly rec: Buffer;
-  readonly info: SubjectInfo;
-}
-
 export class LmdbView {
-  /** Ascending by seq (Map insertion order), since appends only go up. */
-  readonly pending = new Map<number, PendingMsg>();
+  /** Appended records lmdb-js has not committed yet, with their subjects, ascending by seq. */
+  readonly pending = new PendingRun();
   readonly deleted = new Set<number>();
   private floorValue = Infinity;
   private floorStale = false;
   private readonly keyBuf = Buffer.allocUnsafe(8);
+  /** Hands a committed append to the record cache (null: no cache). */
+  private readonly toCache: ((seq: number, rec: Buffer) => void) | null;
   private batch: Batch | null = null;
   private lastDurable: Promise<void> = RESOLVED;
   /** Set when a commit failed: memory ran ahead of LMDB, so the store must stop writing. */
@@ -52,7 +49,9 @@ export class LmdbView {
     private readonly waitForFlush: boolean,
     private readonly onNewBatch: () => void,
     private readonly cache: RecordCache | null,
-  ) {}
+  ) {
+    this.toCache = cache === null ? null : (seq, rec) => cache.add(seq, rec);
+  }
 
   /**
    * The current batch, given the promise lmdb-js returned for a write just issued (every
@@ -91,26 +90,19 @@ export class LmdbView {
       this.floorValue = seq;
       this.floorStale = false;
     }
-    this.pending.set(seq, { rec, info });
+    this.pending.push(seq, rec, info);
   }
 
   /** A removal: hide it until committed (`hide`), and drop it from the overlay. */
   removed(seq: number, hide: boolean): void {
     if (hide) this.deleted.add(seq);
     this.cache?.remove(seq);
-    if (this.pending.delete(seq) && seq === this.floorValue) this.floorStale = true;
+    if (this.pending.remove(seq) && seq === this.floorValue) this.floorStale = true;
   }
 
   /** A batch committed: LMDB now has its appends and lacks its removals. */
   private forget(appended: readonly number[], deleted: readonly number[]): void {
-    const cache = this.cache;
-    for (const seq of appended) {
-      if (cache !== null) {
-        const p = this.pending.get(seq);
-        if (p !== undefined) cache.add(seq, p.rec);
-      }
-      this.pending.delete(seq);
-    }
+    this.pending.shift(appended, this.toCache);
     for (const seq of deleted) this.deleted.delete(seq);
     if (appended.length > 0) this.floorStale = true;
   }
@@ -130,8 +122,7 @@ export class LmdbView {
 
   floor(): number {
     if (this.floorStale) {
-      const first = this.pending.keys().next();
-      this.floorValue = first.done === true ? Infinity : first.value;
+      this.floorValue = this.pending.firstLive();
       this.floorStale = false;
     }
     return this.floorValue;
@@ -140,9 +131,7 @@ export class LmdbView {
   /** The record of a seq within [firstSeq, lastSeq], if live. */
   record(seq: number): Buffer | undefined {
     if (this.deleted.has(seq)) return undefined;
-    const p = this.pending.get(seq);
-    if (p !== undefined) return p.rec;
-    if (seq >= this.floor()) return undefined;
+    if (seq >= this.floor()) return this.pending.get(seq);
     const cached = this.cache?.get(seq);
     if (cached !== undefined) return cached;
     writeSeq(this.keyBuf, 0, seq);
@@ -157,20 +146,19 @@ export class LmdbView {
       for (const seq of seqs) if (!this.deleted.has(seq)) return seq;
     }
     if (info !== null && info.last < this.floor()) return undefined; // nothing of it is pending
-    for (const [seq, p] of this.pending) {
-      if (seq >= start && (info === null || p.info === info)) return seq;
+    const pending = this.pending;
+    for (let i = pending.lowerBound(start), end = pending.end; i < end; i++) {
+      if (pending.recAt(i) !== undefined && (info === null || pending.infoAt(i) === info)) return pending.seqAt(i);
     }
     return undefined;
   }
 
   /** Newest live seq in [firstSeq, before) of one subject or of any; 0 when none. */
   prevLive(before: number, firstSeq: number, info: SubjectInfo | null): number {
-    let best = 0;
-    for (const [seq, p] of this.pending) {
-      if (seq >= before) break;
-      if (info === null || p.info === info) best = seq;
+    const pending = this.pending;
+    for (let i = pending.lowerBound(before) - 1, start = pending.start; i >= start; i--) {
+      if (pending.recAt(i) !== undefined && (info === null || pending.infoAt(i) === info)) return pending.seqAt(i);
     }
-    if (best !== 0) return best;
     const end = Math.min(before, this.floor());
     const seqs = info === null ? this.ix.msgSeqs(firstSeq, end, true) : this.ix.subjectSeqs(info.id, firstSeq, end, true);
     for (const seq of seqs) if (!this.deleted.has(seq)) return seq;
@@ -185,9 +173,9 @@ export class LmdbView {
       n = info === null ? this.ix.countMsgs(from, end, this.deleted) : this.ix.countSubject(info.id, from, end, this.deleted);
     }
     if (to <= this.floor() || (info !== null && info.last < this.floor())) return n;
-    for (const [seq, p] of this.pending) {
-      if (seq >= to) break;
-      if (seq >= from && (info === null || p.info === info)) n++;
+    const pending = this.pending;
+    for (let i = pending.lowerBound(from), end = pending.end; i < end && pending.seqAt(i) < to; i++) {
+      if (pending.recAt(i) !== undefined && (info === null || pending.infoAt(i) === info)) n++;
     }
     return n;
   }
@@ -202,8 +190,10 @@ export class LmdbView {
         if (!this.deleted.has(seq) && subjectMatches(filter, recordSubject(rec))) return { seq, rec };
       }
     }
-    for (const [seq, p] of this.pending) {
-      if (seq >= from && subjectMatches(filter, p.info.subject)) return { seq, rec: p.rec };
+    const pending = this.pending;
+    for (let i = pending.lowerBound(from), end = pending.end; i < end; i++) {
+      const rec = pending.recAt(i);
+      if (rec !== undefined && subjectMatches(filter, pending.infoAt(i).subject)) return { seq: pending.seqAt(i), rec };
     }
     return undefined;
   }
@@ -218,9 +208,10 @@ export class LmdbView {
         if (!this.deleted.has(seq)) out.push({ seq, rec: value as Buffer });
       }
     }
-    for (const [seq, p] of this.pending) {
-      if (seq >= upTo) break;
-      out.push({ seq, rec: p.rec });
+    const pending = this.pending;
+    for (let i = pending.start, end = pending.end; i < end && pending.seqAt(i) < upTo; i++) {
+      const rec = pending.recAt(i);
+      if (rec !== undefined) out.push({ seq: pending.seqAt(i), rec });
     }
     return out;
   }

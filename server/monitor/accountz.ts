@@ -27,7 +27,7 @@ export interface AccountzSource {
   accounts(): readonly AccountzEntry[];
 }
 
-const RESPONSE_TYPE_NAMES = { singleton: 'Singleton', stream: 'Stream', chunked: 'Chunked' } as const;
+const RESPONSE_TYPE_NAMES = { singleton: 'Singleton', stream: 'Streamed', chunked: 'Chunked' } as const;
 
 function exportsOf(c: AccountConfig): Record<string, unknown>[] {
   return c.exports.map((e) => ({

@@ -1,0 +1,95 @@
+// Config files: the accounts block, no_auth_user and system_account (nats-server syntax and JSON).
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfigText } from './load.ts';
+import { resolveOptions } from '../options.ts';
+
+const load = (text: string): ReturnType<typeof loadConfigText> => loadConfigText(text, 'c.conf', { env: {} });
+
+function assertConfigError(text: string, re: RegExp): void {
+  assert.throws(
+    () => load(text),
+    (err: unknown) => err instanceof ConfigError && !err.message.includes('\n') && re.test(err.message),
+  );
+}
+
+describe('accounts block', () => {
+  test("nats-server's shapes map onto accounts and users", () => {
+    const r = load(`
+      accounts {
+        A: {
+          users: [ { user: a, password: a } ]
+          default_permissions: { publish: "a.>" }
+          exports: [ { stream: "a.>" }, { service: "svc.>", response: chunked, accounts: [B] } ]
+          jetstream: { max_mem: 1G }
+        }
+        B: {
+          users: [ { user: b, password: b, permissions: { publish: "b.>" } } ]
+          imports: [ { stream: { account: A, subject: "a.>" }, prefix: "from_a." }, { service: { account: A, subject: "svc.x" }, to: "x" } ]
+        }
+      }
+      no_auth_user: b
+      system_account: A
+    `);
+    assert.deepEqual(r.options.accounts, [
+      {
+        name: 'A',
+        exports: [{ kind: 'stream', subject: 'a.>' }, { kind: 'service', subject: 'svc.>', responseType: 'chunked', accounts: ['B'] }],
+        imports: [],
+        jetstream: true,
+      },
+      {
+        name: 'B',
+        exports: [],
+        imports: [
+          { kind: 'stream', account: 'A', subject: 'a.>', prefix: 'from_a', to: '' },
+          { kind: 'service', account: 'A', subject: 'svc.x', to: 'x' },
+        ],
+        jetstream: false,
+      },
+    ]);
+    assert.deepEqual(r.options.users, [
+      { user: 'a', password: 'a', permissions: { publish: { allow: ['a.>'] } }, account: 'A' },
+      { user: 'b', password: 'b', permissions: { publish: { allow: ['b.>'] } }, account: 'B' },
+    ]);
+    assert.equal(r.options.noAuthUser, 'b');
+    assert.equal(r.options.systemAccount, 'A');
+    assert.match(r.warnings.join('\n'), /accounts\.A\.jetstream.*limits are not enforced/);
+    assert.doesNotThrow(() => resolveOptions(r.options));
+  });
+
+  test('authorization users may name an account; account users come after them', () => {
+    const r = load('authorization { users: [ { user: g, password: g }, { user: x, password: x, account: A } ] }\naccounts { A: { users: [ { user: a } ] } }');
+    assert.deepEqual(r.options.users?.map((u) => [u.user, u.account]), [['g', undefined], ['x', 'A'], ['a', 'A']]);
+  });
+
+  test('a list of names', () => {
+    assert.deepEqual(load('accounts: [A, B]').options.accounts?.map((a) => a.name), ['A', 'B']);
+  });
+
+  test('JSON takes the same shapes', () => {
+    const r = load(JSON.stringify({ accounts: { A: { users: [{ user: 'a', password: 'a' }], exports: [{ stream: 'a.>' }] } }, no_auth_user: 'a' }));
+    assert.equal(r.options.accounts?.[0]?.exports[0]?.subject, 'a.>');
+    assert.equal(r.options.noAuthUser, 'a');
+  });
+
+  test('bad values are one line naming the key', () => {
+    assertConfigError('accounts { A: { exports: [ { stream: "a.>", service: "b" } ] } }', /"accounts\.A\.exports\[0\]": expected an export/);
+    assertConfigError('accounts { A: { exports: [ { stream: "a.>", response_type: stream } ] } }', /response_type/);
+    assertConfigError('accounts { A: { exports: [ { service: "a.>", response_type: sometimes } ] } }', /"singleton", "stream" or "chunked"/);
+    assertConfigError('accounts { A: { imports: [ { stream: { account: B } } ] } }', /"accounts\.A\.imports\[0\]\.stream": expected an account name and a subject/);
+    assertConfigError('accounts { A: { imports: [ { service: { account: B, subject: x }, prefix: p } ] } }', /prefix.*stream imports/);
+    assertConfigError('accounts { A: { imports: [ { stream: { account: B, subject: "a..b" } } ] } }', /accounts\.A\.imports\[0\]\.subject to be a valid subject/);
+    assertConfigError('accounts { A: { jetstream: sometimes } }', /"accounts\.A\.jetstream"/);
+    assertConfigError('accounts { A: { exports: [ { stream: "a.>", bogus: 1 } ] } }', /"accounts\.A\.exports\[0\]\.bogus"/);
+  });
+
+  test("nats-server's keys sluice does not have yet are warnings", () => {
+    const r = load('accounts { A: { nkey: ADX, mappings: { a: b }, exports: [ { service: x, latency: y } ] } }');
+    assert.deepEqual(
+      r.warnings.map((w) => /"([^"]+)"/.exec(w)?.[1]),
+      ['accounts.A.nkey', 'accounts.A.mappings', 'accounts.A.exports[0].latency'],
+    );
+  });
+});

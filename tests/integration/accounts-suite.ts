@@ -1,0 +1,224 @@
+// The accounts scenarios, run against any server started with ACCOUNTS_CONF: sluice in
+// tests/integration/accounts.test.ts, sluice and nats-server side by side in
+// tests/e2e/accounts-vs-nats-server.e2e.ts (which compares what every client received).
+// Each scenario returns what its clients received, as plain data in a stable order.
+
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { waitFor } from '../helpers/deadline.ts';
+
+/** nats-server syntax; `$STORE` is replaced by a JetStream store directory. */
+export const ACCOUNTS_CONF = `
+jetstream { store_dir: "$STORE" }
+authorization { users: [ { user: g, password: g } ] }
+no_auth_user: g
+accounts {
+  A: {
+    jetstream: enabled
+    users: [ { user: a, password: a } ]
+    exports: [
+      { stream: "a.>" }
+      { service: "svc.*" }
+      { service: "chunks.*", response_type: stream }
+      { stream: "private.>", accounts: [C] }
+    ]
+  }
+  B: {
+    users: [ { user: b, password: b } ]
+    imports: [
+      { stream: { account: A, subject: "a.>" }, prefix: from_a }
+      { service: { account: A, subject: "svc.x" }, to: "local.x" }
+      { service: { account: A, subject: "svc.*" } }
+      { service: { account: A, subject: "chunks.*" } }
+    ]
+  }
+  C: {
+    users: [ { user: c, password: c, permissions: { publish: ["c.>"], subscribe: ["c.>", "_INBOX.>", "private.>"] } } ]
+    imports: [ { stream: { account: A, subject: "private.>" } } ]
+  }
+}
+`;
+
+export interface Clients {
+  /** No credentials: no_auth_user g, in $G. */
+  g: NatsConnection;
+  a: NatsConnection;
+  b: NatsConnection;
+  c: NatsConnection;
+}
+
+export async function connectAll(url: string): Promise<Clients> {
+  const [g, a, b, c] = await Promise.all([
+    connect({ servers: url, name: 'g' }),
+    connect({ servers: url, user: 'a', pass: 'a', name: 'a' }),
+    connect({ servers: url, user: 'b', pass: 'b', name: 'b' }),
+    connect({ servers: url, user: 'c', pass: 'c', name: 'c' }),
+  ]);
+  return { g: g!, a: a!, b: b!, c: c! };
+}
+
+export async function closeAll(cl: Clients | undefined): Promise<void> {
+  if (cl === undefined) return;
+  await Promise.all(Object.values(cl).map((nc: NatsConnection) => nc.close().catch(() => {})));
+}
+
+/** Collects "who subject data" lines; `settle` waits until `n` arrived (no fixed sleeps). */
+class Received {
+  readonly lines: string[] = [];
+  add(who: string): (err: Error | null, m: Msg) => void {
+    return (_err, m) => this.lines.push(`${who} ${m.subject} ${m.string()}`);
+  }
+  async settle(n: number, what: string): Promise<string[]> {
+    await waitFor(() => this.lines.length >= n, what, 5000);
+    return [...this.lines].sort();
+  }
+}
+
+async function flushAll(cl: Clients): Promise<void> {
+  await Promise.all([cl.g.flush(), cl.a.flush(), cl.b.flush(), cl.c.flush()]);
+}
+
+/**
+ * The same subject in every account: each subscriber hears only its own account's publish, then a
+ * marker each account publishes last proves nothing else was on its way.
+ */
+export async function isolation(cl: Clients): Promise<string[]> {
+  const r = new Received();
+  const subs = Object.entries(cl).map(([who, nc]) => (nc as NatsConnection).subscribe('c.shared', { callback: r.add(who) }));
+  await flushAll(cl);
+  for (const [who, nc] of Object.entries(cl)) (nc as NatsConnection).publish('c.shared', `from ${who}`);
+  await flushAll(cl);
+  const lines = await r.settle(4, 'every account to hear its own publish');
+  // A round trip through each server connection: anything that crossed would be here by now.
+  await flushAll(cl);
+  for (const s of subs) s.unsubscribe();
+  return [...lines, ...r.lines.slice(4)];
+}
+
+/** A stream import with a prefix: A's publish appears in B under from_a; B's own does not go to A. */
+export async function streamImport(cl: Clients): Promise<string[]> {
+  const r = new Received();
+  const sb = cl.b.subscribe('from_a.>', { callback: r.add('b') });
+  const sa = cl.a.subscribe('a.>', { callback: r.add('a') });
+  const sc = cl.c.subscribe('private.>', { callback: r.add('c') });
+  await flushAll(cl);
+  cl.a.publish('a.one', '1');
+  cl.b.publish('a.two', 'from b: stays in B');
+  cl.a.publish('private.p', 'only C imports this');
+  await flushAll(cl);
+  const lines = await r.settle(3, 'the imported stream');
+  await flushAll(cl);
+  sb.unsubscribe();
+  sa.unsubscribe();
+  sc.unsubscribe();
+  return [...lines, ...r.lines.slice(3)];
+}
+
+/**
+ * Service imports: `to` remaps local.x onto A's svc.x, a wildcard import passes the subject as
+ * published, a request no responder in A serves gets no-responders, and the responder sees a
+ * reply subject of its own account, never B's inbox.
+ */
+export async function serviceImport(cl: Clients): Promise<string[]> {
+  const seen: string[] = [];
+  const responder = cl.a.subscribe('svc.*', {
+    callback: (_e, m) => {
+      seen.push(`a saw ${m.subject} reply ${m.reply?.startsWith('_R_.') ? '_R_.*' : String(m.reply)}`);
+      if (m.subject !== 'svc.silent') m.respond(`A answers ${m.subject}: ${m.string()}`);
+    },
+  });
+  await cl.a.flush();
+  const out: string[] = [];
+  out.push((await cl.b.request('local.x', 'via to', { timeout: 2000 })).string());
+  out.push((await cl.b.request('svc.y', 'via wildcard', { timeout: 2000 })).string());
+  out.push(await outcome(cl.b.request('svc.silent', 'nobody answers', { timeout: 500 })));
+  responder.unsubscribe();
+  await cl.a.flush();
+  out.push(await outcome(cl.c.request('c.svc', 'C imports no service', { timeout: 2000 })));
+  return [...seen.sort(), ...out];
+}
+
+function outcome(p: Promise<Msg>): Promise<string> {
+  return p.then(
+    (m) => `answer ${m.string()}`,
+    (e: Error) => `error ${e.name}${/no responders/i.test(e.message) ? ' (no responders)' : ''}`,
+  );
+}
+
+/**
+ * A request through a service import that no one in the exporting account serves: no-responders
+ * (nats-server >= 2.11; 2.9.10 lets it time out, see the e2e).
+ */
+export async function serviceNoResponders(cl: Clients): Promise<string[]> {
+  return [await outcome(cl.b.request('svc.y', 'no responder', { timeout: 1000 }))];
+}
+
+/** A singleton export answers once however often the responder replies; a stream export every time. */
+export async function responseTypes(cl: Clients): Promise<string[]> {
+  const responder = (subject: string) =>
+    cl.a.subscribe(subject, {
+      callback: (_e, m) => {
+        for (let i = 1; i <= 3; i++) m.respond(`${m.subject} part ${i}`);
+      },
+    });
+  const s1 = responder('svc.twice');
+  const s2 = responder('chunks.1');
+  await cl.a.flush();
+  const got = new Received();
+  const inbox = cl.b.subscribe('c.replies.>', { callback: got.add('b') });
+  await cl.b.flush();
+  cl.b.publish('svc.twice', 'x', { reply: 'c.replies.singleton' });
+  cl.b.publish('chunks.1', 'x', { reply: 'c.replies.stream' });
+  await cl.b.flush();
+  const lines = await got.settle(4, 'one singleton response and three streamed ones');
+  // The round trip to A and back again: a late second singleton response would show by now.
+  await cl.a.flush();
+  await cl.b.flush();
+  s1.unsubscribe();
+  s2.unsubscribe();
+  inbox.unsubscribe();
+  return [...lines, ...got.lines.slice(4)];
+}
+
+/** A queue group's members in A share the messages; B's members of the same name hear nothing. */
+export async function queueGroups(cl: Clients): Promise<string[]> {
+  const counts = { a1: 0, a2: 0, b: 0 };
+  const subs = [
+    cl.a.subscribe('c.jobs', { queue: 'w', callback: () => void counts.a1++ }),
+    cl.a.subscribe('c.jobs', { queue: 'w', callback: () => void counts.a2++ }),
+    cl.b.subscribe('c.jobs', { queue: 'w', callback: () => void counts.b++ }),
+  ];
+  await flushAll(cl);
+  for (let i = 0; i < 20; i++) cl.a.publish('c.jobs', String(i));
+  await cl.a.flush();
+  await waitFor(() => counts.a1 + counts.a2 >= 20, 'the queue group to get every job', 5000);
+  await flushAll(cl);
+  for (const s of subs) s.unsubscribe();
+  return [`A's group got ${counts.a1 + counts.a2}`, `B's group got ${counts.b}`];
+}
+
+/** $JS.API in an account with JetStream answers; in one without, 10039. */
+export async function jetstreamPerAccount(cl: Clients): Promise<string[]> {
+  const info = async (nc: NatsConnection): Promise<string> => {
+    const m = await nc.request('$JS.API.INFO', '', { timeout: 2000 });
+    const body = m.json<{ type: string; error?: { code: number; err_code: number } }>();
+    return body.error === undefined ? `${body.type} ok` : `${body.type} ${body.error.code} ${body.error.err_code}`;
+  };
+  return [`a ${await info(cl.a)}`, `b ${await info(cl.b)}`, `g ${await info(cl.g)}`];
+}
+
+/** /accountz?acc=B's imports and exports of A, without nats-server's own $SYS imports. */
+export async function accountDetail(httpUrl: string): Promise<unknown> {
+  const detail = async (acc: string): Promise<Record<string, unknown>> =>
+    ((await (await fetch(`${httpUrl}/accountz?acc=${acc}`)).json()) as { account_detail: Record<string, unknown> }).account_detail;
+  const b = await detail('B');
+  const a = await detail('A');
+  const list = ((await (await fetch(`${httpUrl}/accountz`)).json()) as { accounts: string[] }).accounts;
+  const sortBy = (xs: unknown) => [...((xs as Record<string, unknown>[]) ?? [])].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  return {
+    accounts: [...list].sort(),
+    b_imports: sortBy(b.imports).filter((i) => (i as { account: string }).account !== '$SYS'),
+    a_exports: sortBy(a.exports),
+    a_jetstream: a.jetstream_enabled,
+    b_jetstream: b.jetstream_enabled,
+  };
+}

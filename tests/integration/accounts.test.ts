@@ -1,0 +1,243 @@
+// Accounts with the official client over real sockets: the scenarios of accounts-suite.ts against
+// one sluice server (isolation, stream imports with a prefix and to named accounts, service
+// imports with `to`, wildcards and response types, no_auth_user, queue groups, JetStream per
+// account, monitoring), then a two-server cluster that keeps the accounts apart and runs each
+// import once however the publisher, importer and responder are spread over the servers.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { RunningServer } from '../../server/index.ts';
+import { loadConfigText } from '../../server/config/load.ts';
+import type { ServerOptions } from '../../server/options-types.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/deadline.ts';
+import {
+  ACCOUNTS_CONF,
+  accountDetail,
+  closeAll,
+  connectAll,
+  isolation,
+  jetstreamPerAccount,
+  queueGroups,
+  responseTypes,
+  serviceImport,
+  serviceNoResponders,
+  streamImport,
+  type Clients,
+} from './accounts-suite.ts';
+
+function accountsOptions(storeDir: string): Partial<ServerOptions> {
+  const loaded = loadConfigText(ACCOUNTS_CONF.replace('$STORE', storeDir), 'accounts.conf');
+  assert.deepEqual(loaded.warnings, []);
+  return loaded.options;
+}
+
+describe('accounts on one server', () => {
+  let dir: string;
+  let server: RunningServer;
+  let cl: Clients;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-accounts-'));
+    server = await startTestServer({ ...accountsOptions(join(dir, 'store')), httpPort: 0 });
+    cl = await connectAll(server.clientUrl);
+  });
+
+  after(async () => {
+    await closeAll(cl);
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the same subject in every account reaches only that account', async () => {
+    assert.deepEqual(await isolation(cl), ['a c.shared from a', 'b c.shared from b', 'c c.shared from c', 'g c.shared from g']);
+  });
+
+  test('a stream import with a prefix, and an export only some accounts may import', async () => {
+    assert.deepEqual(await streamImport(cl), ['a a.one 1', 'b from_a.a.one 1', 'c private.p only C imports this']);
+  });
+
+  test('service imports: to remaps, wildcards pass the subject, the responder never sees the requester inbox', async () => {
+    assert.deepEqual(await serviceImport(cl), [
+      'a saw svc.silent reply _R_.*',
+      'a saw svc.x reply _R_.*',
+      'a saw svc.y reply _R_.*',
+      'A answers svc.x: via to',
+      'A answers svc.y: via wildcard',
+      'error TimeoutError',
+      'error RequestError (no responders)',
+    ]);
+    assert.deepEqual(await serviceNoResponders(cl), ['error RequestError (no responders)']);
+  });
+
+  test('a singleton export passes one response, a stream export every one', async () => {
+    assert.deepEqual(await responseTypes(cl), [
+      'b c.replies.singleton svc.twice part 1',
+      'b c.replies.stream chunks.1 part 1',
+      'b c.replies.stream chunks.1 part 2',
+      'b c.replies.stream chunks.1 part 3',
+    ]);
+  });
+
+  test('queue groups are per account', async () => {
+    assert.deepEqual(await queueGroups(cl), ["A's group got 20", "B's group got 0"]);
+  });
+
+  test('JetStream answers in its account; the others get 10039', async () => {
+    assert.deepEqual(await jetstreamPerAccount(cl), [
+      'a io.nats.jetstream.api.v1.account_info_response ok',
+      'b io.nats.jetstream.api.v1.account_info_response 503 10039',
+      'g io.nats.jetstream.api.v1.account_info_response 503 10039',
+    ]);
+  });
+
+  test('no_auth_user: INFO does not ask for credentials, a client without them is that user', async () => {
+    const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      void import('node:net').then(({ connect: dial }) => {
+        const s = dial(new URL(server.clientUrl).port as unknown as number, '127.0.0.1');
+        s.once('data', (d) => {
+          s.destroy();
+          resolve(JSON.parse(d.toString().slice(5)) as Record<string, unknown>);
+        });
+        s.once('error', reject);
+      });
+    });
+    assert.equal(info.auth_required, undefined);
+    const connz = (await (await fetch(`${server.httpUrl}/connz?auth=1`)).json()) as { connections: { name: string; authorized_user?: string; account?: string }[] };
+    const g = connz.connections.find((c) => c.name === 'g');
+    assert.equal(g?.authorized_user, 'g');
+    assert.equal(g?.account, undefined); // $G is not named, as nats-server does
+    const wrong = await connect({ servers: server.clientUrl, user: 'a', pass: 'wrong', reconnect: false }).then(
+      () => 'connected',
+      (e: Error) => e.message,
+    );
+    assert.match(wrong, /Authorization Violation/i);
+  });
+
+  test('/accountz lists the accounts with their exports and imports; /connz?acc= filters', async () => {
+    const d = (await accountDetail(server.httpUrl!)) as { accounts: string[]; b_imports: unknown[]; a_jetstream: boolean; b_jetstream: boolean };
+    assert.deepEqual(d.accounts, ['$G', '$SYS', 'A', 'B', 'C']);
+    assert.equal(d.b_imports.length, 4);
+    assert.deepEqual([d.a_jetstream, d.b_jetstream], [true, false]);
+    const connz = (await (await fetch(`${server.httpUrl}/connz?acc=B&auth=1`)).json()) as { connections: { name: string; account: string }[] };
+    assert.deepEqual(connz.connections.map((c) => [c.name, c.account]), [['b', 'B']]);
+    assert.equal((await fetch(`${server.httpUrl}/accountz?acc=NOPE`)).status, 400);
+  });
+});
+
+describe('accounts in a two-server cluster', () => {
+  let dir: string;
+  const servers: RunningServer[] = [];
+  const conns: NatsConnection[] = [];
+  const open = async (i: number, user: string): Promise<NatsConnection> => {
+    const nc = await connect({ servers: servers[i]!.clientUrl, user, pass: user, name: `${user}@s${i}` });
+    conns.push(nc);
+    return nc;
+  };
+  /** Resolves once server `i` learnt `subject` from its peer (its /routez lists no accounts: the subjects are unique). */
+  const learnt = (i: number, subject: string): Promise<unknown> =>
+    waitFor(async () => {
+      const r = (await (await fetch(`${servers[i]!.httpUrl}/routez?subs=1`)).json()) as { routes: { subscriptions_list?: string[] }[] };
+      return r.routes.some((x) => (x.subscriptions_list ?? []).includes(subject));
+    }, `server ${i} to learn ${subject}`, 10_000);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-accounts-cluster-'));
+    // Core messaging only: no JetStream store (the accounts are the same on both servers).
+    const base = { ...accountsOptions(join(dir, 'store')), storeDir: undefined, httpPort: 0 };
+    servers.push(await startTestServer({ ...base, cluster: { name: 'acc', port: 0 } as ServerOptions['cluster'] }));
+    const seed = `nats-route://127.0.0.1:${servers[0]!.ports.cluster}`;
+    servers.push(await startTestServer({ ...base, cluster: { name: 'acc', port: 0, routes: [seed] } as ServerOptions['cluster'] }));
+    await waitFor(async () => {
+      const n = await Promise.all(servers.map(async (s) => ((await (await fetch(`${s.httpUrl}/routez`)).json()) as { num_routes: number }).num_routes));
+      return n.every((x) => x === 1);
+    }, 'the two servers to route to each other', 10_000);
+  });
+
+  after(async () => {
+    await Promise.all(conns.map((c) => c.close().catch(() => {})));
+    for (const s of servers) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a publish reaches its own account on the other server, never another account', async () => {
+    const a0 = await open(0, 'a');
+    const a1 = await open(1, 'a');
+    const b1 = await open(1, 'b');
+    const got: string[] = [];
+    a1.subscribe('c.across', { callback: (_e, m) => void got.push(`a@s1 ${m.string()}`) });
+    b1.subscribe('c.across', { callback: (_e, m) => void got.push(`b@s1 ${m.string()}`) });
+    await a1.flush();
+    await b1.flush();
+    await learnt(0, 'c.across');
+    a0.publish('c.across', 'from a@s0');
+    await a0.flush();
+    await waitFor(() => got.length >= 1, 'a@s1 to receive', 5000);
+    // b@s1's own publish goes round its server: anything of A's that had crossed would be before it.
+    b1.publish('c.across', 'from b@s1');
+    await waitFor(() => got.length >= 2, 'b@s1 to receive its own', 5000);
+    assert.deepEqual(got, ['a@s1 from a@s0', 'b@s1 from b@s1']);
+  });
+
+  test('a stream import runs once: A publishes on s0, B subscribes on s0 and s1', async () => {
+    const a0 = await open(0, 'a');
+    const b0 = await open(0, 'b');
+    const b1 = await open(1, 'b');
+    const got: string[] = [];
+    b0.subscribe('from_a.a.cluster', { callback: (_e, m) => void got.push(`b@s0 ${m.subject}`) });
+    b1.subscribe('from_a.a.cluster', { callback: (_e, m) => void got.push(`b@s1 ${m.subject}`) });
+    // A subscriber of A's own on s1 makes s0 forward A's message there too: s1 must not import it again.
+    const a1 = await open(1, 'a');
+    a1.subscribe('a.cluster', { callback: (_e, m) => void got.push(`a@s1 ${m.subject}`) });
+    await Promise.all([b0.flush(), b1.flush(), a1.flush()]);
+    await learnt(0, 'from_a.a.cluster');
+    await learnt(0, 'a.cluster');
+    for (let i = 0; i < 5; i++) a0.publish('a.cluster', String(i));
+    await a0.flush();
+    await waitFor(() => got.length >= 15, 'every copy', 5000);
+    // A marker through the same path: a duplicate of the five would have arrived before it.
+    a0.publish('a.cluster', 'marker');
+    await waitFor(() => got.length >= 18, 'the markers', 5000);
+    const counts = got.reduce<Record<string, number>>((m, l) => ({ ...m, [l]: (m[l] ?? 0) + 1 }), {});
+    assert.deepEqual(counts, { 'b@s0 from_a.a.cluster': 6, 'b@s1 from_a.a.cluster': 6, 'a@s1 a.cluster': 6 });
+  });
+
+  test('a service import across servers: B requests on s0, A answers on s1, the response comes back', async () => {
+    const b0 = await open(0, 'b');
+    const a1 = await open(1, 'a');
+    let calls = 0;
+    a1.subscribe('svc.remote', {
+      callback: (_e, m) => {
+        calls++;
+        m.respond(`s1 answers ${m.string()}`);
+      },
+    });
+    await a1.flush();
+    await learnt(0, 'svc.remote');
+    for (let i = 0; i < 3; i++) assert.equal((await b0.request('svc.remote', `r${i}`, { timeout: 2000 })).string(), `s1 answers r${i}`);
+    assert.equal(calls, 3);
+  });
+
+  test('a queue group of A spread over both servers gets each message once; B hears none', async () => {
+    const a0 = await open(0, 'a');
+    const a1 = await open(1, 'a');
+    const b1 = await open(1, 'b');
+    const counts = { s0: 0, s1: 0, b: 0 };
+    a0.subscribe('c.q', { queue: 'w', callback: () => void counts.s0++ });
+    a1.subscribe('c.q', { queue: 'w', callback: () => void counts.s1++ });
+    b1.subscribe('c.q', { queue: 'w', callback: () => void counts.b++ });
+    await Promise.all([a0.flush(), a1.flush(), b1.flush()]);
+    await learnt(0, 'c.q w');
+    const pub = await open(1, 'a');
+    for (let i = 0; i < 30; i++) pub.publish('c.q', String(i));
+    await pub.flush();
+    await waitFor(() => counts.s0 + counts.s1 >= 30, 'every job', 5000);
+    await Promise.all([a0.flush(), a1.flush(), b1.flush()]);
+    assert.equal(counts.s0 + counts.s1, 30);
+    assert.equal(counts.b, 0);
+  });
+});

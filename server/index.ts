@@ -21,4 +21,5 @@ export { FileSink } from './log-sink.ts';
 export type { ReloadPlan } from './reload.ts';
 export { LOG_LEVELS } from '../runtime/logger.ts';
 export type { Logger, LogLevel } from '../runtime/logger.ts';
+export { installGarbageCollector } from '../runtime/reclaim.ts';
 export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_PORT } from '../protocol/limits.ts';

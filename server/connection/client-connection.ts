@@ -4,6 +4,7 @@
 // decided by ConnectionAuth and the auth/ modules (this file only asks and enforces).
 
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import { reclaimDropped } from '../../runtime/reclaim.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { ServerParser } from '../../protocol/parser.ts';
 import {
@@ -127,6 +128,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   /** 0 = unlimited; the server's limit, tightened by the user's. */
   private maxSubscriptions: number;
   private readonly writeDeadline: WriteDeadline;
+  /** Output dropped when the connection was cut as a slow consumer, reclaimed once the socket is gone. */
+  private droppedBytes = 0;
   private readonly input: InputSlicer;
   /** Log every inbound operation at trace level (-V): one boolean on the hot path, refreshed on reload. */
   private tracing: boolean;
@@ -577,6 +580,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   private onTransportClosed(err?: Error): void {
+    // The socket has let go of its queue by now (its cancelled writes have called back).
+    if (this.droppedBytes > 0) reclaimDropped(this.droppedBytes);
     if (this.closed) return;
     this.finish(err ? CloseReason.ReadError : CloseReason.ClientClosed);
   }
@@ -624,7 +629,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
 
   private slowConsumer(): void {
     this.ctx.stats.slowConsumers++;
-    this.log.warn({ pendingBytes: this.pendingBytes, name: this.name }, 'slow consumer detected, closing connection');
+    this.droppedBytes = this.pendingBytes;
+    this.log.warn({ pendingBytes: this.droppedBytes, name: this.name }, 'slow consumer detected, closing connection');
     this.out.clear();
     this.finish(CloseReason.SlowConsumerPendingBytes);
     // Closed at once, dropping what the socket still holds (up to max_pending, which an -ERR
@@ -639,7 +645,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     if (this.closed) return;
     this.ctx.stats.slowConsumers++;
     const writeDeadlineMs = this.ctx.options.writeDeadlineMs;
-    this.log.warn({ pendingBytes: this.pendingBytes, name: this.name, writeDeadlineMs }, 'slow consumer detected: write deadline exceeded, closing connection');
+    this.droppedBytes = this.pendingBytes;
+    this.log.warn({ pendingBytes: this.droppedBytes, name: this.name, writeDeadlineMs }, 'slow consumer detected: write deadline exceeded, closing connection');
     this.finish(CloseReason.SlowConsumerWriteDeadline);
     this.transport.destroy();
   }

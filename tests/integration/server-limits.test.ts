@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { startTestServer } from '../helpers/server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { waitFor } from '../helpers/deadline.ts';
+import { installGarbageCollector } from '../../server/index.ts';
 
 test('a slow consumer is closed with -ERR and nobody else stalls', async (t) => {
   const server = await startTestServer({ maxPendingBytes: 2 * 1024 * 1024, maxPayloadBytes: 64 * 1024 });
@@ -40,6 +41,31 @@ test('a slow consumer is closed with -ERR and nobody else stalls', async (t) => 
   // The -ERR sits behind megabytes the client never read, so only the close is certain.
   slow.socket.resume();
   await slow.waitClosed(10_000);
+});
+
+test('the queue of a slow consumer cut at max_pending is collected once its socket has closed', async (t) => {
+  // The CLI installs V8's collector (cli/heap-tuning.ts); here a counter stands in for it.
+  let collections = 0;
+  installGarbageCollector(() => void collections++);
+  t.after(() => installGarbageCollector(undefined));
+  const server = await startTestServer({ maxPendingBytes: 12 * 1024 * 1024 });
+  t.after(() => server.close());
+  const slow = await RawClient.connect(server.ports.client);
+  t.after(() => slow.destroy());
+  slow.send('CONNECT {"verbose":false}\r\nSUB flood 1\r\nPING\r\n');
+  await slow.waitFor('PONG');
+  slow.socket.pause(); // never read again
+  const pub = await RawClient.connect(server.ports.client);
+  t.after(() => pub.destroy());
+  pub.send('CONNECT {"verbose":false}\r\n');
+  const payload = Buffer.alloc(64 * 1024, 0x61);
+  const frame = Buffer.concat([Buffer.from(`PUB flood ${payload.length}\r\n`), payload, Buffer.from('\r\n')]);
+  // Far past what max_pending and the kernel's socket buffers hold, written with backpressure.
+  for (let i = 0; i < 640 && server.connectionCount() === 2; i++) {
+    if (!pub.socket.write(frame)) await new Promise((r) => pub.socket.once('drain', r));
+  }
+  await waitFor(() => server.connectionCount() === 1, 'the slow consumer to be cut', 20_000);
+  await waitFor(() => collections === 1, 'one collection after the cut', 5_000);
 });
 
 async function fetchVarz(server: { httpUrl?: string }): Promise<Record<string, unknown> | undefined> {

@@ -3,7 +3,9 @@
 // in one event-loop turn as one transaction (eventTurnBatching) and calls 'beforecommit' just
 // before closing that batch. Stores register there to write their coalesced metadata (counters,
 // per-subject summaries) into the very transaction that holds the messages those counters
-// describe, so a crash can never leave the two disagreeing.
+// describe, so a crash can never leave the two disagreeing. The same hook drives the stores'
+// pipelined group commit (commit-pipeline.ts): while a batch with store writes commits, stores
+// stage their writes and write them together once it is done.
 //
 // Rule for everything sharing this environment: write with the async API (put/remove) only.
 // A transactionSync/putSync in the middle of a turn would commit a partial batch.
@@ -19,6 +21,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open } from 'lmdb';
+import { CommitPipeline } from './commit-pipeline.ts';
 import { CacheBudget, DEFAULT_READ_CACHE_BYTES, RecordCache, copyOut } from './record-cache.ts';
 import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE, SyncMode } from './sync-mode.ts';
 
@@ -70,6 +73,8 @@ interface SharedRoot {
   readonly inode: number;
   readonly noSync: boolean;
   readonly dirty: Set<BatchParticipant>;
+  /** The stores' pipelined group commit: one per native environment, like its write stream. */
+  readonly pipeline: CommitPipeline;
   /** Stream names with an open store, so one stream is never opened twice. */
   readonly claimed: Set<string>;
 }
@@ -107,12 +112,12 @@ function sharedRoot(path: string, noSync: boolean, maxDbs: number): SharedRoot {
     // transaction still ends with the turn, so a high threshold only removes those handoffs.
     batchStartThreshold: 1_000_000,
   } as Parameters<typeof open>[0]);
-  const shared: SharedRoot = { root, inode: dataInode(path), noSync, dirty: new Set(), claimed: new Set() };
+  const shared: SharedRoot = { root, inode: dataInode(path), noSync, dirty: new Set(), pipeline: new CommitPipeline(), claimed: new Set() };
   root.on('beforecommit', () => {
-    if (shared.dirty.size === 0) return;
     // Writes made here still join the closing batch (lmdb-js has not ended it yet).
     for (const p of shared.dirty) p.beforeCommit();
     shared.dirty.clear();
+    shared.pipeline.batchClosing();
   });
   roots.set(path, shared);
   return shared;
@@ -162,9 +167,14 @@ export class LmdbEnvironment {
     return this.shared.root.openDB(name, opts);
   }
 
-  /** Called by a store on its first write of a batch. */
+  /** Called by a store on its first direct write of a batch (not while it only stages). */
   markDirty(p: BatchParticipant): void {
     this.shared.dirty.add(p);
+  }
+
+  /** The stores' pipelined group commit (commit-pipeline.ts). */
+  get pipeline(): CommitPipeline {
+    return this.shared.pipeline;
   }
 
   /** Reserves a stream name so one stream is never opened twice (two caches, one database). */
@@ -178,9 +188,10 @@ export class LmdbEnvironment {
     this.shared.claimed.delete(name);
   }
 
-  /** Resolves when every write issued so far is committed and flushed. */
-  flushed(): Promise<void> {
-    return Promise.resolve(this.shared.root.flushed).then(() => undefined);
+  /** Resolves when every write issued so far (staged ones included) is committed and flushed. */
+  async flushed(): Promise<void> {
+    await this.shared.pipeline.settled();
+    await this.shared.root.flushed;
   }
 
   /**

@@ -244,3 +244,99 @@ describe('LmdbStore specifics', () => {
       }, sync));
   }
 });
+
+// Pipelined group commit (commit-pipeline.ts): while a transaction with store writes commits, the
+// stores stage their writes and write them together once it is done. lmdb-js closes a turn's batch
+// in its own setImmediate, queued before the test's, so right after `turn()` that batch is
+// committing: the writes that follow are staged.
+describe('LmdbStore pipelined group commit', () => {
+  it('writes made while a commit is in flight are read at once, then committed in order, in one transaction', () =>
+    withEnv(async ({ env, restart }) => {
+      const pipeline = env().pipeline;
+      let s = await openLmdbStore(env(), 'P');
+      const t = await openLmdbStore(env(), 'Q');
+      for (let i = 1; i <= 5; i++) appendNext(s, `p.${i % 2}`, null, enc(`m${i}`));
+      const firstBatch = s.durable();
+      await turn();
+      assert.equal(pipeline.staging, true, 'the first batch is committing');
+      const stagedBefore = pipeline.stagedBatches;
+      // Staged: appends on two stores, a delete of a committing message, a delete of a staged one.
+      for (let i = 6; i <= 9; i++) appendNext(s, `p.${i % 2}`, i === 7 ? enc('NATS/1.0\r\nA: b\r\n\r\n') : null, enc(`m${i}`));
+      appendNext(t, 'q', null, enc('q1'));
+      assert.equal(s.delete(2), true);
+      assert.equal(s.delete(8), true);
+      const staged = s.durable();
+      assert.notEqual(staged, firstBatch, 'the staged writes have a batch of their own');
+      const stagedQ = t.durable();
+      // Read-your-writes while nothing of it is in LMDB yet.
+      assert.equal(s.get(2), undefined);
+      assert.equal(s.get(8), undefined);
+      assert.equal(Buffer.from(s.get(9)!.data).toString(), 'm9');
+      assert.deepEqual(s.state(), { ...s.state(), messages: 7, firstSeq: 1, lastSeq: 9, numDeleted: 2 });
+      assert.equal(s.lastBySubject('p.0')!.seq, 6);
+      assert.equal(s.numPendingFrom(5, 'p.1'), 3);
+      await firstBatch;
+      await Promise.all([staged, stagedQ]);
+      assert.equal(pipeline.stagedBatches, stagedBefore + 1, 'both stores wrote their staged writes as one batch');
+      const before = snapshot(s);
+      await s.close();
+      await t.close();
+      await restart();
+      s = await openLmdbStore(env(), 'P');
+      assert.deepEqual(snapshot(s), before, 'what was staged is what LMDB holds, metadata included');
+      const q = await openLmdbStore(env(), 'Q');
+      assert.equal(Buffer.from(q.get(1)!.data).toString(), 'q1');
+      await q.close();
+      await s.close();
+    }));
+
+  it('a purge of everything while staged, then appends, in order', () =>
+    withEnv(async ({ env, restart }) => {
+      let s = await openLmdbStore(env(), 'C');
+      for (let i = 1; i <= 10; i++) appendNext(s, 'c', null, enc(`m${i}`));
+      await turn();
+      assert.equal(env().pipeline.staging, true);
+      assert.equal(s.purge(), 10);
+      appendNext(s, 'c', null, enc('after'));
+      await s.durable();
+      const before = snapshot(s);
+      assert.deepEqual(before.msgs.map((m) => m[0]), [11]);
+      await s.close();
+      await restart();
+      s = await openLmdbStore(env(), 'C');
+      assert.deepEqual(snapshot(s), before);
+      await s.close();
+    }));
+
+  it('one append per turn: transactions grow with the commit time instead of one per turn', () =>
+    withEnv(async ({ env }) => {
+      const s = await openLmdbStore(env(), 'T');
+      const pipeline = env().pipeline;
+      const commits0 = pipeline.commits;
+      const acks: Promise<void>[] = [];
+      for (let i = 0; i < 300; i++) {
+        appendNext(s, 't', null, enc(`m${i}`));
+        acks.push(s.durable());
+        await turn();
+      }
+      await Promise.all(acks);
+      const commits = pipeline.commits - commits0;
+      assert.ok(commits < 300, `${commits} transactions for 300 appends in 300 turns`);
+      assert.equal(s.state().messages, 300);
+      await s.close();
+    }));
+
+  it('a dropped stream forgets what it staged', () =>
+    withEnv(async ({ env }) => {
+      const s = await openLmdbStore(env(), 'D');
+      appendNext(s, 'd', null, enc('1'));
+      await turn();
+      appendNext(s, 'd', null, enc('2'));
+      const staged = s.durable();
+      await s.drop();
+      await staged;
+      const again = await openLmdbStore(env(), 'D');
+      assert.equal(again.state().messages, 0);
+      await again.close();
+    }));
+});

@@ -6,7 +6,9 @@
 // transaction (group commit), and the counters/subject summaries touched in that turn are written
 // in the same transaction from the environment's beforecommit hook (lmdb-env.ts). So the state
 // after a crash is exactly that of the last committed transaction, and opening a stream reads the
-// meta record and one record per live subject, not every message.
+// meta record and one record per live subject, not every message. While a transaction holding
+// store writes commits, writes are staged here instead and written together once it is done
+// (commit-pipeline.ts): the next transaction holds everything that arrived meanwhile.
 //
 // Reads are synchronous and see uncommitted changes too: lmdb-view.ts overlays the appends and
 // removals lmdb-js has not committed yet on what LMDB has. Queries, purges and state reports are
@@ -30,14 +32,20 @@ import {
 } from './codec.ts';
 import { BaseStore } from './base-store.ts';
 import { LmdbIndex, META_KEY, loadStreamState, type SubjectInfo } from './lmdb-index.ts';
+import type { CommitPipeline, CommitPromise, PipelineMember } from './commit-pipeline.ts';
 import { SyncMode, type BatchParticipant, type LmdbEnvironment } from './lmdb-env.ts';
-import { LmdbView } from './lmdb-view.ts';
+import { LmdbView, type Batch } from './lmdb-view.ts';
 import { FrozenLmdb } from './frozen.ts';
 import { StorageKind, StoreError, StoreErrorCode, type FrozenStore, type StoredMsg, type TimeNs } from './types.ts';
 
 const INDEX_VALUE = Buffer.from([1]); // shared: lmdb-js only reads it
 
-export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipant {
+/** Kinds of staged writes. */
+const PUT = 0;
+const DEL = 1;
+const CLEAR = 2;
+
+export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipant, PipelineMember {
   readonly storage = StorageKind.File;
   readonly recordFormat = RECORD_FORMAT;
   private readonly env: LmdbEnvironment;
@@ -48,6 +56,12 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   private nextSubjectId: number;
   private readonly keyBuf = Buffer.allocUnsafe(8);
   private readonly idxBuf = Buffer.allocUnsafe(12);
+  private readonly pipeline: CommitPipeline;
+  /** Writes staged while a commit is in flight, in order: kind, seq, record (PUT), subject id. */
+  private readonly stagedKind: number[] = [];
+  private readonly stagedSeq: number[] = [];
+  private readonly stagedRec: (Buffer | null)[] = [];
+  private readonly stagedId: number[] = [];
 
   /** Use openLmdbStore(). */
   constructor(env: LmdbEnvironment, name: string, ix: LmdbIndex) {
@@ -55,7 +69,13 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     super(name, st.subjects);
     this.env = env;
     this.ix = ix;
-    this.view = new LmdbView(ix, env.sync !== SyncMode.Committed, () => env.markDirty(this), env.newRecordCache());
+    this.pipeline = env.pipeline;
+    // A batch begun while staging is marked dirty when its writes are made (flushStaged): its
+    // metadata must go into the transaction that holds them, not into one that closes earlier.
+    const onNewBatch = (): void => {
+      if (!this.pipeline.staging) env.markDirty(this);
+    };
+    this.view = new LmdbView(ix, env.sync !== SyncMode.Committed, onNewBatch, env.newRecordCache());
     this.firstSeq = st.meta.firstSeq;
     this.lastSeq = st.meta.lastSeq;
     this.messages = st.meta.messages;
@@ -84,22 +104,84 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     // it saves encoding each message again (~1 µs of a mirror's copy). decodeRecord always
     // returns a record nobody else writes to, so lmdb-js and the overlay may hold it.
     const rec = record !== undefined ? (record as Buffer) : encodeRecord(subject, slen, h, data, timeNs);
-    writeSeq(this.keyBuf, 0, seq);
-    const batch = this.view.join(this.ix.msgs.put(this.keyBuf, rec));
     let info = this.subjects.get(subject);
     if (info === undefined) {
       info = { subject, id: this.nextSubjectId++, count: 0, last: 0 };
       this.subjects.set(subject, info);
       this.matchCache.invalidate();
     }
+    const batch = this.pipeline.staging ? this.stage(PUT, seq, rec, info.id) : this.view.join(this.putNow(seq, rec, info.id));
     info.count++;
     info.last = seq;
     this.dirtySubjects.add(subject);
-    writeIdxKey(this.idxBuf, info.id, seq);
-    this.ix.idx.put(this.idxBuf, INDEX_VALUE);
     this.view.addPending(seq, rec, info);
     batch.appended.push(seq);
     return fileStoreMsgSize(slen, h === null ? 0 : h.length, data.length);
+  }
+
+  /** The record and its index entry, into the open lmdb-js batch; its commit promise. */
+  private putNow(seq: number, rec: Buffer, subjectId: number): CommitPromise {
+    writeSeq(this.keyBuf, 0, seq);
+    const p = this.ix.msgs.put(this.keyBuf, rec);
+    writeIdxKey(this.idxBuf, subjectId, seq);
+    this.ix.idx.put(this.idxBuf, INDEX_VALUE);
+    this.pipeline.wrote(p);
+    return p;
+  }
+
+  private removeNow(seq: number, subjectId: number): CommitPromise {
+    writeSeq(this.keyBuf, 0, seq);
+    const p = this.ix.msgs.remove(this.keyBuf);
+    writeIdxKey(this.idxBuf, subjectId, seq);
+    this.ix.idx.remove(this.idxBuf);
+    this.pipeline.wrote(p);
+    return p;
+  }
+
+  private clearNow(): CommitPromise {
+    const p = this.ix.msgs.clearAsync();
+    this.ix.idx.clearAsync();
+    this.ix.subj.clearAsync(); // the meta key goes too; beforeCommit writes it again
+    this.pipeline.wrote(p);
+    return p;
+  }
+
+  /** A commit is in flight: keep the write for the next batch; the batch it will be in. */
+  private stage(kind: number, seq: number, rec: Buffer | null, subjectId: number): Batch {
+    const batch = this.view.join(this.pipeline.stage(this));
+    this.stagedKind.push(kind);
+    this.stagedSeq.push(seq);
+    this.stagedRec.push(rec);
+    this.stagedId.push(subjectId);
+    return batch;
+  }
+
+  /** The commit in flight is done: write what was staged, in order, into the batch now open. */
+  flushStaged(): void {
+    const n = this.stagedKind.length;
+    try {
+      if (this.dropped) return;
+      for (let i = 0; i < n; i++) {
+        const kind = this.stagedKind[i];
+        if (kind === PUT) this.putNow(this.stagedSeq[i]!, this.stagedRec[i]!, this.stagedId[i]!);
+        else if (kind === DEL) this.removeNow(this.stagedSeq[i]!, this.stagedId[i]!);
+        else this.clearNow();
+      }
+      // Its metadata goes into the same transaction (beforeCommit).
+      if (n > 0) this.env.markDirty(this);
+    } catch (err) {
+      // Part of the batch may be written: memory is ahead of LMDB, so stop writing.
+      this.view.failure = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      this.dropStaged();
+    }
+  }
+
+  dropStaged(): void {
+    this.stagedKind.length = 0;
+    this.stagedSeq.length = 0;
+    this.stagedRec.length = 0;
+    this.stagedId.length = 0;
   }
 
   /** lmdb-js is closing the batch: add our counters and subject summaries to it. */
@@ -149,10 +231,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   /** Removes one live message from LMDB, the overlay and the counters. */
   private remove(seq: number, subject: string, size: number, interior: boolean): void {
     const info = this.subjects.get(subject)!;
-    writeSeq(this.keyBuf, 0, seq);
-    const batch = this.view.join(this.ix.msgs.remove(this.keyBuf));
-    writeIdxKey(this.idxBuf, info.id, seq);
-    this.ix.idx.remove(this.idxBuf);
+    const batch = this.pipeline.staging ? this.stage(DEL, seq, null, info.id) : this.view.join(this.removeNow(seq, info.id));
     // Below firstSeq nothing needs hiding (every read starts at firstSeq), so compactions
     // (interior = false) do not grow the hidden set.
     this.view.removed(seq, interior);
@@ -171,9 +250,8 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
 
   /** Empties the stream in O(1) writes. */
   protected removeAll(): void {
-    this.view.join(this.ix.msgs.clearAsync());
-    this.ix.idx.clearAsync();
-    this.ix.subj.clearAsync(); // the meta key goes too; beforeCommit writes it again
+    if (this.pipeline.staging) this.stage(CLEAR, 0, null, 0);
+    else this.view.join(this.clearNow());
     this.dirtySubjects.clear();
     this.view.clear();
   }

@@ -53,6 +53,8 @@ export interface LeafNodeOptions {
   /** Credentials an edge must present in its CONNECT (`authorization { user, password }`). */
   user: string | undefined;
   pass: string | undefined;
+  /** The local account edges accepted with those credentials are bound to ('' = $G). */
+  account: string;
   remotes: LeafRemoteOptions[];
   /** Delay before redialling a hub after a failed attempt or a dropped link. */
   reconnectMs: number;

@@ -221,7 +221,7 @@ export interface AccountsContext {
   readonly users: readonly { readonly user?: string; readonly nkey?: string; readonly account?: string }[];
   readonly noAuthUser: string | undefined;
   readonly systemAccount: string;
-  readonly leafnodes?: { readonly remotes: readonly { readonly account: string }[] } | undefined;
+  readonly leafnodes?: { readonly account: string; readonly remotes: readonly { readonly account: string }[] } | undefined;
 }
 
 /**
@@ -261,6 +261,8 @@ export function crossCheckAccounts(o: AccountsContext): [field: string, message:
     const acc = o.users[u]!.account;
     if (acc !== undefined && !exists(acc)) return ['users', `invalid value for "users[${u}].account": account ${JSON.stringify(acc)} is not defined in "accounts"`];
   }
+  const leafAccount = o.leafnodes?.account ?? '';
+  if (leafAccount !== '' && !exists(leafAccount)) return ['leafnodes', `invalid value for "leafnodes.account": account ${JSON.stringify(leafAccount)} is not defined in "accounts"`];
   const remotes = o.leafnodes?.remotes ?? [];
   for (let r = 0; r < remotes.length; r++) {
     const acc = remotes[r]!.account;

@@ -78,6 +78,9 @@ function mapAuthorizationBlock(c: Collector, path: string, v: unknown, leaf: Lea
       case 'password':
         leaf.pass = c.convert(asString, p, sv, block);
         break;
+      case 'account':
+        leaf.account = c.convert(asString, p, sv, block);
+        break;
       default:
         c.unsupported(p, block);
     }

@@ -234,6 +234,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     }
     const cluster = this.deps.clusterName();
     if (cluster !== '' && c.cluster === cluster) return 'remote leafnode has same cluster name';
+    link.account = this.options.account === '' ? GLOBAL_ACCOUNT : this.options.account;
     link.remoteName = String(c.name ?? c.server_id ?? '');
     link.remoteId = String(c.server_id ?? '');
     link.remoteCluster = typeof c.cluster === 'string' ? c.cluster : '';

@@ -120,7 +120,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
   denyOut: SubjectDenyList | null = null;
   /** Subjects not taken from this link (edge: deny_imports). */
   denyIn: SubjectDenyList | null = null;
-  /** The local account the link is bound to (edge: the remote's `account`; hub: $G for now). */
+  /** The local account the link is bound to (edge: the remote's `account`; hub: leafnodes.account). */
   account = GLOBAL_ACCOUNT;
   /** Interest learnt on this link, keyed by subject and queue. */
   readonly remoteSubs = new Map<string, Subscription>();

@@ -9,7 +9,7 @@ export const DEFAULT_LEAFNODE_PORT = 7422;
 export const DEFAULT_LEAF_RECONNECT_MS = 1000;
 
 export function defaultLeafNodeOptions(): LeafNodeOptions {
-  return { host: '', port: undefined, user: undefined, pass: undefined, remotes: [], reconnectMs: DEFAULT_LEAF_RECONNECT_MS };
+  return { host: '', port: undefined, user: undefined, pass: undefined, account: '', remotes: [], reconnectMs: DEFAULT_LEAF_RECONNECT_MS };
 }
 
 export function defaultLeafRemote(urls: string[]): LeafRemoteOptions {
@@ -72,6 +72,7 @@ export function leafnodesRule(v: unknown): string | undefined {
   if (v.port !== undefined && (!isInt(v.port) || v.port < 0 || v.port > 65535)) return 'leafnodes.port to be an integer 0..65535 (0 = a free port)';
   if (v.user !== undefined && (typeof v.user !== 'string' || v.user === '')) return 'leafnodes.user to be a non-empty user name';
   if (v.pass !== undefined && typeof v.pass !== 'string') return 'leafnodes.pass to be a password string';
+  if (typeof v.account !== 'string' || /[\s.*>]/.test(v.account)) return 'leafnodes.account to be an account name';
   if (!isInt(v.reconnectMs) || v.reconnectMs <= 0) return 'leafnodes.reconnectMs to be a positive duration in milliseconds';
   if (!Array.isArray(v.remotes)) return 'leafnodes.remotes to be a list of remotes';
   for (let i = 0; i < v.remotes.length; i++) {

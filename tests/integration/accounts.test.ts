@@ -241,3 +241,81 @@ describe('accounts in a two-server cluster', () => {
     assert.equal(counts.b, 0);
   });
 });
+
+describe('accounts over a leaf node link', () => {
+  let dir: string;
+  let hub: RunningServer;
+  let edge: RunningServer;
+  const conns: NatsConnection[] = [];
+  const open = async (s: RunningServer, user: string): Promise<NatsConnection> => {
+    const nc = await connect({ servers: s.clientUrl, user, pass: user });
+    conns.push(nc);
+    return nc;
+  };
+  /** Resolves once `server`'s leaf link carries interest in `subject`. */
+  const linked = (server: RunningServer, subject: string): Promise<unknown> =>
+    waitFor(async () => {
+      const l = (await (await fetch(`${server.httpUrl}/leafz?subs=1`)).json()) as { leafs: { subscriptions_list?: string[] }[] };
+      return l.leafs.some((x) => (x.subscriptions_list ?? []).includes(subject));
+    }, `the leaf link to carry ${subject}`, 10_000);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-accounts-leaf-'));
+    // The hub binds edges that log in as leaf/leaf to its account A; the edge binds its remote to X.
+    hub = await startTestServer({
+      ...accountsOptions(join(dir, 'store')),
+      storeDir: undefined,
+      httpPort: 0,
+      leafnodes: { port: 0, user: 'leaf', pass: 'leaf', account: 'A' } as ServerOptions['leafnodes'],
+    });
+    const leafPort = (hub as unknown as { ports: { leafnode: number } }).ports.leafnode;
+    edge = await startTestServer({
+      httpPort: 0,
+      accounts: ['X', 'Y'].map((name) => ({ name, exports: [], imports: [], jetstream: false })),
+      users: [
+        { user: 'x', password: 'x', account: 'X' },
+        { user: 'y', password: 'y', account: 'Y' },
+      ],
+      leafnodes: { remotes: [{ urls: [`nats-leaf://leaf:leaf@127.0.0.1:${leafPort}`], account: 'X' }] } as unknown as ServerOptions['leafnodes'],
+    });
+  });
+
+  after(async () => {
+    await Promise.all(conns.map((c) => c.close().catch(() => {})));
+    await edge?.close();
+    await hub?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the link joins the hub's account A to the edge's account X, and no other", async () => {
+    const [x, y, a, b] = [await open(edge, 'x'), await open(edge, 'y'), await open(hub, 'a'), await open(hub, 'b')];
+    const got: string[] = [];
+    x.subscribe('c.down', { callback: (_e, m) => void got.push(`x ${m.string()}`) });
+    y.subscribe('c.down', { callback: (_e, m) => void got.push(`y ${m.string()}`) });
+    b.subscribe('c.up', { callback: (_e, m) => void got.push(`b ${m.string()}`) });
+    a.subscribe('c.up', { callback: (_e, m) => void got.push(`a ${m.string()}`) });
+    await Promise.all([x.flush(), y.flush(), a.flush(), b.flush()]);
+    await linked(hub, 'c.down');
+    await linked(edge, 'c.up');
+    b.publish('c.down', 'from B: not for the edge');
+    a.publish('c.down', 'from A');
+    y.publish('c.up', 'from Y: not for the hub');
+    x.publish('c.up', 'from X');
+    await waitFor(() => got.length >= 2, 'both crossings', 5000);
+    // Each side's own traffic after it: a message from the wrong account would have come first.
+    await Promise.all([a.flush(), b.flush(), x.flush(), y.flush()]);
+    assert.deepEqual(got.sort(), ['a from X', 'x from A']);
+  });
+
+  test("a publish from the edge runs the hub's imports (the edge does not know them)", async () => {
+    const [x, b] = [await open(edge, 'x'), await open(hub, 'b')];
+    const got: string[] = [];
+    b.subscribe('from_a.a.leaf', { callback: (_e, m) => void got.push(`${m.subject} ${m.string()}`) });
+    await b.flush();
+    // The hub's import subscribes to A's a.> and is announced over the link to the edge.
+    await linked(edge, 'a.>');
+    x.publish('a.leaf', 'edge data');
+    await waitFor(() => got.length >= 1, 'the imported message', 5000);
+    assert.deepEqual(got, ['from_a.a.leaf edge data']);
+  });
+});

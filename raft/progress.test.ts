@@ -50,6 +50,20 @@ test('rejections: stale ones are ignored; in probe the hint moves next back', ()
   assert.equal(pr.next, pr.match + 1);
 });
 
+test('a follower that lost what it acknowledged (a wiped disk) is probed and its match lowered', () => {
+  const pr = new Progress(11, 4);
+  pr.match = 10;
+  pr.becomeReplicate();
+  assert.equal(pr.maybeDecrTo(10, 10), false, 'a rejection at match with a hint at match: stale');
+  assert.equal(pr.maybeDecrTo(10, 3), true, 'anchored at match with a hint below it: probe');
+  pr.becomeProbe();
+  assert.equal(pr.next, 11);
+  assert.equal(pr.maybeDecrTo(10, 3), true, 'the probe at match rejected again: its log ends at 3');
+  assert.equal(pr.match, 3);
+  assert.equal(pr.next, 4);
+  assert.equal(pr.isPaused(), false);
+});
+
 test('snapshot state pauses until the follower catches up; probing resumes after it', () => {
   const pr = new Progress(5, 4);
   pr.becomeSnapshot(50);

@@ -180,14 +180,26 @@ export class Progress {
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === ProgressState.Replicate) {
-      // In Replicate, anything at or below match was already acknowledged: stale.
-      if (rejected <= this.match) return false;
+      // In Replicate, anything below match was already acknowledged: stale. A rejection anchored
+      // at match itself, with a hint below it, says the follower no longer has what it
+      // acknowledged: probe it (below).
+      if (rejected < this.match || (rejected === this.match && matchHint >= this.match)) return false;
       // Restart from the last known match; the caller moves us to Probe.
       this.next = this.match + 1;
       return true;
     }
     // Probe/Snapshot: only the answer to the probe we sent (next - 1) counts.
     if (this.next - 1 !== rejected) return false;
+    if (matchHint < this.match) {
+      // The follower's log ends before what it acknowledged: it lost its data (a wiped disk) and
+      // came back under the same id. A lower match is safe (it can only hold back commits and
+      // log trimming; the commit index never moves back) and the only way to reach it again:
+      // resend from where its log really ends, or a snapshot if that part is compacted here.
+      this.match = matchHint;
+      this.next = matchHint + 1;
+      this.msgAppFlowPaused = false;
+      return true;
+    }
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.msgAppFlowPaused = false;
     return true;

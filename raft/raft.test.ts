@@ -227,6 +227,24 @@ test('snapshot install: a follower behind the compacted log receives the snapsho
   assert.deepEqual(c.appliedTexts(3), ['after']);
 });
 
+test('lost storage: a follower that comes back empty is found by the next heartbeat and sent the log again', () => {
+  const c = TestCluster.bootstrapped([1, 2, 3], RAW);
+  c.elect(1);
+  for (let i = 0; i < 5; i++) c.propose(1, `v${i}`);
+  c.tickAll(2);
+  assert.equal(c.node(3).committed, c.node(1).committed);
+  // Node 3's disk is replaced: same id, empty storage, and nothing new is proposed afterwards.
+  c.crash(3);
+  c.member(3).storage = new MemoryStorage();
+  c.member(3).applied = [];
+  c.restart(3);
+  c.tickAll(3);
+  assert.equal(c.node(3).lastIndex(), c.node(1).lastIndex(), 'the whole log was sent again');
+  assert.equal(c.node(3).committed, c.node(1).committed);
+  assert.deepEqual(c.appliedTexts(3), ['v0', 'v1', 'v2', 'v3', 'v4']);
+  assert.equal(c.node(1).progress(3)?.match, c.node(1).lastIndex());
+});
+
 test('snapshot: a stale snapshot (at or below commit) is ignored and acknowledged with the commit index', () => {
   const c = TestCluster.bootstrapped([1, 2, 3], RAW);
   c.elect(1);

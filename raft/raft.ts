@@ -812,7 +812,14 @@ export class RaftNode {
 
   private handleHeartbeat(m: Message): void {
     const before = this.log.committed;
-    this.log.commitTo(m.commit); // m.commit <= our match as the leader knows it
+    // m.commit <= our match as the leader knows it, unless we lost entries we had acknowledged
+    // (a wiped disk). Then tell the leader where our log really ends, as a rejected Append
+    // anchored at that commit would: with nothing new to append it would never find out.
+    if (m.commit > this.log.lastIndex()) {
+      this.send({ type: MessageType.AppendResponse, to: m.from, index: m.commit, reject: true, rejectHint: this.log.lastIndex(), logTerm: 0 });
+      return;
+    }
+    this.log.commitTo(m.commit);
     if (this.log.committed > before) this.afterCommitAdvance();
     this.send({ type: MessageType.HeartbeatResponse, to: m.from, context: m.context });
   }

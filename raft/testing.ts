@@ -12,7 +12,8 @@ export type NodeOptions = Omit<RaftOptions, 'id' | 'storage' | 'rng'> & { seed?:
 
 export interface TestMember {
   raft: RaftNode | null;
-  readonly storage: MemoryStorage;
+  /** Replaceable: a test can give a member a new, empty disk. */
+  storage: MemoryStorage;
   /** Entries applied, in order (the state machine of the tests). */
   applied: Entry[];
   readStates: ReadState[];

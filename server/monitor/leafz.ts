@@ -18,12 +18,12 @@ export function buildLeafz(src: LeafzSource, query: URLSearchParams): Record<str
   const account = query.get('acc') ?? '';
   const leafs = src
     .links()
-    .filter(() => account === '' || account === '$G')
+    .filter((l) => account === '' || account === l.account)
     .map((l) => {
       const info: Record<string, unknown> = {
         name: l.remoteName,
         is_spoke: l.isSpoke,
-        account: '$G',
+        account: l.account,
         ip: l.remoteAddress,
         port: l.remotePort,
         rtt: formatRtt(l.rttMs),

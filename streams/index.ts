@@ -100,7 +100,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore });
   manager.addLifecycle(consumers);
   consumers.finishRecovery();
-  const sourcing = new StreamSourcing({ clock: deps.clock, logger, mirrorCaughtUp: (mirror, origin) => direct.bindMirror(mirror, origin) });
+  const sourcing = new StreamSourcing({ clock: deps.clock, logger, bus: deps.bus, mirrorCaughtUp: (mirror, origin) => direct.bindMirror(mirror, origin) });
   manager.addLifecycle(sourcing);
 
   let closing: Promise<void> | null = null;

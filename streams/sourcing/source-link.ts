@@ -5,13 +5,14 @@
 //
 // Design: docs/adr/0013-mirrors-and-sources.md.
 
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { compileSubjectTransform, type SubjectTransform } from '../../protocol/subject-transform.ts';
 import { subjectMatches } from '../../protocol/subject.ts';
 import type { StreamSource, StreamSourceInfo } from '../../protocol/jetstream-api.ts';
 import { parseTimeNs } from '../time.ts';
-import type { StoredMsg } from '../store/types.ts';
+import type { StoredMsg, TimeNs } from '../store/types.ts';
 import type { Stream } from '../stream/stream.ts';
 import { rewriteHeaderLines } from '../stream/header-block.ts';
 
@@ -50,6 +51,11 @@ export class SourceLink {
   scheduled = false;
   /** Stops following the origin's appends. */
   detach: (() => void) | null = null;
+  /**
+   * For an origin in another JetStream domain (`external`): what the link learnt from the
+   * consumer feeding it (external-link.ts); null for an origin on this server.
+   */
+  remote: { lag(): number; lastActiveMs(): number } | null = null;
   private readonly routes: readonly Route[];
   /** The single filter handed to the store's iterator when there is one; undefined = read all. */
   private readonly storeFilter: string | undefined;
@@ -81,7 +87,19 @@ export class SourceLink {
     this.storeFilter = this.routes.length === 1 && this.routes[0]!.filter !== '>' ? this.routes[0]!.filter : undefined;
     const filters = this.routes.map((r) => r.filter).join('\f');
     const dests = trs.length === 0 ? '>' : trs.map((t) => t.dest || '>').join('\f');
-    this.iname = `${config.name} ${filters} ${dests}`;
+    // An origin elsewhere is told apart by its API prefix: two edges' streams may share a name.
+    const name = config.external === undefined ? config.name : `${config.name}:${nameHash(config.external.api)}`;
+    this.iname = `${name} ${filters} ${dests}`;
+  }
+
+  /** The origin is in another JetStream domain (or behind another API prefix). */
+  get isExternal(): boolean {
+    return this.config.external !== undefined;
+  }
+
+  /** The origin's subject filters when it is read through a consumer: [] = everything. */
+  get filters(): string[] {
+    return this.routes.every((r) => r.filter === '>') ? [] : this.routes.map((r) => r.filter);
   }
 
   get originName(): string {
@@ -117,6 +135,7 @@ export class SourceLink {
 
   /** Origin messages this link still has to look at (nats-server reports its consumer's pending). */
   lag(): number {
+    if (this.remote !== null) return this.remote.lag();
     const origin = this.origin;
     if (origin === null || this.nextSeq === 0) return 0;
     const from = Math.max(this.nextSeq, 1);
@@ -126,12 +145,15 @@ export class SourceLink {
   }
 
   info(nowMs: number): StreamSourceInfo {
+    // Nanoseconds since the origin was last seen working: 0 while a local one is attached (the
+    // copy runs in this process and is told of every append), since the last message or
+    // heartbeat for a remote one, -1 when it never was.
+    const last = this.remote !== null ? this.remote.lastActiveMs() : this.origin !== null ? nowMs : this.lastActiveMs;
     const out: StreamSourceInfo & { filter_subject?: string; subject_transforms?: StreamSource['subject_transforms'] } = {
       name: this.config.name,
+      ...(this.config.external !== undefined ? { external: this.config.external } : {}),
       lag: this.lag(),
-      // Nanoseconds since the origin was last seen working (0 while it is attached: the copy
-      // runs in this process and is told of every append), -1 when it never was.
-      active: this.origin !== null ? 0 : this.lastActiveMs < 0 ? -1 : (nowMs - this.lastActiveMs) * 1_000_000,
+      active: last < 0 ? -1 : Math.max(0, nowMs - last) * 1_000_000,
     };
     if (this.config.filter_subject !== undefined) out.filter_subject = this.config.filter_subject;
     if (this.config.subject_transforms !== undefined) out.subject_transforms = this.config.subject_transforms;
@@ -188,22 +210,37 @@ export class SourceLink {
   }
 
   private copy(m: StoredMsg): void {
-    const subject = this.map(m.subject);
+    // The origin's record is the mirror's too unless a transform renamed the subject.
+    this.store(m.seq, m.timeNs, m.subject, m.hdr, m.data, this.sameRecords ? m.record : undefined);
+  }
+
+  /**
+   * Stores origin message `seq` in the target (renamed, or skipped when this link does not take
+   * its subject): a mirror at the same sequence and time, above its last one only; a source
+   * through the publish path with the Nats-Stream-Source header. Also how a remote origin's
+   * messages arrive (external-link.ts), with `mirrorLast` read from the target each time.
+   */
+  store(seq: number, timeNs: TimeNs, originSubject: string, hdr: Uint8Array | null, data: Uint8Array, record?: Uint8Array): void {
+    const subject = this.map(originSubject);
     if (subject === undefined) return;
     if (this.kind === 'mirror') {
-      // The origin's record is the mirror's too unless a transform renamed the subject.
-      const record = this.sameRecords && subject === m.subject ? m.record : undefined;
-      if (m.seq > this.mirrorLast && this.target.applyMirrored(m.seq, m.timeNs, subject, m.hdr, m.data, record)) this.mirrorLast = m.seq;
+      const rec = subject === originSubject ? record : undefined;
+      if (seq > this.mirrorLast && this.target.applyMirrored(seq, timeNs, subject, hdr, data, rec)) this.mirrorLast = seq;
       return;
     }
-    const hdr = rewriteHeaderLines(m.hdr, dropOnSource, `${STREAM_SOURCE_HDR}: ${this.sourceHeader(m.seq)}\r\n`);
-    const decided = this.target.ingestSourced(subject, hdr, m.data);
-    if (decided.kind === 'rejected' && this.warnedSeq !== m.seq) {
+    const h = rewriteHeaderLines(hdr, dropOnSource, `${STREAM_SOURCE_HDR}: ${this.sourceHeader(seq)}\r\n`);
+    const decided = this.target.ingestSourced(subject, h, data);
+    if (decided.kind === 'rejected' && this.warnedSeq !== seq) {
       // A limit of the target (discard new) refused it: the message is skipped, as nats-server
       // logs and moves on for everything but a full max_msgs.
-      this.warnedSeq = m.seq;
-      this.logger.warn({ stream: this.target.name, source: this.config.name, seq: m.seq, err: decided.error.description }, 'sourced message not stored');
+      this.warnedSeq = seq;
+      this.logger.warn({ stream: this.target.name, source: this.config.name, seq, err: decided.error.description }, 'sourced message not stored');
     }
+  }
+
+  /** A remote origin's message is about to be stored: the mirror's last sequence, read now. */
+  beginRemoteStore(): void {
+    if (this.kind === 'mirror') this.mirrorLast = this.target.store.state().lastSeq;
   }
 
   private sourceHeader(seq: number): string {
@@ -212,6 +249,16 @@ export class SourceLink {
   }
 }
 
+
+const HASH_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** nats-server's getHash: 8 base-62 digits from the SHA-256 of `name` (here an API prefix). */
+export function nameHash(name: string): string {
+  const sum = createHash('sha256').update(name).digest();
+  let out = '';
+  for (let i = 0; i < 8; i++) out += HASH_DIGITS[sum[i]! % 62];
+  return out;
+}
 
 /** Parses a Nats-Stream-Source value into the index name and origin sequence. */
 export function parseSourceHeader(value: string): { iname: string; seq: number } | undefined {

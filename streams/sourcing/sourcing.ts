@@ -15,6 +15,8 @@ import { findHeaderValue } from '../../protocol/headers.ts';
 import type { StreamConfig, StreamSourceInfo } from '../../protocol/jetstream-api.ts';
 import type { StreamLifecycle } from '../manager.ts';
 import type { Stream } from '../stream/stream.ts';
+import type { MessageBus } from '../bus.ts';
+import { ExternalLink } from './external-link.ts';
 import { SourceLink, STREAM_SOURCE_HDR, parseSourceHeader } from './source-link.ts';
 
 /** Messages one link copies per event-loop turn before yielding to I/O. */
@@ -25,6 +27,8 @@ export interface SourcingDeps {
   readonly logger: Logger;
   /** A mirror with mirror_direct caught up with its origin: serve the origin's direct gets too. */
   readonly mirrorCaughtUp?: (mirror: Stream, origin: string) => void;
+  /** Reaches origins in other JetStream domains (`external`) through their API prefix. */
+  readonly bus?: MessageBus;
 }
 
 export class StreamSourcing implements StreamLifecycle {
@@ -34,6 +38,8 @@ export class StreamSourcing implements StreamLifecycle {
   private readonly targets = new Map<string, SourceLink[]>();
   /** Streams of this server by name (every stream is announced through the lifecycle). */
   private readonly streams = new Map<string, Stream>();
+  /** The consumer-fed links of origins elsewhere (external-link.ts), by link. */
+  private readonly remotes = new Map<SourceLink, ExternalLink>();
   private readonly timers = new Set<TimerHandle>();
   private closed = false;
 
@@ -47,7 +53,7 @@ export class StreamSourcing implements StreamLifecycle {
   added(stream: Stream): void {
     this.streams.set(stream.name, stream);
     // Links waiting for this stream as their origin.
-    for (const links of this.targets.values()) for (const l of links) if (l.originName === stream.name && l.origin === null) this.attach(l, stream);
+    for (const links of this.targets.values()) for (const l of links) if (!l.isExternal && l.originName === stream.name && l.origin === null) this.attach(l, stream);
     this.startTarget(stream);
   }
 
@@ -101,14 +107,31 @@ export class StreamSourcing implements StreamLifecycle {
     this.targets.set(stream.name, links);
     this.resumePoints(stream, links);
     for (const l of links) {
+      if (l.isExternal) {
+        this.startRemote(l);
+        continue;
+      }
       const origin = this.streams.get(l.originName);
       if (origin !== undefined) this.attach(l, origin);
     }
   }
 
   private stopTarget(name: string): void {
-    for (const l of this.targets.get(name) ?? []) this.detachLink(l);
+    for (const l of this.targets.get(name) ?? []) {
+      this.detachLink(l);
+      this.remotes.get(l)?.stop();
+      this.remotes.delete(l);
+    }
     this.targets.delete(name);
+  }
+
+  /** An origin behind another API prefix: followed through a consumer there (external-link.ts). */
+  private startRemote(l: SourceLink): void {
+    const bus = this.deps.bus;
+    if (bus === undefined || this.closed) return;
+    const remote = new ExternalLink(l, { bus, clock: this.deps.clock, logger: this.logger.child({ stream: l.target.name }) });
+    this.remotes.set(l, remote);
+    remote.start();
   }
 
   /** Where each link continues, read from what the target already stored. */

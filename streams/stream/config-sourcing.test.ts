@@ -94,11 +94,6 @@ test('mirror, source and republish validation answers with nats-server err_codes
     ],
     [{ name: 'S', sources: [{ name: 'A', external: { api: '$JS.API', deliver: '' } }] }, 10021, 'stream external api prefix $JS.API must not overlap with $JS.API'],
     [{ name: 'S', sources: [{ name: 'A', external: { api: '$JS.hub.API', deliver: 'd.*' } }] }, 10024, 'stream external delivery prefix d.* must not contain wildcards'],
-    [
-      { name: 'S', sources: [{ name: 'A', external: { api: '$JS.hub.API', deliver: '' } }] },
-      10052,
-      'stream sources and mirrors from another JetStream domain or account are not supported by this server',
-    ],
   ];
   for (const [body, code, description] of table) {
     const r = normalizeStreamConfig(body, lookup);
@@ -134,4 +129,16 @@ test('nested objects are type-checked like Go json.Unmarshal', () => {
     checkStreamConfigShape({ name: 'S', republish: { dest: 'x', headers_only: 'yes' } }),
     'json: cannot unmarshal string into Go struct field RePublish.headers_only of type bool',
   );
+});
+
+test('a source or mirror in another domain (external api) is accepted and echoed; on replicas it is still refused', () => {
+  const body = { name: 'S', sources: [{ name: 'A', external: { api: '$JS.edge1.API', deliver: '' } }, { name: 'A', external: { api: '$JS.edge2.API', deliver: '' } }] };
+  const r = normalizeStreamConfig(body, lookup);
+  assert.ok(r.ok);
+  assert.deepEqual(r.config.sources, body.sources);
+  const m = normalizeStreamConfig({ name: 'M', mirror: { name: 'A', external: { api: '$JS.edge1.API', deliver: '' } } }, lookup);
+  assert.ok(m.ok);
+  const r3 = normalizeStreamConfig({ ...body, num_replicas: 3 }, lookup);
+  assert.ok(!r3.ok);
+  assert.equal(r3.error.err_code, 10052);
 });

@@ -264,9 +264,6 @@ export function normalizeStreamConfig(body: Record<string, unknown>, lookup: Str
   // Features sluice does not implement are refused, not silently ignored: a client that asked for
   // a mirror and got a plain stream would believe data is being copied. Checked after everything
   // nats-server checks, so a config it would refuse gets its answer.
-  if ([mirror, ...(sources ?? [])].some((s) => s?.external !== undefined)) {
-    return unsupported('stream sources and mirrors from another JetStream domain or account are not supported by this server');
-  }
   if ((mirror !== undefined || sources !== undefined || republish.value !== undefined) && replicas > 1) {
     return unsupported('stream mirrors, sources and republish are not supported with replicas > 1 by this server');
   }

@@ -21,6 +21,7 @@ import {
   type StreamImport,
 } from './config.ts';
 import { answerJetStreamDisabled, JS_API_SUBJECTS } from './jetstream-disabled.ts';
+import { withRequestInfo } from './request-info.ts';
 import { RESPONSE_THRESHOLD_MS, ResponseRoutes } from './responses.ts';
 import { subjectsCollide } from '../../protocol/subject.ts';
 
@@ -155,7 +156,8 @@ export class Accounts {
 
   /**
    * A request published here on the local subject goes to `exporter` on the exported subject, with
-   * a reply subject there that leads back (ResponseRoutes). JetStream ack replies pass unchanged:
+   * a reply subject there that leads back (ResponseRoutes) and a Nats-Request-Info header naming
+   * the importing account, as nats-server adds. JetStream ack replies pass unchanged:
    * they name a consumer in the exporting account (nats-server's exception for pull consumers).
    */
   private bindServiceImport(importer: Account, exporter: Account, imp: ServiceImport): void {
@@ -165,8 +167,9 @@ export class Accounts {
     const from = importer.router;
     const to = exporter.router;
     this.undo.push(
-      this.originOnly.subscribe(from, local, (subject, reply, hdrLen, msg) => {
+      this.originOnly.subscribe(from, local, (subject, reply, hdrLen0, msg0) => {
         const target = mapSubject(local, imp.subject, subject);
+        const [hdrLen, msg] = withRequestInfo(hdrLen0, msg0, importer.name);
         if (reply === '' || reply.startsWith(JS_ACK_PREFIX)) return to.publish(target, reply, hdrLen, msg, -1);
         const mapped = responses.add(from, reply, exp.responseType);
         const reached = to.publish(target, mapped, hdrLen, msg, -1);

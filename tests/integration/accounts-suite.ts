@@ -3,7 +3,7 @@
 // tests/e2e/accounts-vs-nats-server.e2e.ts (which compares what every client received).
 // Each scenario returns what its clients received, as plain data in a stable order.
 
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '../helpers/deadline.ts';
 
 /** nats-server syntax; `$STORE` is replaced by a JetStream store directory. */
@@ -122,14 +122,19 @@ export async function serviceImport(cl: Clients): Promise<string[]> {
   const seen: string[] = [];
   const responder = cl.a.subscribe('svc.*', {
     callback: (_e, m) => {
-      seen.push(`a saw ${m.subject} reply ${m.reply?.startsWith('_R_.') ? '_R_.*' : String(m.reply)}`);
+      const info = m.headers?.get('Nats-Request-Info');
+      const acc = info ? (JSON.parse(info) as { acc?: string }).acc : 'none';
+      const mine = m.headers?.get('X-Mine') ?? '';
+      seen.push(`a saw ${m.subject} reply ${m.reply?.startsWith('_R_.') ? '_R_.*' : String(m.reply)} from account ${acc}${mine ? ` X-Mine ${mine}` : ''}`);
       if (m.subject !== 'svc.silent') m.respond(`A answers ${m.subject}: ${m.string()}`);
     },
   });
   await cl.a.flush();
   const out: string[] = [];
   out.push((await cl.b.request('local.x', 'via to', { timeout: 2000 })).string());
-  out.push((await cl.b.request('svc.y', 'via wildcard', { timeout: 2000 })).string());
+  const h = headers();
+  h.set('X-Mine', 'kept');
+  out.push((await cl.b.request('svc.y', 'via wildcard', { timeout: 2000, headers: h })).string());
   out.push(await outcome(cl.b.request('svc.silent', 'nobody answers', { timeout: 500 })));
   responder.unsubscribe();
   await cl.a.flush();

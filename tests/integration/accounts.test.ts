@@ -63,9 +63,9 @@ describe('accounts on one server', () => {
 
   test('service imports: to remaps, wildcards pass the subject, the responder never sees the requester inbox', async () => {
     assert.deepEqual(await serviceImport(cl), [
-      'a saw svc.silent reply _R_.*',
-      'a saw svc.x reply _R_.*',
-      'a saw svc.y reply _R_.*',
+      'a saw svc.silent reply _R_.* from account B',
+      'a saw svc.x reply _R_.* from account B',
+      'a saw svc.y reply _R_.* from account B X-Mine kept',
       'A answers svc.x: via to',
       'A answers svc.y: via wildcard',
       'error TimeoutError',

@@ -38,6 +38,7 @@ import type { MetaGroup } from './meta.ts';
 import type { RaftNetwork } from './network.ts';
 import { ReplicatedStream, type ReplicaHost } from './replicated-stream.ts';
 import { ReplicatedConsumerStore } from './replicated-consumer-store.ts';
+import type { LoadedConsumer } from '../consumer/persistence.ts';
 import type { ConsumerLogOp } from './op-codec.ts';
 import { JsApiException } from '../manager.ts';
 
@@ -107,6 +108,18 @@ export class ClusteredStreams implements ReplicaHost {
     this.consumerStore.apply(op);
   }
 
+  consumersOf(stream: string): LoadedConsumer[] {
+    return this.consumerStore.load(stream);
+  }
+
+  replaceConsumers(stream: string, consumers: LoadedConsumer[]): void {
+    this.consumerStore.replaceStream(stream, consumers);
+  }
+
+  writeInOrder(write: () => void): void {
+    this.deps.manager.env.pipeline.inOrder(write);
+  }
+
   get root(): ReplicaHost['root'] {
     return this.deps.manager.env.root;
   }
@@ -171,6 +184,7 @@ export class ClusteredStreams implements ReplicaHost {
     if (serverOnly) return '';
     for (const r of this.replicas.values()) {
       if (r.stranded !== '') return `JetStream ${r.stranded}`;
+      if (r.catchingUp) return `JetStream stream ${r.name} is copying its data from the leader`;
       const g = r.raft;
       if (g === null || g.leader === '') return `JetStream stream ${r.name} has no leader`;
       if (g.applied < g.committed) return `JetStream stream ${r.name} is catching up`;

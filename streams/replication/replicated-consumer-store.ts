@@ -123,6 +123,15 @@ export class ReplicatedConsumerStore extends ConsumerStore {
     }
   }
 
+  /** The stream's consumers as its leader had them (a replica that copied the stream). */
+  replaceStream(stream: string, consumers: readonly LoadedConsumer[]): void {
+    this.dropStream(stream);
+    for (const c of consumers) {
+      this.apply({ op: 'consumer-put', record: c.record });
+      if (c.state !== undefined) this.apply({ op: 'consumer-state', stream, name: c.record.name, state: c.state });
+    }
+  }
+
   /** The stream is gone: so are its consumers' copies. */
   dropStream(stream: string): void {
     const copies = this.copies.get(stream);

@@ -4,9 +4,9 @@
 // cluster-wide), decides each publish, proposes the op, and sends the PubAck once the op is
 // committed (in a majority of logs, each persisted under the sync mode) and applied here.
 //
-// The raft index applied is stored beside the stream (sub-database `sluice:replicas`), written in
-// the same event-loop turn as the ops it covers, so it commits in the same LMDB transaction: a
-// restarted replica resumes after it and never applies an op twice.
+// The raft index applied is stored beside the stream (sub-database `sluice:replicas`), written
+// with the store writes of the ops it covers (the commit pipeline's order), so it commits in the
+// same LMDB transaction: a restarted replica resumes after it and never applies an op twice.
 
 import type { RootDatabase } from 'lmdb';
 import type { Applier } from '../../raft/driver.ts';
@@ -22,6 +22,8 @@ import type { RaftGroups } from './groups.ts';
 import { LeaderBook } from './leader-book.ts';
 import { JsApiException } from '../manager.ts';
 import { decodeConsumerOp, decodeControlOp, decodeStreamOp, encodeConsumerOp, encodeControlOp, encodeStreamOp, type ConsumerLogOp } from './op-codec.ts';
+import { CatchupClient, CatchupImpossible, CatchupServer, copyFromLeader, type ReplicaImage } from './catchup.ts';
+import type { LoadedConsumer } from '../consumer/persistence.ts';
 
 const APPLIED_DB = 'sluice:replicas';
 /**
@@ -41,7 +43,16 @@ export interface ReplicaHost {
   leaderChanged(replica: ReplicatedStream, leader: boolean): void;
   /** A committed consumer entry of this stream (replicated-consumer-store.ts), on every replica. */
   applyConsumerOp(op: ConsumerLogOp): void;
+  /** This replica's copy of the stream's consumers (what a catch-up hands over). */
+  consumersOf(stream: string): LoadedConsumer[];
+  /** Replaces the copy of the stream's consumers with the leader's (after a catch-up). */
+  replaceConsumers(stream: string, consumers: LoadedConsumer[]): void;
+  /** Runs an LMDB write so that it commits with, or after, the store writes made so far. */
+  writeInOrder(write: () => void): void;
 }
+
+/** Pause between catch-up attempts (the leader moved, a reply was lost). */
+const CATCHUP_RETRY_MS = 500;
 
 /** Somebody waiting for an entry the leader proposed: settled when it applies here. */
 interface Pending {
@@ -66,8 +77,14 @@ export class ReplicatedStream implements Applier {
   private lastApplied = 0;
   /** The applied index at the leader's last trim proposal. */
   private lastTrimProposal = 0;
-  /** Why this replica cannot go on (it was sent a snapshot it cannot install), or ''. */
+  /** Why this replica cannot go on (its copy of the stream cannot be made), or ''. */
   stranded = '';
+  /** True while this replica copies the stream from its leader (catchup.ts). */
+  catchingUp = false;
+  /** While set, applying waits: the leader is freezing its state for a follower's catch-up. */
+  private gate: Promise<void> | null = null;
+  private catchupServer: CatchupServer | null = null;
+  private catchupClient: CatchupClient | null = null;
   /** The leader's entries somebody waits for (consumer writes, API changes), by raft index. */
   private readonly waiters = new Map<number, Pending>();
 
@@ -93,7 +110,8 @@ export class ReplicatedStream implements Applier {
   }
 
   async start(): Promise<void> {
-    const applied = (this.appliedDb.get(this.name) as number | undefined) ?? 0;
+    // A memory store starts empty whatever was applied before the restart: replay (or copy) it all.
+    const applied = this.stream.store.storage === 'memory' ? 0 : ((this.appliedDb.get(this.name) as number | undefined) ?? 0);
     this.lastApplied = applied;
     this.group = await this.host.groups.start(this.assignment.group.name, this.assignment.group.peers, this, applied);
   }
@@ -112,6 +130,7 @@ export class ReplicatedStream implements Applier {
 
   private async stopGroup(): Promise<void> {
     this.closed = true;
+    this.catchupClient?.close();
     this.stopLeading();
     await this.host.groups.stop(this.assignment.group.name);
   }
@@ -173,6 +192,8 @@ export class ReplicatedStream implements Applier {
     this.stream.committer = (op) => this.proposeAndWait(encodeStreamOp(op)) as Promise<ApplyResult>;
     this.stream.resumeAgeExpiry();
     this.capture();
+    this.catchupServer = new CatchupServer(this.host.bus, (min) => this.freeze(min));
+    this.subs.push(this.catchupServer.subscribe(this.name));
     this.logger.info({}, 'stream leader');
     this.host.leaderChanged(this, true);
   }
@@ -185,6 +206,8 @@ export class ReplicatedStream implements Applier {
     this.waiters.clear();
     for (const p of lost) p.reject(new JsApiException(jsApiError('ClusterNotAvail')));
     for (const s of [...this.captureSubs, ...this.subs]) s.unsubscribe();
+    this.catchupServer?.close();
+    this.catchupServer = null;
     this.captureSubs = [];
     this.subs = [];
     this.host.leaderChanged(this, false);
@@ -206,16 +229,75 @@ export class ReplicatedStream implements Applier {
   // ---- Applier ------------------------------------------------------------------------------
 
   /**
-   * Logs are trimmed only up to what every voter's log holds (trimLog), so a replica is never
-   * sent a snapshot while it keeps its disk. One that lost it (or a voter added later) would be:
-   * installing a snapshot needs the messages themselves, which is not built yet, so the group
-   * stops here rather than apply later entries on top of a gap.
+   * Logs are trimmed only up to what every voter's log holds (trimLog), so a replica is sent a
+   * snapshot only when it lost its data or joined later. The snapshot is a mark; the state is the
+   * leader's store, copied from it (catchup.ts) before anything after the mark is applied.
    */
-  applySnapshot(snapshot: Snapshot): void {
+  applySnapshot(snapshot: Snapshot): void | Promise<void> {
     if (snapshot.metadata.index <= this.lastApplied) return;
-    this.stranded = `stream ${this.name}: this replica is behind its group's trimmed log (needs entries from ${this.lastApplied + 1}, the log starts after ${snapshot.metadata.index}) and cannot catch up`;
-    this.logger.error({ applied: this.lastApplied, snapshot: snapshot.metadata.index }, this.stranded);
-    throw new Error(this.stranded);
+    return this.copyFromLeader(snapshot.metadata.index);
+  }
+
+  /**
+   * Copies the stream from its leader until this replica holds its state at an applied index of
+   * at least `min`; retries (with whichever server leads by then) until it succeeds or closes.
+   */
+  private async copyFromLeader(min: number): Promise<void> {
+    this.catchingUp = true;
+    this.logger.warn({ applied: this.lastApplied, needs: min }, 'replica behind the trimmed log: copying the stream from its leader');
+    const client = new CatchupClient(this.host.bus, this.name);
+    this.catchupClient = client;
+    try {
+      for (let attempt = 1; !this.closed; attempt++) {
+        try {
+          const got = await copyFromLeader(client, this.stream.store, min);
+          if (JSON.stringify(got.config) !== JSON.stringify(this.stream.config)) this.stream.apply({ op: 'config', config: got.config });
+          this.host.replaceConsumers(this.name, got.consumers);
+          this.stream.recover();
+          this.lastApplied = got.applied;
+          await this.appliedDb.put(this.name, got.applied);
+          this.logger.info({ applied: got.applied, messages: this.stream.store.state().messages, attempt }, 'replica copied from its leader');
+          return;
+        } catch (err) {
+          if (this.closed) return;
+          if (err instanceof CatchupImpossible) {
+            this.stranded = `stream ${this.name}: ${err.message}`;
+            this.logger.error({}, this.stranded);
+            throw err;
+          }
+          this.logger.warn({ err: String(err instanceof Error ? err.message : err), attempt }, 'stream catch-up failed; trying again');
+          await new Promise<void>((r) => setTimeout(r, CATCHUP_RETRY_MS).unref());
+        }
+      }
+    } finally {
+      client.close();
+      if (this.catchupClient === client) this.catchupClient = null;
+      this.catchingUp = false;
+    }
+  }
+
+  /**
+   * The leader's side of a catch-up: this replica frozen at its applied index. Applying waits
+   * meanwhile (a gate the driver's pump awaits) until the store has committed everything, so the
+   * frozen store, the consumers' copies and the config are all exactly the state at that index.
+   */
+  private async freeze(min: number): Promise<ReplicaImage> {
+    while (this.gate !== null) await this.gate;
+    if (this.lastApplied < min) throw new Error(`the leader has applied ${this.lastApplied}, the catch-up needs ${min}`);
+    let open!: () => void;
+    this.gate = new Promise<void>((r) => (open = r));
+    try {
+      await this.stream.store.durable();
+      return {
+        applied: this.lastApplied,
+        store: this.stream.store.freeze(),
+        config: this.stream.config,
+        consumers: this.host.consumersOf(this.name),
+      };
+    } finally {
+      this.gate = null;
+      open();
+    }
   }
 
   /**
@@ -236,10 +318,18 @@ export class ReplicatedStream implements Applier {
     this.group?.trim(Math.min(upTo, this.lastApplied), TRIM_MARK).catch((err: unknown) => this.logger.warn({ err: String(err), upTo }, 'log trim failed'));
   }
 
-  applyEntries(entries: readonly Entry[]): void {
+  applyEntries(entries: readonly Entry[]): void | Promise<void> {
+    if (this.closed || entries.length === 0) return;
+    if (this.gate !== null) return this.gate.then(() => this.applyEntries(entries));
+    // A gap: the log starts after what this replica applied (a restart in the middle of a
+    // catch-up, or a memory store that came back empty after its log was trimmed).
+    const first = entries[0]!.index;
+    if (first > this.lastApplied + 1) return this.copyFromLeader(first - 1).then(() => this.applyEntries(entries));
     const stream = this.stream;
     let last = 0;
     for (const e of entries) {
+      // Entries a catch-up's copy already holds.
+      if (e.index <= this.lastApplied) continue;
       last = e.index;
       if (e.kind !== EntryKind.Normal || e.data.length === 0) continue;
       const consumerOp = decodeConsumerOp(e.data);
@@ -267,7 +357,9 @@ export class ReplicatedStream implements Applier {
     // Same turn as the store writes above: one LMDB transaction holds both.
     if (last > 0) {
       this.lastApplied = last;
-      void this.appliedDb.put(this.name, last);
+      // Never ahead of the ops it covers: with the store's writes staged behind a commit in
+      // flight (commit-pipeline.ts), a direct put would commit first.
+      this.host.writeInOrder(() => void this.appliedDb.put(this.name, last));
       const g = this.group;
       if (this.book.leading && g !== null && last - g.firstIndex >= TRIM_EVERY_ENTRIES && last - this.lastTrimProposal >= TRIM_EVERY_ENTRIES / 2) this.trimLog();
     }

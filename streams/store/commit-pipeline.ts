@@ -101,6 +101,19 @@ export class CommitPipeline {
     return this.next.promise;
   }
 
+  /**
+   * A write that must not commit before the store writes made so far (a replicated stream's
+   * applied raft index): done at once when nothing is staged, else written with the staged
+   * writes, after them, into the same batch. Dropped with them if the commit before fails.
+   */
+  inOrder(write: () => void): void {
+    if (!this.inFlight) {
+      write();
+      return;
+    }
+    this.stage({ flushStaged: write, dropStaged: () => undefined });
+  }
+
   /** lmdb-js is closing the open batch (its beforecommit, after the stores added their metadata). */
   batchClosing(): void {
     const p = this.open;

@@ -327,7 +327,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   /** A read transaction: with nothing uncommitted (see StreamStore.freeze) it sees the live store. */
   freeze(): FrozenStore {
     if (this.closed) throw new StoreError(StoreErrorCode.Closed, 'store is closed');
-    if (this.view.pending.size > 0 || this.view.deleted.size > 0) {
+    if (this.view.pending.size > 0 || this.view.deleted.size > 0 || this.stagedKind.length > 0) {
       throw new StoreError(StoreErrorCode.WriteFailed, 'freeze needs every change committed first');
     }
     const txn = this.env.root.useReadTransaction();

@@ -39,6 +39,7 @@ import { removePortsFile, writePortsFile } from './ports-file.ts';
 import type { Router } from './router/router.ts';
 import { Accounts, type Account } from './accounts/accounts.ts';
 import { ORIGIN_ONLY_TARGET_ID } from './accounts/bridge.ts';
+import { AccountJetStreams } from './accounts/account-jetstream.ts';
 import type { Cluster } from './cluster/cluster.ts';
 import type { LeafNodes } from './leafnode/leafnodes.ts';
 import { ServerStats } from './stats.ts';
@@ -100,8 +101,10 @@ export class SluiceServer implements RunningServer {
   readonly router: Router;
   /** Every account's subject space, and the imports between them (server/accounts/). */
   readonly accounts: Accounts;
-  /** The account JetStream serves (undefined: none, accounts are configured and none enables it). */
-  private readonly jetstreamAccount: Account | undefined;
+  /** The accounts JetStream serves; the first is `jetstream`'s, the others `accountJetStreams`. */
+  private readonly jetstreamAccounts: readonly Account[];
+  /** JetStream of the accounts after the first that enable it (server/accounts/account-jetstream.ts). */
+  private readonly accountJetStreams = new AccountJetStreams();
   private readonly clock: Clock;
   readonly logger: Logger;
   private readonly flusher: Flusher;
@@ -142,10 +145,10 @@ export class SluiceServer implements RunningServer {
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'account import failed'),
     );
     this.router = this.accounts.global.router;
-    this.jetstreamAccount = this.accounts.jetstreamAccount();
+    this.jetstreamAccounts = this.accounts.jetstreamAccounts();
     this.flusher = new Flusher(this.clock);
     this.jetstreamClock = deps.jetstreamClock ?? this.clock;
-    this.internal = new InternalClient(0, (this.jetstreamAccount ?? this.accounts.global).router, (err, subject) =>
+    this.internal = new InternalClient(0, (this.jetstreamAccounts[0] ?? this.accounts.global).router, (err, subject) =>
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'internal handler failed'),
     );
     this.startMs = this.clock.nowMs();
@@ -188,11 +191,10 @@ export class SluiceServer implements RunningServer {
 
   async start(): Promise<void> {
     const o = this.options;
-    if (o.storeDir !== undefined && this.jetstreamAccount !== undefined) {
+    const [jsAccount, ...jsOthers] = this.jetstreamAccounts;
+    if (o.storeDir !== undefined && jsAccount !== undefined) {
       const { startJetStream } = await import('../streams/index.ts');
-      this.jetstream = await startJetStream({
-        storeDir: o.storeDir,
-        bus: this.internal,
+      const shared = {
         clock: this.jetstreamClock,
         logger: this.logger,
         serverName: this.serverName,
@@ -201,16 +203,23 @@ export class SluiceServer implements RunningServer {
         sync: o.jetstreamSync,
         syncIntervalMs: o.jetstreamSyncIntervalMs,
         ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}),
-      });
+      };
+      const storeDirOf = (a: Account): string => this.accounts.jetstreamStoreDir(o.storeDir!, a);
+      this.jetstream = await startJetStream({ ...shared, storeDir: storeDirOf(jsAccount), bus: this.internal });
       this.logger.info({ store_dir: o.storeDir, ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}) }, 'JetStream enabled');
+      await this.accountJetStreams.start(jsOthers, storeDirOf, shared, this.logger);
       if (o.jetstreamDomain !== undefined) {
         // Its own internal client, so its interest crosses leaf links and routes (js-domain.ts).
-        const bridge = new InternalClient(JS_DOMAIN_BRIDGE_ID, this.jetstreamAccount.router, (err, subject) =>
-          this.logger.error({ err: String(err), subject }, 'JetStream domain bridge failed'),
-        );
-        bindJetStreamDomain(bridge, this.internal, o.jetstreamDomain);
+        for (const { account, internal } of [{ account: jsAccount, internal: this.internal }, ...this.accountJetStreams.internals()]) {
+          const bridge = new InternalClient(JS_DOMAIN_BRIDGE_ID, account.router, (err, subject) =>
+            this.logger.error({ err: String(err), subject }, 'JetStream domain bridge failed'),
+          );
+          bindJetStreamDomain(bridge, internal, o.jetstreamDomain);
+        }
       }
     }
+    this.accounts.bindImports();
+    if (o.storeDir !== undefined) this.accounts.answerJetStreamDisabled(this.jetstreamAccounts);
     // A hub with a leafnode port also takes leaf nodes on its WebSocket port (path /leafnode), as
     // nats-server does; the link starts after the leafnode listener below is up.
     const onLeafNode =
@@ -280,6 +289,7 @@ export class SluiceServer implements RunningServer {
           },
           stopJetStream: async () => {
             await server.jetstream?.close();
+            await server.accountJetStreams.close();
           },
           openClients: () => [...server.connections.values()].map((conn): LameDuckClient => ({
             get closed() {
@@ -402,7 +412,9 @@ export class SluiceServer implements RunningServer {
       // the other side reaches it by domain (js-domain.ts). Stream subjects and ack subjects are
       // announced, as nats-server does, so publishes and acks from the other side arrive; so are
       // the imports' subscriptions (the other side does not run this server's imports).
-      isServerLocal: (sub) => (sub.target === this.internal || sub.target.id === ORIGIN_ONLY_TARGET_ID) && isSideLocalSubject(sub.subject),
+      isServerLocal: (sub) =>
+        (sub.target === this.internal || sub.target.id === ORIGIN_ONLY_TARGET_ID || this.accountJetStreams.isInternal(sub.target)) &&
+        isSideLocalSubject(sub.subject),
     });
     this.leafnodes = leafnodes;
     for (const { router } of this.accounts.all()) router.leafInterestListener = leafnodes;
@@ -426,6 +438,7 @@ export class SluiceServer implements RunningServer {
     await this.passwords.close();
     this.accounts.close();
     await this.jetstream?.close();
+    await this.accountJetStreams.close();
     await this.monitor?.close();
     if (this.portsFilePath) removePortsFile(this.portsFilePath);
     this.logger.info({}, 'server stopped');

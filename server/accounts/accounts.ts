@@ -3,6 +3,7 @@
 // never cross between accounts except through the imports wired here. The global account ($G)
 // always exists (connections without an account are in it), so does the system account.
 
+import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { Router } from '../router/router.ts';
@@ -94,13 +95,21 @@ export class Accounts {
   }
 
   /**
-   * The account JetStream serves: $G when no accounts are configured (nats-server's
-   * "global account only"), else the one whose config enables it; undefined when none does.
-   * More than one is refused by the options (one JetStream per server for now).
+   * The accounts JetStream serves: $G when no accounts are configured (nats-server's "global
+   * account only"), else those whose config enables it (none: every account gets 10039).
    */
-  jetstreamAccount(): Account | undefined {
-    if (!this.configured) return this.global;
-    return this.all().find((a) => a.config?.jetstream === true);
+  jetstreamAccounts(): Account[] {
+    if (!this.configured) return [this.global];
+    return this.all().filter((a) => a.config?.jetstream === true);
+  }
+
+  /**
+   * Where an account's JetStream keeps its data: the store directory itself for $G without
+   * configured accounts (as always), `<store_dir>/accounts/<name>` for a configured account, so
+   * no account ever opens another's streams (nats-server keeps a directory per account too).
+   */
+  jetstreamStoreDir(storeDir: string, account: Account): string {
+    return account === this.global && !this.configured ? storeDir : join(storeDir, 'accounts', account.name);
   }
 
   /** Wires every configured import and starts forgetting stale response mappings. */
@@ -123,9 +132,9 @@ export class Accounts {
    * On a server with JetStream: every other account answers `$JS.API` requests with 10039, unless
    * it imports the API from the JetStream account (cross-account JetStream).
    */
-  answerJetStreamDisabled(jetstream: Account | undefined): void {
+  answerJetStreamDisabled(jetstream: readonly Account[]): void {
     for (const a of this.all()) {
-      if (a === jetstream) continue;
+      if (jetstream.includes(a)) continue;
       const imported = (a.config?.imports ?? []).some((i) => i.kind === 'service' && subjectsCollide(serviceImportLocalSubject(i), JS_API_SUBJECTS));
       if (!imported) this.undo.push(answerJetStreamDisabled(this.originOnly, a.router));
     }

@@ -52,7 +52,10 @@ describe('accounts checks', () => {
     refused({ accounts: [acc('A')], users: [{ user: 'u', account: 'Q' }] }, /"users\[0\]\.account": account "Q" is not defined/);
     refused({ accounts: [acc('A')], users: [{ user: 'u', account: 'A' }], noAuthUser: 'nobody' }, /"noAuthUser": "nobody" is not a user/);
     refused({ accounts: [acc('A')], systemAccount: 'SYS' }, /"systemAccount": account "SYS" is not defined/);
-    refused({ accounts: [acc('A', { jetstream: true }), acc('B', { jetstream: true })] }, /JetStream is enabled for A and B/);
+    refused(
+      { accounts: [acc('A', { jetstream: true }), acc('B', { jetstream: true })], storeDir: '/tmp/x', cluster: { name: 'c', port: 0 } as never },
+      /JetStream is enabled for A and B: a clustered sluice/,
+    );
     refused({ accounts: [acc('A', { imports: [{ kind: 'stream', account: 'B', subject: 'b.*', prefix: 'p.*', to: '' }] })] }, /prefix to be a subject prefix without wildcards/);
     refused({ accounts: [acc('A', { imports: [service('B', 'svc.*', 'local.>')] })] }, /to to have the same wildcards/);
   });

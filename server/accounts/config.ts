@@ -221,6 +221,8 @@ export interface AccountsContext {
   readonly users: readonly { readonly user?: string; readonly nkey?: string; readonly account?: string }[];
   readonly noAuthUser: string | undefined;
   readonly systemAccount: string;
+  readonly cluster?: unknown;
+  readonly storeDir?: string | undefined;
   readonly leafnodes?: { readonly account: string; readonly remotes: readonly { readonly account: string }[] } | undefined;
 }
 
@@ -254,8 +256,8 @@ export function crossCheckAccounts(o: AccountsContext): [field: string, message:
     }
   }
   const withJetStream = o.accounts.filter((a) => a.jetstream).map((a) => a.name);
-  if (withJetStream.length > 1) {
-    return bad(`JetStream is enabled for ${withJetStream.join(' and ')}: sluice serves JetStream for one account per server so far (docs/accounts.md)`);
+  if (withJetStream.length > 1 && o.cluster !== undefined && o.storeDir !== undefined) {
+    return bad(`JetStream is enabled for ${withJetStream.join(' and ')}: a clustered sluice serves JetStream for one account so far (docs/accounts.md)`);
   }
   for (let u = 0; u < o.users.length; u++) {
     const acc = o.users[u]!.account;

@@ -200,7 +200,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
               return list.map((a) => ({
                 name: a.name,
                 config: a.config,
-                jetstreamEnabled: () => jetstreamEnabled() && (all === undefined || all.jetstreamAccount() === a),
+                jetstreamEnabled: () => jetstreamEnabled() && (all === undefined || all.jetstreamAccounts().some((x) => x.name === a.name)),
                 clientConnections: () => count(host.connections(), (c) => c.account === a.name),
                 leafConnections: () => count(host.leafs?.() ?? [], (l) => l.account === a.name),
                 subscriptionCount: () => a.router.subscriptionCount,

@@ -19,6 +19,7 @@ import {
   closeAll,
   connectAll,
   isolation,
+  jetstreamIsolation,
   jetstreamPerAccount,
   queueGroups,
   responseTypes,
@@ -78,6 +79,7 @@ describe('accounts: sluice and nats-server 2.9.10 deliver the same', () => {
   });
   same('queue groups stay in their account', queueGroups);
   same('JetStream per account: 10039 where it is not enabled', jetstreamPerAccount);
+  same('JetStream per account: the same stream name in two accounts, each its own messages', jetstreamIsolation);
 
   test('/accountz: the accounts, their exports and imports', async () => {
     assert.deepEqual(await accountDetail(sluice!.httpUrl!), await accountDetail(refHttp));

@@ -4,6 +4,7 @@
 // Each scenario returns what its clients received, as plain data in a stable order.
 
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '../helpers/deadline.ts';
 
 /** nats-server syntax; `$STORE` is replaced by a JetStream store directory. */
@@ -23,6 +24,7 @@ accounts {
     ]
   }
   B: {
+    jetstream: enabled
     users: [ { user: b, password: b } ]
     imports: [
       { stream: { account: A, subject: "a.>" }, prefix: from_a }
@@ -209,6 +211,31 @@ export async function jetstreamPerAccount(cl: Clients): Promise<string[]> {
     return body.error === undefined ? `${body.type} ok` : `${body.type} ${body.error.code} ${body.error.err_code}`;
   };
   return [`a ${await info(cl.a)}`, `b ${await info(cl.b)}`, `g ${await info(cl.g)}`];
+}
+
+/**
+ * JetStream per account: A and B each make a stream of the same name on the same subjects; each
+ * stores only its own account's messages and lists only its own stream.
+ */
+export async function jetstreamIsolation(cl: Clients): Promise<string[]> {
+  const out: string[] = [];
+  for (const nc of [cl.a, cl.b]) await (await jetstreamManager(nc)).streams.add({ name: 'SAME', subjects: ['c.same.>'] });
+  const js = (nc: NatsConnection) => jetstream(nc);
+  await js(cl.a).publish('c.same.1', 'a1');
+  await js(cl.a).publish('c.same.2', 'a2');
+  await js(cl.b).publish('c.same.1', 'b1');
+  cl.g.publish('c.same.1', 'g: no stream in $G');
+  await cl.g.flush();
+  for (const [who, nc] of [['a', cl.a], ['b', cl.b]] as const) {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info('SAME');
+    const names: string[] = [];
+    for await (const n of jsm.streams.names()) names.push(n);
+    const last = await jsm.streams.getMessage('SAME', { last_by_subj: 'c.same.1' });
+    out.push(`${who}: ${info.state.messages} messages, streams ${names.join(',')}, last on c.same.1 ${last?.string()}`);
+    await jsm.streams.delete('SAME');
+  }
+  return out;
 }
 
 /** /accountz?acc=B's imports and exports of A, without nats-server's own $SYS imports. */

@@ -21,6 +21,7 @@ import {
   closeAll,
   connectAll,
   isolation,
+  jetstreamIsolation,
   jetstreamPerAccount,
   queueGroups,
   responseTypes,
@@ -90,8 +91,15 @@ describe('accounts on one server', () => {
   test('JetStream answers in its account; the others get 10039', async () => {
     assert.deepEqual(await jetstreamPerAccount(cl), [
       'a io.nats.jetstream.api.v1.account_info_response ok',
-      'b io.nats.jetstream.api.v1.account_info_response 503 10039',
+      'b io.nats.jetstream.api.v1.account_info_response ok',
       'g io.nats.jetstream.api.v1.account_info_response 503 10039',
+    ]);
+  });
+
+  test('each account has its own JetStream: the same stream name, its own messages', async () => {
+    assert.deepEqual(await jetstreamIsolation(cl), [
+      'a: 2 messages, streams SAME, last on c.same.1 a1',
+      'b: 1 messages, streams SAME, last on c.same.1 b1',
     ]);
   });
 
@@ -122,7 +130,7 @@ describe('accounts on one server', () => {
     const d = (await accountDetail(server.httpUrl!)) as { accounts: string[]; b_imports: unknown[]; a_jetstream: boolean; b_jetstream: boolean };
     assert.deepEqual(d.accounts, ['$G', '$SYS', 'A', 'B', 'C']);
     assert.equal(d.b_imports.length, 4);
-    assert.deepEqual([d.a_jetstream, d.b_jetstream], [true, false]);
+    assert.deepEqual([d.a_jetstream, d.b_jetstream], [true, true]);
     const connz = (await (await fetch(`${server.httpUrl}/connz?acc=B&auth=1`)).json()) as { connections: { name: string; account: string }[] };
     assert.deepEqual(connz.connections.map((c) => [c.name, c.account]), [['b', 'B']]);
     assert.equal((await fetch(`${server.httpUrl}/accountz?acc=NOPE`)).status, 400);

@@ -170,3 +170,13 @@ test('a replicated leader decides ahead of apply: sequences continue from its pr
   const expectLast = stream.decideAppend('s.x', hdrs(['Nats-Expected-Last-Sequence', '41']), Buffer.from('2'));
   assert.equal(expectLast.kind, 'append', 'expected-last-sequence compares with the proposals too');
 });
+
+test('PubAcks are laid out byte for byte for any number of digits', async () => {
+  const { bus } = setup();
+  for (let i = 1; i <= 1234; i++) bus.publish('s.x', `_INBOX.${i}`, null, Buffer.from('m'));
+  await settle();
+  for (const seq of [1, 9, 10, 99, 100, 101, 999, 1000, 1234]) {
+    const [ack] = bus.published.filter((p) => p.subject === `_INBOX.${seq}`);
+    assert.equal(ack!.data.toString(), `{"stream":"S", "seq":${seq}}`);
+  }
+});

@@ -105,6 +105,9 @@ export class Stream implements StreamMachine {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly ackPrefix: string;
+  /** ackPrefix's bytes at the start of a scratch buffer a PubAck is laid out in (see sendSeqAck). */
+  private readonly ackScratch: Buffer;
+  private readonly ackPrefixLen: number;
   /** The bound subjects; the same handler serves all of them. */
   private readonly subs = new Map<string, BusSubscription>();
   private readonly captureHandler = (subject: string, reply: string, hdr: Buffer | null, data: Buffer): void =>
@@ -113,7 +116,9 @@ export class Stream implements StreamMachine {
   private dedupeTimer: TimerHandle | null = null;
   /** The durability promise the pending acks wait for, and those acks as [reply, ack] pairs. */
   private ackWaitFor: Promise<void> | null = null;
-  private ackBatch: string[] = [];
+  /** Those acks: reply subjects and the sequences to ack, in publish order. */
+  private ackReplies: string[] = [];
+  private ackSeqs: number[] = [];
   private closed = false;
   /** The config's subject_transform: publishes are stored under the transformed subject. */
   private inputTransform: SubjectTransform | null = null;
@@ -132,6 +137,11 @@ export class Stream implements StreamMachine {
     // {"stream":"NAME", "domain":"D", "seq":N}.
     const domain = deps.domain === undefined || deps.domain === '' ? '' : ` "domain":${JSON.stringify(deps.domain)},`;
     this.ackPrefix = `{"stream":${JSON.stringify(config.name)},${domain} "seq":`;
+    const prefix = Buffer.from(this.ackPrefix, 'utf8');
+    this.ackPrefixLen = prefix.length;
+    // Room for the prefix, 16 digits (sequences stay below 2^53) and the closing brace.
+    this.ackScratch = Buffer.allocUnsafe(prefix.length + 17);
+    prefix.copy(this.ackScratch, 0);
     this.compileTransforms();
   }
 
@@ -221,7 +231,7 @@ export class Stream implements StreamMachine {
   respond(reply: string, decided: AppendDecision): void {
     switch (decided.kind) {
       case 'append':
-        this.ackWhenDurable(reply, this.ackPrefix + decided.op.seq + '}');
+        this.ackWhenDurable(reply, decided.op.seq);
         break;
       case 'duplicate':
         this.sendAck(reply, this.ackPrefix + decided.seq + ',"duplicate": true}');
@@ -238,7 +248,7 @@ export class Stream implements StreamMachine {
    * and would be applied again after a crash, so its ack need not wait for the store.
    */
   ackCommitted(reply: string, seq: number): void {
-    this.sendAck(reply, this.ackPrefix + seq + '}');
+    this.sendSeqAck(reply, seq);
   }
 
   /** Whether publishes get PubAcks (a reply subject and no no_ack). */
@@ -404,27 +414,45 @@ export class Stream implements StreamMachine {
   }
 
   /**
+   * The PubAck of a stored message, `{"stream":"NAME", "seq":N}`, laid out in one reused buffer:
+   * no string and no buffer per ack (the bus copies what it delivers: BusHandler's data is a view
+   * valid only during the call, as client PUBs' payloads are).
+   */
+  private sendSeqAck(reply: string, seq: number): void {
+    const buf = this.ackScratch;
+    let end = this.ackPrefixLen;
+    for (let v = seq; v >= 10; v = Math.floor(v / 10)) end++;
+    for (let v = seq, i = end; i >= this.ackPrefixLen; v = Math.floor(v / 10)) buf[i--] = 48 + (v % 10);
+    end++;
+    buf[end++] = 0x7d; // }
+    this.bus.publish(reply, '', null, buf.subarray(0, end));
+  }
+
+  /**
    * Queues an ack until the store's current batch is durable. Every append of one event-loop turn
    * shares one LMDB transaction and so one promise: one continuation per batch, not per message.
    */
-  private ackWhenDurable(reply: string, json: string): void {
+  private ackWhenDurable(reply: string, seq: number): void {
     const durable = this.store.durable();
     if (durable !== this.ackWaitFor) {
       this.ackWaitFor = durable;
-      const batch: string[] = [];
-      this.ackBatch = batch;
+      const replies: string[] = [];
+      const seqs: number[] = [];
+      this.ackReplies = replies;
+      this.ackSeqs = seqs;
       durable.then(
-        () => this.sendBatch(batch, null),
-        (err: unknown) => this.sendBatch(batch, err),
+        () => this.sendBatch(replies, seqs, null),
+        (err: unknown) => this.sendBatch(replies, seqs, err),
       );
     }
-    this.ackBatch.push(reply, json);
+    this.ackReplies.push(reply);
+    this.ackSeqs.push(seq);
   }
 
-  private sendBatch(batch: string[], err: unknown): void {
+  private sendBatch(replies: string[], seqs: number[], err: unknown): void {
     // The next ack starts a new batch even if durable() hands out this same (settled) promise again,
     // as the memory store always does.
-    if (this.ackBatch === batch) this.ackWaitFor = null;
+    if (this.ackReplies === replies) this.ackWaitFor = null;
     if (err !== null) {
       this.logger.error({ err: String(err) }, 'store commit failed; publishes answered with an error');
       const e = JSON.stringify({
@@ -432,10 +460,10 @@ export class Stream implements StreamMachine {
         stream: this.name,
         seq: 0,
       });
-      for (let i = 0; i < batch.length; i += 2) this.sendAck(batch[i]!, e);
+      for (const reply of replies) this.sendAck(reply, e);
       return;
     }
-    for (let i = 0; i < batch.length; i += 2) this.sendAck(batch[i]!, batch[i + 1]!);
+    for (let i = 0; i < replies.length; i++) this.sendSeqAck(replies[i]!, seqs[i]!);
   }
 
   // ---- timers ------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ import type { Router } from './router/router.ts';
 import { Accounts, type Account } from './accounts/accounts.ts';
 import { ORIGIN_ONLY_TARGET_ID } from './accounts/bridge.ts';
 import { AccountJetStreams } from './accounts/account-jetstream.ts';
+import { eventClient, type SystemEvents } from './accounts/system-events.ts';
+import { ADVERTISED_SERVER_VERSION } from '../protocol/version.ts';
 import type { Cluster } from './cluster/cluster.ts';
 import type { LeafNodes } from './leafnode/leafnodes.ts';
 import { ServerStats } from './stats.ts';
@@ -105,6 +107,8 @@ export class SluiceServer implements RunningServer {
   private readonly jetstreamAccounts: readonly Account[];
   /** JetStream of the accounts after the first that enable it (server/accounts/account-jetstream.ts). */
   private readonly accountJetStreams = new AccountJetStreams();
+  /** The system account's events and PING answers (started with the server). */
+  private systemEvents: SystemEvents | undefined;
   private readonly clock: Clock;
   readonly logger: Logger;
   private readonly flusher: Flusher;
@@ -168,6 +172,7 @@ export class SluiceServer implements RunningServer {
           transport: conn.transport.kind,
           nonce: conn.auth.nonce,
         }),
+      connectionOpened: (conn) => server.systemEvents?.connected(eventClient(conn)),
       connectionClosed: (conn, reason) => server.onConnectionClosed(conn, reason),
     };
   }
@@ -220,6 +225,9 @@ export class SluiceServer implements RunningServer {
     }
     this.accounts.bindImports();
     if (o.storeDir !== undefined) this.accounts.answerJetStreamDisabled(this.jetstreamAccounts);
+    // The system account has members only with configured accounts (or users given to it); a
+    // plain server keeps its subscription table as it was.
+    if (this.accounts.configured || o.users.some((u) => u.account === this.accounts.system.name)) this.startSystemEvents();
     // A hub with a leafnode port also takes leaf nodes on its WebSocket port (path /leafnode), as
     // nats-server does; the link starts after the leafnode listener below is up.
     const onLeafNode =
@@ -470,8 +478,56 @@ export class SluiceServer implements RunningServer {
     conn.start();
   }
 
+  private startSystemEvents(): void {
+    const o = this.options;
+    const server = this;
+    const connectionsOf = (account: string): number => {
+      let n = 0;
+      for (const c of server.connections.values()) if (c.account === account) n++;
+      return n;
+    };
+    this.systemEvents = this.accounts.startSystemEvents(
+      {
+        name: this.serverName,
+        host: o.host,
+        id: this.serverId,
+        cluster: o.cluster?.name ?? '',
+        domain: o.jetstreamDomain ?? '',
+        version: ADVERTISED_SERVER_VERSION,
+        jetstream: () => server.jetstream !== undefined,
+      },
+      {
+        startMs: this.startMs,
+        connections: () => server.connections.size,
+        totalConnections: () => server.stats.totalConnections,
+        activeAccounts: () => new Set([...server.connections.values()].map((c) => c.account)).size,
+        subscriptions: () => server.accounts.all().reduce((n, a) => n + a.router.subscriptionCount, 0),
+        sent: () => ({ msgs: server.stats.outMsgs, bytes: server.stats.outBytes }),
+        received: () => ({ msgs: server.stats.inMsgs, bytes: server.stats.inBytes }),
+        slowConsumers: () => server.stats.slowConsumers,
+        activeServers: () => 1 + (server.cluster?.openLinks().length ?? 0),
+        jetstream: () => {
+          const js = server.jetstream;
+          if (js === undefined) return undefined;
+          const st = js.stats();
+          // As /varz shows it: no memory or storage limit is configured in sluice.
+          return {
+            config: { max_memory: 0, max_storage: 0 },
+            stats: { memory: st.memory, storage: st.storage, reserved_memory: 0, reserved_storage: 0, accounts: server.jetstreamAccounts.length, ha_assets: 0, api: { ...js.api.stats } },
+          };
+        },
+        accountConnections: (account) => {
+          const conns = connectionsOf(account);
+          const leafnodes = (server.leafnodes?.openLinks() ?? []).filter((l) => l.account === account).length;
+          return { conns, leafnodes, total: conns + leafnodes };
+        },
+      },
+    );
+  }
+
   private onConnectionClosed(conn: ClientConnection, reason: CloseReason): void {
     this.connections.delete(conn.id);
+    if (conn.connectReceived) this.systemEvents?.disconnected(eventClient(conn), reason);
     this.closedConnections?.add(snapshotConnection(conn, true, { ms: this.clock.nowMs(), reason }));
     conn.logger.debug({ reason }, 'client connection closed');
   }

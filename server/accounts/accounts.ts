@@ -23,6 +23,7 @@ import {
 } from './config.ts';
 import { answerJetStreamDisabled, JS_API_SUBJECTS } from './jetstream-disabled.ts';
 import { withRequestInfo } from './request-info.ts';
+import { SystemEvents, type EventServer, type StatsSource } from './system-events.ts';
 import { RESPONSE_THRESHOLD_MS, ResponseRoutes } from './responses.ts';
 import { subjectsCollide } from '../../protocol/subject.ts';
 
@@ -138,6 +139,14 @@ export class Accounts {
       const imported = (a.config?.imports ?? []).some((i) => i.kind === 'service' && subjectsCollide(serviceImportLocalSubject(i), JS_API_SUBJECTS));
       if (!imported) this.undo.push(answerJetStreamDisabled(this.originOnly, a.router));
     }
+  }
+
+  /** Starts the system account's events and its PING answers (system-events.ts). */
+  startSystemEvents(server: EventServer, stats: StatsSource): SystemEvents {
+    const events = new SystemEvents(this.system.router, server, stats, this.clock);
+    events.serve(this.anyOrigin);
+    this.undo.push(() => events.close());
+    return events;
   }
 
   close(): void {

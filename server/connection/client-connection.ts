@@ -61,6 +61,8 @@ export interface ConnectionContext {
   readonly auth: AuthServices;
   /** The INFO object sent to this connection on accept. */
   infoFor(conn: ClientConnection): Record<string, unknown>;
+  /** The client's first CONNECT was accepted (the system account's connect event). */
+  connectionOpened(conn: ClientConnection): void;
   connectionClosed(conn: ClientConnection, reason: CloseReason): void;
 }
 
@@ -334,6 +336,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
   }
 
   private applyConnect(o: ConnectOptions): void {
+    const first = !this.connectReceived;
     this.connectReceived = true;
     this.verbose = o.verbose;
     this.pedantic = o.pedantic;
@@ -346,6 +349,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     this.lang = o.lang;
     this.version = o.version;
     this.ok();
+    if (first) this.ctx.connectionOpened(this);
   }
 
   pub(subject: string, reply: string, hdrLen: number, msg: Buffer): void {

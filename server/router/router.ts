@@ -26,7 +26,8 @@ export class FanOutReport {
  */
 function isSingleUseSubject(subject: string): boolean {
   const c = subject.charCodeAt(0);
-  if (c === 0x5f /* _ */) return subject.startsWith('_INBOX.');
+  // _R_: the reply subjects of requests that crossed a service import (server/accounts/responses.ts).
+  if (c === 0x5f /* _ */) return subject.startsWith('_INBOX.') || subject.startsWith('_R_.');
   if (c === 0x24 /* $ */) return subject.startsWith('$JS.ACK.');
   return false;
 }

@@ -26,6 +26,7 @@ import {
   serviceImport,
   serviceNoResponders,
   streamImport,
+  systemEvents,
   type Clients,
 } from '../integration/accounts-suite.ts';
 
@@ -80,6 +81,10 @@ describe('accounts: sluice and nats-server 2.9.10 deliver the same', () => {
   same('queue groups stay in their account', queueGroups);
   same('JetStream per account: 10039 where it is not enabled', jetstreamPerAccount);
   same('JetStream per account: the same stream name in two accounts, each its own messages', jetstreamIsolation);
+
+  test('the system account: connect and disconnect events, PING', async () => {
+    assert.deepEqual(await systemEvents(sluice!.clientUrl), await systemEvents(reference!.url));
+  });
 
   test('/accountz: the accounts, their exports and imports', async () => {
     assert.deepEqual(await accountDetail(sluice!.httpUrl!), await accountDetail(refHttp));

@@ -12,6 +12,7 @@ export const ACCOUNTS_CONF = `
 jetstream { store_dir: "$STORE" }
 authorization { users: [ { user: g, password: g } ] }
 no_auth_user: g
+system_account: SYS
 accounts {
   A: {
     jetstream: enabled
@@ -33,6 +34,7 @@ accounts {
       { service: { account: A, subject: "chunks.*" } }
     ]
   }
+  SYS: { users: [ { user: sys, password: sys } ] }
   C: {
     users: [ { user: c, password: c, permissions: { publish: ["c.>"], subscribe: ["c.>", "_INBOX.>", "private.>"] } } ]
     imports: [ { stream: { account: A, subject: "private.>" } } ]
@@ -238,17 +240,60 @@ export async function jetstreamIsolation(cl: Clients): Promise<string[]> {
   return out;
 }
 
-/** /accountz?acc=B's imports and exports of A, without nats-server's own $SYS imports. */
+/**
+ * The system account: a client connecting and leaving is announced in SYS on
+ * $SYS.ACCOUNT.<account>.CONNECT / DISCONNECT, and $SYS.REQ.SERVER.PING answers with statistics.
+ * Returned with the values that differ between two servers (ids, times, hosts) reduced to keys.
+ */
+export async function systemEvents(url: string): Promise<unknown> {
+  const sys = await connect({ servers: url, user: 'sys', pass: 'sys' });
+  try {
+    const events: Record<string, unknown>[] = [];
+    sys.subscribe('$SYS.ACCOUNT.A.*', {
+      callback: (_e, m) => {
+        if (!m.subject.endsWith('.CONNECT') && !m.subject.endsWith('.DISCONNECT')) return;
+        events.push({ subject: m.subject, ...m.json<Record<string, unknown>>() });
+      },
+    });
+    await sys.flush();
+    const nc = await connect({ servers: url, user: 'a', pass: 'a', name: 'evt' });
+    nc.publish('c.evt', 'hello');
+    await nc.flush();
+    await nc.close();
+    await waitFor(() => events.length >= 2, 'the connect and disconnect events', 5000);
+    const ping = await sys.request('$SYS.REQ.SERVER.PING', '', { timeout: 2000 });
+    const keys = (o: unknown) => Object.keys((o ?? {}) as object).sort();
+    const shape = (e: Record<string, unknown>) => {
+      const client = e.client as Record<string, unknown>;
+      return {
+        subject: e.subject,
+        type: e.type,
+        keys: keys(e),
+        server: keys(e.server),
+        client: { keys: keys(client).filter((k) => k !== 'rtt'), acc: client.acc, user: client.user, name: client.name, kind: client.kind, client_type: client.client_type },
+        ...(e.reason !== undefined ? { sent: e.sent, received: e.received, reason: e.reason } : {}),
+      };
+    };
+    const p = ping.json<{ server: unknown; statsz: Record<string, unknown> }>();
+    return { events: events.map(shape), ping: { server: keys(p.server), statsz: keys(p.statsz) } };
+  } finally {
+    await sys.close();
+  }
+}
+
+/** /accountz?acc=B's imports and exports of A, without nats-server's own system account imports. */
 export async function accountDetail(httpUrl: string): Promise<unknown> {
   const detail = async (acc: string): Promise<Record<string, unknown>> =>
     ((await (await fetch(`${httpUrl}/accountz?acc=${acc}`)).json()) as { account_detail: Record<string, unknown> }).account_detail;
   const b = await detail('B');
   const a = await detail('A');
-  const list = ((await (await fetch(`${httpUrl}/accountz`)).json()) as { accounts: string[] }).accounts;
+  const { accounts: list, system_account: system } = (await (await fetch(`${httpUrl}/accountz`)).json()) as { accounts: string[]; system_account: string };
   const sortBy = (xs: unknown) => [...((xs as Record<string, unknown>[]) ?? [])].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
   return {
     accounts: [...list].sort(),
-    b_imports: sortBy(b.imports).filter((i) => (i as { account: string }).account !== '$SYS'),
+    system,
+    // nats-server's own imports from the system account (sluice has none).
+    b_imports: sortBy(b.imports).filter((i) => (i as { account: string }).account !== system),
     a_exports: sortBy(a.exports),
     a_jetstream: a.jetstream_enabled,
     b_jetstream: b.jetstream_enabled,

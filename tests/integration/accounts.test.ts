@@ -28,6 +28,7 @@ import {
   serviceImport,
   serviceNoResponders,
   streamImport,
+  systemEvents,
   type Clients,
 } from './accounts-suite.ts';
 
@@ -126,9 +127,34 @@ describe('accounts on one server', () => {
     assert.match(wrong, /Authorization Violation/i);
   });
 
+  test('the system account hears connects and disconnects, and answers PING', async () => {
+    const serverKeys = ['host', 'id', 'jetstream', 'name', 'seq', 'time', 'ver'];
+    const clientKeys = ['acc', 'client_type', 'host', 'id', 'kind', 'lang', 'name', 'start', 'user', 'ver'];
+    const client = { acc: 'A', user: 'a', name: 'evt', kind: 'Client', client_type: 'nats' };
+    assert.deepEqual(await systemEvents(server.clientUrl), {
+      events: [
+        { subject: '$SYS.ACCOUNT.A.CONNECT', type: 'io.nats.server.advisory.v1.client_connect', keys: ['client', 'id', 'server', 'subject', 'timestamp', 'type'], server: serverKeys, client: { keys: clientKeys, ...client } },
+        {
+          subject: '$SYS.ACCOUNT.A.DISCONNECT',
+          type: 'io.nats.server.advisory.v1.client_disconnect',
+          keys: ['client', 'id', 'reason', 'received', 'sent', 'server', 'subject', 'timestamp', 'type'],
+          server: serverKeys,
+          client: { keys: [...clientKeys, 'stop'].sort(), ...client },
+          sent: { msgs: 1, bytes: 5 },
+          received: { msgs: 0, bytes: 0 },
+          reason: 'Client Closed',
+        },
+      ],
+      ping: {
+        server: serverKeys,
+        statsz: ['active_accounts', 'active_servers', 'connections', 'cores', 'cpu', 'jetstream', 'mem', 'received', 'sent', 'slow_consumers', 'start', 'subscriptions', 'total_connections'],
+      },
+    });
+  });
+
   test('/accountz lists the accounts with their exports and imports; /connz?acc= filters', async () => {
     const d = (await accountDetail(server.httpUrl!)) as { accounts: string[]; b_imports: unknown[]; a_jetstream: boolean; b_jetstream: boolean };
-    assert.deepEqual(d.accounts, ['$G', '$SYS', 'A', 'B', 'C']);
+    assert.deepEqual(d.accounts, ['$G', 'A', 'B', 'C', 'SYS']);
     assert.equal(d.b_imports.length, 4);
     assert.deepEqual([d.a_jetstream, d.b_jetstream], [true, true]);
     const connz = (await (await fetch(`${server.httpUrl}/connz?acc=B&auth=1`)).json()) as { connections: { name: string; account: string }[] };
@@ -228,6 +254,25 @@ describe('accounts in a two-server cluster', () => {
     await learnt(0, 'svc.remote');
     for (let i = 0; i < 3; i++) assert.equal((await b0.request('svc.remote', `r${i}`, { timeout: 2000 })).string(), `s1 answers r${i}`);
     assert.equal(calls, 3);
+  });
+
+  test('the system account spans the cluster: a connect on s1 is heard on s0, and both servers answer PING', async () => {
+    const sys = await open(0, 'sys');
+    const heard: string[] = [];
+    sys.subscribe('$SYS.ACCOUNT.B.CONNECT', { callback: (_e, m) => void heard.push(m.json<{ client: { name: string } }>().client.name) });
+    await sys.flush();
+    await learnt(1, '$SYS.ACCOUNT.B.CONNECT');
+    await open(1, 'b');
+    await waitFor(() => heard.length >= 1, 'the connect event from s1', 5000);
+    assert.deepEqual(heard, ['b@s1']);
+    const ids = new Set<string>();
+    const inbox = sys.subscribe('_INBOX.ping', { callback: (_e, m) => void ids.add(m.json<{ server: { id: string } }>().server.id) });
+    await sys.flush();
+    await learnt(1, '_INBOX.ping');
+    sys.publish('$SYS.REQ.SERVER.PING', '', { reply: '_INBOX.ping' });
+    await waitFor(() => ids.size >= 2, 'both servers to answer', 5000);
+    inbox.unsubscribe();
+    assert.deepEqual([...ids].sort(), servers.map((s) => s.serverId).sort());
   });
 
   test('a queue group of A spread over both servers gets each message once; B hears none', async () => {

@@ -155,3 +155,35 @@ test('a RaftNode restarted over the LMDB log recovers term, vote, membership and
     await root.close();
   });
 });
+
+test('the in-memory tail of recent entries reads the same as LMDB: beyond its size, after a truncation, after compaction', async () => {
+  await withDir(async (dir) => {
+    const root = openRoot(dir);
+    const s = LmdbRaftStorage.open(root, 'tail');
+    const texts = (es: Entry[]): string[] => es.map((e) => `${e.index}/${e.term}/${dec(e.data)}`);
+    // More entries than the tail keeps (8,192), in batches as a node saves them.
+    for (let lo = 1; lo <= 10_000; lo += 500) {
+      await s.save({ hardState: null, snapshot: null, entries: Array.from({ length: 500 }, (_, k) => entry(lo + k, 1, `e${lo + k}`)) });
+    }
+    // A conflicting suffix inside the tail: 9,990.. replaced by a shorter one of term 2.
+    await s.save({ hardState: null, snapshot: null, entries: [entry(9_990, 2, 'x'), entry(9_991, 2, 'y')] });
+    await s.createSnapshot(100, { voters: [1] }, enc('snap'));
+    await s.compact(100);
+    const live = { first: s.firstIndex(), last: s.lastIndex(), ranges: [101, 1_500, 9_000, 9_985].map((lo) => texts(s.entries(lo, Math.min(lo + 10, 9_992), 1 << 20))), term: s.term(9_991) };
+    assert.equal(live.last, 9_991);
+    assert.deepEqual(live.ranges[3], ['9985/1/e9985', '9986/1/e9986', '9987/1/e9987', '9988/1/e9988', '9989/1/e9989', '9990/2/x', '9991/2/y']);
+    assert.equal(live.term, 2);
+    assert.throws(() => s.entries(100, 105, 1 << 20), CompactedError);
+    // The same reads from LMDB alone, after a reopen.
+    await s.whenIdle();
+    root.close();
+    const root2 = openRoot(dir);
+    const r = LmdbRaftStorage.open(root2, 'tail');
+    assert.deepEqual(
+      { first: r.firstIndex(), last: r.lastIndex(), ranges: [101, 1_500, 9_000, 9_985].map((lo) => texts(r.entries(lo, Math.min(lo + 10, 9_992), 1 << 20))), term: r.term(9_991) },
+      live,
+    );
+    await r.whenIdle();
+    root2.close();
+  });
+});

@@ -1,7 +1,7 @@
 // Server policies over real sockets: slow consumers, keepalive, connection and subscription
 // limits, echo, monitoring.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { startTestServer } from '../helpers/server.ts';
@@ -9,14 +9,20 @@ import { RawClient } from '../helpers/raw-client.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { installGarbageCollector } from '../../server/index.ts';
 
-test('a slow consumer is closed with -ERR and nobody else stalls', async (t) => {
-  const server = await startTestServer({ maxPendingBytes: 2 * 1024 * 1024, maxPayloadBytes: 64 * 1024 });
-  t.after(() => server.close());
-  const slow = await RawClient.connect(server.ports.client);
+/** A raw client subscribed to `flood` that stops reading once the subscription is in place. */
+async function neverReading(t: TestContext, port: number): Promise<RawClient> {
+  const slow = await RawClient.connect(port);
   t.after(() => slow.destroy());
   slow.send('CONNECT {"verbose":false}\r\nSUB flood 1\r\nPING\r\n');
   await slow.waitFor('PONG');
   slow.socket.pause(); // never read again
+  return slow;
+}
+
+test('a slow consumer is closed with -ERR and nobody else stalls', async (t) => {
+  const server = await startTestServer({ maxPendingBytes: 2 * 1024 * 1024, maxPayloadBytes: 64 * 1024 });
+  t.after(() => server.close());
+  const slow = await neverReading(t, server.ports.client);
 
   const healthy = await connect({ servers: server.clientUrl });
   const pub = await connect({ servers: server.clientUrl });
@@ -50,11 +56,7 @@ test('the queue of a slow consumer cut at max_pending is collected once its sock
   t.after(() => installGarbageCollector(undefined));
   const server = await startTestServer({ maxPendingBytes: 12 * 1024 * 1024 });
   t.after(() => server.close());
-  const slow = await RawClient.connect(server.ports.client);
-  t.after(() => slow.destroy());
-  slow.send('CONNECT {"verbose":false}\r\nSUB flood 1\r\nPING\r\n');
-  await slow.waitFor('PONG');
-  slow.socket.pause(); // never read again
+  await neverReading(t, server.ports.client);
   const pub = await RawClient.connect(server.ports.client);
   t.after(() => pub.destroy());
   pub.send('CONNECT {"verbose":false}\r\n');

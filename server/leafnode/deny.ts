@@ -42,6 +42,16 @@ export class SubjectDenyList {
   }
 }
 
+/**
+ * Each side's own JetStream API never crosses a leaf link, either way: nats-server denies
+ * `$JS.API.>` on every leaf connection of an account (and announces its own `$JS.API.>` interest
+ * anyway, relying on the other side's deny). The other side's JetStream is reached by domain.
+ * A character compare for every other subject, on the message path.
+ */
+export function isJetStreamApi(subject: string): boolean {
+  return subject.charCodeAt(0) === 0x24 && subject.startsWith('$JS.API.');
+}
+
 /** A deny list, or null when there is nothing to deny (the common case costs one null check). */
 export function denyList(patterns: readonly string[] | undefined): SubjectDenyList | null {
   return patterns === undefined || patterns.length === 0 ? null : new SubjectDenyList(patterns);

@@ -23,19 +23,13 @@ import type { Flusher } from '../connection/flusher.ts';
 import type { LeafNodeOptions, LeafRemoteOptions } from '../options-types.ts';
 import { GLOBAL_ACCOUNT, type LocalInterestListener, type Router } from '../router/router.ts';
 import { LinkKind, Subscription } from '../router/subscription.ts';
-import { denyList } from './deny.ts';
+import { denyList, isJetStreamApi } from './deny.ts';
 import { LeafLink, type LeafConnect, type LeafHost, type LeafInfo } from './link.ts';
 import { parseLeafUrl, type LeafUrl } from './options.ts';
 
 /** Loop detection: every server announces `$LDS.<random>` on its links; hearing its own back is a loop. */
 export const LOOP_DETECTION_PREFIX = '$LDS.';
 const JS_ACK_PREFIX = '$JS.ACK.';
-/**
- * Each side's own JetStream API never crosses a link, either way: nats-server denies it on every
- * leaf connection of a non-system account (and announces its own `$JS.API.>` interest anyway,
- * relying on the other side's deny). The other side's JetStream is reached by domain.
- */
-const JS_API_ALL = '$JS.API.>';
 /** nats-server's text for a link replaced by a newer one from the same server. */
 const DUPLICATE_LINK_ERR = 'Duplicate Remote LeafNode Connection';
 /** nats-server waits this long before redialling after a loop was detected. */
@@ -187,7 +181,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
    */
   private announces(link: LeafLink, sub: Subscription): boolean {
     const via = sub.route;
-    if (via === link) return false;
+    if (via === link || isJetStreamApi(sub.subject)) return false;
     if (via === null) {
       if (this.deps.isServerLocal(sub)) return false;
     } else if (link.kind === LinkKind.LeafDialled && via.kind !== LinkKind.LeafAccepted) {
@@ -245,8 +239,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     link.remoteId = String(c.server_id ?? '');
     link.remoteCluster = typeof c.cluster === 'string' ? c.cluster : '';
     const denyPub = Array.isArray(c.deny_pub) ? c.deny_pub.filter((s): s is string => typeof s === 'string') : [];
-    link.denyOut = denyList([...denyPub, JS_API_ALL]);
-    link.denyIn = denyList([JS_API_ALL]);
+    link.denyOut = denyList(denyPub);
     this.replaceStale(link);
     return '';
   }
@@ -345,7 +338,8 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     }
     // An edge ignores interest in subjects it may not send to its hub (nats-server does too).
     if (link.denyOut !== null && link.isSpoke && link.denyOut.deniesAll(subject)) return;
-    if (subject.startsWith(JS_API_ALL.slice(0, -1))) return;
+    // Never the other side's own JetStream API (deny.ts isJetStreamApi).
+    if (isJetStreamApi(subject)) return;
     const key = interestKey('', subject, queue);
     const existing = link.remoteSubs.get(key);
     if (existing !== undefined) {
@@ -479,8 +473,8 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     // TLS: upgraded after INFO on TCP; a wss:// remote already has it below the WebSocket.
     const tlsAfterInfo = !target.ws && (r.options.tls !== undefined || target.tls);
     const link = new LeafLink(this, socket, url, { host: target.host, config: r.options.tls, required: tlsAfterInfo });
-    link.denyOut = denyList([...r.options.denyExports, JS_API_ALL]);
-    link.denyIn = denyList([...r.options.denyImports, JS_API_ALL]);
+    link.denyOut = denyList(r.options.denyExports);
+    link.denyIn = denyList(r.options.denyImports);
     link.account = r.options.account === '' ? GLOBAL_ACCOUNT : r.options.account;
     r.link = link;
     this.remoteOf.set(link, r);

@@ -27,7 +27,7 @@ import type { Flushable, Flusher } from '../connection/flusher.ts';
 import type { LeafRemoteTlsOptions } from '../options-types.ts';
 import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
 import { LinkKind, StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
-import type { SubjectDenyList } from './deny.ts';
+import { isJetStreamApi, type SubjectDenyList } from './deny.ts';
 
 /** How long a dialled link waits for the hub's INFO, and then for its connect_info INFO. */
 const INFO_WAIT_MS = 2000;
@@ -214,7 +214,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
 
   forward(_account: string, subject: string, subjectBytes: Buffer | null, deliverAs: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
     if (this.state !== LeafState.Open) return;
-    if (this.denyOut !== null && this.denyOut.denies(subject)) return;
+    if (isJetStreamApi(subject) || (this.denyOut !== null && this.denyOut.denies(subject))) return;
     // A JetStream delivery routed by an inbox shows the stored subject: nats-server carries it
     // after an '@' at the end of the ack reply (the receiver splits it off, see LeafNodes.msg).
     const wireReply = deliverAs !== '' && reply !== '' ? `${reply}@${deliverAs}` : reply;
@@ -433,7 +433,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
   msg(subject: string, reply: string, queues: readonly string[], hdrLen: number, msg: Buffer): void {
     if (this.state !== LeafState.Open) return this.close('LMSG before CONNECT', 'Unknown Protocol Operation');
     this.inMsgs++;
-    if (this.denyIn !== null && this.denyIn.denies(subject)) return;
+    if (isJetStreamApi(subject) || (this.denyIn !== null && this.denyIn.denies(subject))) return;
     this.host.msg(this, subject, reply, queues, hdrLen, msg);
   }
 

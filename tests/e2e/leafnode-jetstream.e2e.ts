@@ -8,7 +8,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,38 +16,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nameHash } from '../../streams/sourcing/source-link.ts';
 import { startChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
-import { canConnect, freePort, natsServerAvailable } from '../helpers/nats-server.ts';
+import { freePort, startConfiguredNatsServer, type ConfiguredNatsServer } from '../helpers/nats-server.ts';
 
-export interface TestServer {
-  readonly url: string;
-  readonly httpUrl: string;
-  kill(): Promise<void>;
-}
+type TestServer = Pick<ConfiguredNatsServer, 'url' | 'httpUrl' | 'kill'>;
 
 /** nats-server with a config file, on free client and monitoring ports. */
-export async function natsServer(name: string, conf: string): Promise<TestServer> {
-  if (!natsServerAvailable()) throw new Error('nats-server is not installed (apt-get install -y nats-server; .ci/run does this)');
-  const clientPort = await freePort();
-  const httpPort = await freePort();
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(clientPort), '-m', String(httpPort), '-n', name, '-c', conf], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  let exited = false;
-  const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
-  await waitFor(async () => {
-    if (exited) throw new Error(`nats-server exited: ${log}`);
-    return (await canConnect(clientPort)) && (await canConnect(httpPort));
-  }, `nats-server ${name} to accept connections`, 10_000);
-  return {
-    url: `nats://127.0.0.1:${clientPort}`,
-    httpUrl: `http://127.0.0.1:${httpPort}`,
-    async kill() {
-      if (!exited) child.kill('SIGKILL');
-      await gone;
-    },
-  };
+function natsServer(name: string, conf: string): Promise<TestServer> {
+  return startConfiguredNatsServer(name, conf);
 }
 
 test('the domain fields: the same bytes and values as nats-server 2.9.10', async () => {

@@ -5,7 +5,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,33 +12,12 @@ import { connect } from '@nats-io/transport-node';
 import { makeTestCerts } from '../helpers/certs.ts';
 import { startChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
-import { canConnect, freePort, natsServerAvailable } from '../helpers/nats-server.ts';
+import { freePort, startConfiguredNatsServer } from '../helpers/nats-server.ts';
 import { hubConf, leafnodeSuite, remotesConf, sluiceServers, type LeafTestServer, type RemoteSpec } from '../integration/leafnode-suite.ts';
 
 /** nats-server on the given client port with a config file and a monitoring port. */
-async function natsServer(name: string, conf: string, clientPort: number): Promise<LeafTestServer> {
-  if (!natsServerAvailable()) throw new Error('nats-server is not installed (apt-get install -y nats-server; .ci/run does this)');
-  const httpPort = await freePort();
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(clientPort), '-m', String(httpPort), '-n', name, '-c', conf], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  let exited = false;
-  const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
-  await waitFor(async () => {
-    if (exited) throw new Error(`nats-server exited: ${log}`);
-    return (await canConnect(clientPort)) && (await canConnect(httpPort));
-  }, `nats-server ${name} to accept connections`, 10_000);
-  return {
-    url: `nats://127.0.0.1:${clientPort}`,
-    httpUrl: `http://127.0.0.1:${httpPort}`,
-    output: () => log,
-    async kill() {
-      if (!exited) child.kill('SIGKILL');
-      await gone;
-    },
-  };
+function natsServer(name: string, conf: string, clientPort: number): Promise<LeafTestServer> {
+  return startConfiguredNatsServer(name, conf, clientPort);
 }
 
 leafnodeSuite('nats-server 2.9.10 as the hub of two sluice edges', {

@@ -37,6 +37,43 @@ export function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** A nats-server with a name, a config file and a monitoring port, as the leaf node tests use it. */
+export interface ConfiguredNatsServer {
+  readonly url: string;
+  readonly httpUrl: string;
+  /** What it logged so far. */
+  output(): string;
+  /** SIGKILL and wait for the process to be gone. */
+  kill(): Promise<void>;
+}
+
+/** nats-server named `name` with config file `conf`, on `clientPort` (a free one by default) and a free monitoring port. */
+export async function startConfiguredNatsServer(name: string, conf: string, clientPort?: number): Promise<ConfiguredNatsServer> {
+  if (!natsServerAvailable()) throw new Error('nats-server is not installed (apt-get install -y nats-server; .ci/run does this)');
+  const port = clientPort ?? (await freePort());
+  const httpPort = await freePort();
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(httpPort), '-n', name, '-c', conf], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  let exited = false;
+  const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  await waitFor(async () => {
+    if (exited) throw new Error(`nats-server exited: ${log}`);
+    return (await canConnect(port)) && (await canConnect(httpPort));
+  }, `nats-server ${name} to accept connections`, 10_000);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    output: () => log,
+    async kill() {
+      if (!exited) child.kill('SIGKILL');
+      await gone;
+    },
+  };
+}
+
 export async function startNatsServer(extraArgs: string[] = []): Promise<ReferenceServer> {
   if (!natsServerAvailable()) {
     // The e2e tier exists to compare with the reference server: missing it is a failure, not a skip.

@@ -8,7 +8,7 @@ import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { Router } from '../router/router.ts';
 import type { MessageTarget } from '../router/subscription.ts';
-import { ANY_ORIGIN_TARGET_ID, Bridge, BridgeMisses, ORIGIN_ONLY_TARGET_ID } from './bridge.ts';
+import { ANY_ORIGIN_TARGET_ID, Bridge, BridgeMisses, ORIGIN_ONLY_TARGET_ID, publishShown } from './bridge.ts';
 import {
   DEFAULT_SYSTEM_ACCOUNT,
   findExport,
@@ -166,9 +166,11 @@ export class Accounts {
     const prefix = imp.prefix === '' ? '' : `${imp.prefix}.`;
     const to = importer.router;
     this.undo.push(
-      this.originOnly.subscribe(exporter.router, imp.subject, (subject, reply, hdrLen, msg) =>
-        to.publish(prefix !== '' ? prefix + subject : mapSubject(imp.subject, local, subject), reply, hdrLen, msg, -1),
-      ),
+      this.originOnly.subscribe(exporter.router, imp.subject, (subject, reply, hdrLen, msg, shown) => {
+        const target = prefix !== '' ? prefix + subject : mapSubject(imp.subject, local, subject);
+        // A delivery shown with another subject keeps it; a plain message shows its new subject.
+        return publishShown(to, target, shown === subject ? target : shown, reply, hdrLen, msg);
+      }),
     );
   }
 
@@ -185,12 +187,13 @@ export class Accounts {
     const from = importer.router;
     const to = exporter.router;
     this.undo.push(
-      this.originOnly.subscribe(from, local, (subject, reply, hdrLen0, msg0) => {
+      this.originOnly.subscribe(from, local, (subject, reply, hdrLen0, msg0, shown0) => {
         const target = mapSubject(local, imp.subject, subject);
+        const shown = shown0 === subject ? target : shown0;
         const [hdrLen, msg] = withRequestInfo(hdrLen0, msg0, importer.name);
-        if (reply === '' || reply.startsWith(JS_ACK_PREFIX)) return to.publish(target, reply, hdrLen, msg, -1);
+        if (reply === '' || reply.startsWith(JS_ACK_PREFIX)) return publishShown(to, target, shown, reply, hdrLen, msg);
         const mapped = responses.add(from, reply, exp.responseType);
-        const reached = to.publish(target, mapped, hdrLen, msg, -1);
+        const reached = publishShown(to, target, shown, mapped, hdrLen, msg);
         if (reached <= 0) responses.forget(mapped);
         return reached;
       }),

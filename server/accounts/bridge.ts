@@ -22,15 +22,28 @@ export const ANY_ORIGIN_TARGET_ID = -888_889;
  */
 const MAX_HOPS = 8;
 
-/** What a bridge subscription does with a message; returns how many receivers it reached. */
-export type BridgeAction = (subject: string, reply: string, hdrLen: number, msg: Buffer) => number;
+/**
+ * What a bridge subscription does with a message; returns how many receivers it reached.
+ * `subject` is what the message is routed by; `shown` the subject its MSG lines show, which differs
+ * for a JetStream delivery (routed by an inbox or deliver subject, showing the stored subject):
+ * passed on with the router's publishAs so the receiver sees the same.
+ */
+export type BridgeAction = (subject: string, reply: string, hdrLen: number, msg: Buffer, shown: string) => number;
 
 class BridgeSubscription extends Subscription {
   readonly action: BridgeAction;
-  constructor(target: MessageTarget, subject: string, sid: string, action: BridgeAction) {
+  /** The router it is in: its `routedBy` names the routing subject of a delivery shown otherwise. */
+  readonly router: Router;
+  constructor(target: MessageTarget, router: Router, subject: string, sid: string, action: BridgeAction) {
     super(target, subject, '', sid);
+    this.router = router;
     this.action = action;
   }
+}
+
+/** Publishes in `router`, showing `shown` when it differs from the routing subject. */
+export function publishShown(router: Router, subject: string, shown: string, reply: string, hdrLen: number, msg: Buffer): number {
+  return shown === subject ? router.publish(subject, reply, hdrLen, msg, -1) : router.publishAs(subject, shown, reply, hdrLen, msg);
 }
 
 /**
@@ -59,7 +72,7 @@ export class Bridge implements MessageTarget {
 
   /** Subscribes `action` to `subject` in `router`; returns the way to undo it. */
   subscribe(router: Router, subject: string, action: BridgeAction): () => void {
-    const sub = new BridgeSubscription(this, subject, `bridge${this.nextSid++}`, action);
+    const sub = new BridgeSubscription(this, router, subject, `bridge${this.nextSid++}`, action);
     router.subscribe(sub);
     return () => router.unsubscribe(sub);
   }
@@ -68,7 +81,9 @@ export class Bridge implements MessageTarget {
     if (this.hops >= MAX_HOPS) return;
     this.hops++;
     try {
-      const reached = (sub as BridgeSubscription).action(subject, reply, hdrLen, msg);
+      const b = sub as BridgeSubscription;
+      const routedBy = b.router.routedBy;
+      const reached = b.action(routedBy === '' ? subject : routedBy, reply, hdrLen, msg, subject);
       if (reached <= 0 && reply !== '') this.misses.count++;
     } catch (err) {
       this.onError(err, subject);

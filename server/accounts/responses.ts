@@ -16,6 +16,7 @@ import type { ResponseType } from './config.ts';
 /** nats-server's DEFAULT_SERVICE_EXPORT_RESPONSE_THRESHOLD: a mapping unused this long is dropped. */
 export const RESPONSE_THRESHOLD_MS = 2 * 60_000;
 const REPLY_PREFIX = '_R_.';
+const JS_ACK_PREFIX = '$JS.ACK.';
 
 interface Pending {
   readonly to: Router;
@@ -36,7 +37,7 @@ export class ResponseRoutes {
   constructor(router: Router, bridge: Bridge, clock: Clock) {
     this.clock = clock;
     this.prefix = `${REPLY_PREFIX}${newToken(8)}.`;
-    this.unsubscribe = bridge.subscribe(router, `${this.prefix}>`, (subject, _reply, hdrLen, msg) => this.respond(subject, hdrLen, msg));
+    this.unsubscribe = bridge.subscribe(router, `${this.prefix}>`, (subject, reply, hdrLen, msg, shown) => this.respond(subject, shown, reply, hdrLen, msg));
   }
 
   get size(): number {
@@ -65,12 +66,19 @@ export class ResponseRoutes {
     this.pending.clear();
   }
 
-  private respond(subject: string, hdrLen: number, msg: Buffer): number {
+  /**
+   * A response goes back without a reply subject, except a JetStream ack subject: a message a
+   * consumer in the exporting account delivers to a pull request that came through the import is
+   * acknowledged there (the importer imports `$JS.ACK.>` too), as nats-server passes it.
+   */
+  private respond(subject: string, shown: string, reply: string, hdrLen: number, msg: Buffer): number {
     const p = this.pending.get(subject);
     if (p === undefined) return 0;
     // A singleton's first response ends it; a chunked one ends with an empty message.
     if (p.type === 'singleton' || (p.type === 'chunked' && msg.length === 0)) this.pending.delete(subject);
     else p.lastMs = this.clock.nowMs();
-    return p.to.publish(p.reply, '', hdrLen, msg, -1);
+    // The requester sees the subject the responder showed (a consumer's stored subject), not _R_.
+    const back = reply.startsWith(JS_ACK_PREFIX) ? reply : '';
+    return shown === subject ? p.to.publish(p.reply, back, hdrLen, msg, -1) : p.to.publishAs(p.reply, shown, back, hdrLen, msg);
   }
 }

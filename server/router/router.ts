@@ -102,6 +102,12 @@ export class Router {
   /** Messages handed to targets since start (for monitoring). */
   deliveredMsgs = 0;
   deliveredBytes = 0;
+  /**
+   * While a message routed by one subject but shown with another (publishAs, a routed JetStream
+   * delivery) is being delivered: the routing subject, else ''. Targets only see the shown one;
+   * the account bridges need both (an import of a consumer's deliver or reply subject).
+   */
+  routedBy = '';
   /** Subscriptions added and removed since start (/subsz's num_inserts, num_removes). */
   inserts = 0;
   removes = 0;
@@ -218,8 +224,14 @@ export class Router {
   publishAs(deliverSubject: string, subject: string, reply: string, hdrLen: number, msg: Buffer): number {
     const result = this.match(deliverSubject);
     if (!result.publishable) return -1;
-    if (result.remote) return this.fanOutClustered(result, deliverSubject, subject, reply, hdrLen, msg, -1, null);
-    return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, -1, null);
+    const outer = this.routedBy;
+    this.routedBy = deliverSubject;
+    try {
+      if (result.remote) return this.fanOutClustered(result, deliverSubject, subject, reply, hdrLen, msg, -1, null);
+      return this.fanOut(result.plain, result.queues, null, subject, reply, hdrLen, msg, -1, null);
+    } finally {
+      this.routedBy = outer;
+    }
   }
 
   /**
@@ -238,6 +250,25 @@ export class Router {
    * the sender picked us for, a local member, or else one link with members it may pass on to.
    */
   deliverFromLink(
+    source: RouteTarget | null,
+    subject: string,
+    deliverAs: string,
+    reply: string,
+    queues: readonly string[],
+    hdrLen: number,
+    msg: Buffer,
+  ): number {
+    if (deliverAs === '') return this.deliverLinked(source, subject, deliverAs, reply, queues, hdrLen, msg);
+    const outer = this.routedBy;
+    this.routedBy = subject;
+    try {
+      return this.deliverLinked(source, subject, deliverAs, reply, queues, hdrLen, msg);
+    } finally {
+      this.routedBy = outer;
+    }
+  }
+
+  private deliverLinked(
     source: RouteTarget | null,
     subject: string,
     deliverAs: string,

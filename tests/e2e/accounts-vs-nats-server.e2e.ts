@@ -27,6 +27,7 @@ import {
   serviceNoResponders,
   streamImport,
   systemEvents,
+  crossAccountJetStream,
   type Clients,
 } from '../integration/accounts-suite.ts';
 
@@ -81,6 +82,7 @@ describe('accounts: sluice and nats-server 2.9.10 deliver the same', () => {
   same('queue groups stay in their account', queueGroups);
   same('JetStream per account: 10039 where it is not enabled', jetstreamPerAccount);
   same('JetStream per account: the same stream name in two accounts, each its own messages', jetstreamIsolation);
+  same("cross-account JetStream through imports of A's API, subjects and acks", crossAccountJetStream);
 
   test('the system account: connect and disconnect events, PING', async () => {
     assert.deepEqual(await systemEvents(sluice!.clientUrl), await systemEvents(reference!.url));

@@ -4,7 +4,7 @@
 // Each scenario returns what its clients received, as plain data in a stable order.
 
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { waitFor } from '../helpers/deadline.ts';
 
 /** nats-server syntax; `$STORE` is replaced by a JetStream store directory. */
@@ -22,6 +22,9 @@ accounts {
       { service: "svc.*" }
       { service: "chunks.*", response_type: stream }
       { stream: "private.>", accounts: [C] }
+      { service: "$JS.API.>", response_type: stream, accounts: [B] }
+      { service: "c.orders.>", accounts: [B] }
+      { service: "$JS.ACK.>", accounts: [B] }
     ]
   }
   B: {
@@ -32,6 +35,9 @@ accounts {
       { service: { account: A, subject: "svc.x" }, to: "local.x" }
       { service: { account: A, subject: "svc.*" } }
       { service: { account: A, subject: "chunks.*" } }
+      { service: { account: A, subject: "$JS.API.>" }, to: "JS.A.API.>" }
+      { service: { account: A, subject: "c.orders.>" } }
+      { service: { account: A, subject: "$JS.ACK.>" } }
     ]
   }
   SYS: { users: [ { user: sys, password: sys } ] }
@@ -279,6 +285,35 @@ export async function systemEvents(url: string): Promise<unknown> {
   } finally {
     await sys.close();
   }
+}
+
+/**
+ * Cross-account JetStream: B uses A's JetStream through imports of A's API (as JS.A.API), of the
+ * stream's subjects and of the ack subjects; A sees what B stored and acknowledged.
+ */
+export async function crossAccountJetStream(cl: Clients): Promise<string[]> {
+  const out: string[] = [];
+  const jsm = await jetstreamManager(cl.b, { apiPrefix: 'JS.A.API' });
+  const info = await jsm.streams.add({ name: 'XORDERS', subjects: ['c.orders.>'] });
+  out.push(`created ${info.config.name}`);
+  const js = jetstream(cl.b, { apiPrefix: 'JS.A.API' });
+  for (let i = 1; i <= 3; i++) {
+    const ack = await js.publish(`c.orders.${i}`, `order ${i}`);
+    out.push(`puback ${ack.stream} ${ack.seq}`);
+  }
+  await jsm.consumers.add('XORDERS', { durable_name: 'd', ack_policy: AckPolicy.Explicit });
+  const consumer = await js.consumers.get('XORDERS', 'd');
+  const batch = await consumer.fetch({ max_messages: 3, expires: 2000 });
+  for await (const m of batch) {
+    out.push(`fetched ${m.subject} ${m.string()}`);
+    if (!(await m.ackAck())) out.push(`ack of ${m.seq} not confirmed`);
+  }
+  const own = await jetstreamManager(cl.a);
+  const si = await own.streams.info('XORDERS');
+  const ci = await own.consumers.info('XORDERS', 'd');
+  out.push(`A sees ${si.state.messages} messages, ${ci.num_ack_pending} unacknowledged, ${ci.delivered.consumer_seq} delivered`);
+  await own.streams.delete('XORDERS');
+  return out;
 }
 
 /** /accountz?acc=B's imports and exports of A, without nats-server's own system account imports. */

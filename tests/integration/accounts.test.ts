@@ -29,6 +29,7 @@ import {
   serviceNoResponders,
   streamImport,
   systemEvents,
+  crossAccountJetStream,
   type Clients,
 } from './accounts-suite.ts';
 
@@ -104,6 +105,19 @@ describe('accounts on one server', () => {
     ]);
   });
 
+  test("cross-account JetStream: B creates, fills, reads and acknowledges a stream in A's JetStream through imports", async () => {
+    assert.deepEqual(await crossAccountJetStream(cl), [
+      'created XORDERS',
+      'puback XORDERS 1',
+      'puback XORDERS 2',
+      'puback XORDERS 3',
+      'fetched c.orders.1 order 1',
+      'fetched c.orders.2 order 2',
+      'fetched c.orders.3 order 3',
+      'A sees 3 messages, 0 unacknowledged, 3 delivered',
+    ]);
+  });
+
   test('no_auth_user: INFO does not ask for credentials, a client without them is that user', async () => {
     const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
       void import('node:net').then(({ connect: dial }) => {
@@ -155,7 +169,7 @@ describe('accounts on one server', () => {
   test('/accountz lists the accounts with their exports and imports; /connz?acc= filters', async () => {
     const d = (await accountDetail(server.httpUrl!)) as { accounts: string[]; b_imports: unknown[]; a_jetstream: boolean; b_jetstream: boolean };
     assert.deepEqual(d.accounts, ['$G', 'A', 'B', 'C', 'SYS']);
-    assert.equal(d.b_imports.length, 4);
+    assert.equal(d.b_imports.length, 7);
     assert.deepEqual([d.a_jetstream, d.b_jetstream], [true, true]);
     const connz = (await (await fetch(`${server.httpUrl}/connz?acc=B&auth=1`)).json()) as { connections: { name: string; account: string }[] };
     assert.deepEqual(connz.connections.map((c) => [c.name, c.account]), [['b', 'B']]);

@@ -11,6 +11,18 @@ export interface StreamGroupInfo {
   readonly name: string;
   /** Server names holding a replica; the group's voters. */
   readonly peers: readonly string[];
+  /**
+   * The voters the group was formed with, once the replica count changed (absent: `peers`). A
+   * server outside them joins the group empty and learns its membership from the leader's log:
+   * formed again with other voters, its log would contradict the leader's at the same positions.
+   */
+  readonly initial?: readonly string[];
+}
+
+/** The voters a replica bootstraps its group with, or none when it must join it empty. */
+export function bootstrapPeers(group: StreamGroupInfo, self: string): readonly string[] {
+  const initial = group.initial ?? group.peers;
+  return initial.includes(self) ? initial : [];
 }
 
 export interface StreamAssignment {
@@ -24,7 +36,8 @@ export interface StreamAssignment {
 
 export type MetaOp =
   | { readonly op: 'stream'; readonly assignment: StreamAssignment }
-  | { readonly op: 'stream-update'; readonly config: StreamConfig; readonly reply: string }
+  /** A new config; with `peers` when the replica count changed (the servers holding it now). */
+  | { readonly op: 'stream-update'; readonly config: StreamConfig; readonly reply: string; readonly peers?: readonly string[] }
   | { readonly op: 'stream-delete'; readonly name: string; readonly reply: string };
 
 const packr = new Packr({ useRecords: false });
@@ -78,7 +91,8 @@ export class MetaState {
       case 'stream-update': {
         const a = this.streams.get(op.config.name);
         if (a === undefined) return null;
-        const updated: StreamAssignment = { ...a, config: op.config };
+        const group = op.peers === undefined ? a.group : { ...a.group, peers: op.peers, initial: a.group.initial ?? a.group.peers };
+        const updated: StreamAssignment = { ...a, config: op.config, group };
         this.streams.set(op.config.name, updated);
         return { kind: 'stream-updated', assignment: updated, reply: op.reply };
       }
@@ -90,6 +104,21 @@ export class MetaState {
       }
     }
   }
+}
+
+/**
+ * The servers that hold a stream after its replica count changes to `replicas`: the same ones
+ * plus the least loaded of `candidates` when it grows; without the last ones (the stream's
+ * current leader, `leader`, kept if possible) when it shrinks. Undefined when too few servers.
+ */
+export function resizePeers(current: readonly string[], replicas: number, candidates: readonly string[], state: MetaState, leader: string): string[] | undefined {
+  if (replicas >= current.length) {
+    const more = placeReplicas(replicas - current.length, candidates.filter((c) => !current.includes(c)), state);
+    return more === undefined ? undefined : [...current, ...more];
+  }
+  const keep = current.filter((p) => p === leader).concat(current.filter((p) => p !== leader));
+  const kept = new Set(keep.slice(0, replicas));
+  return current.filter((p) => kept.has(p));
 }
 
 /**

@@ -31,7 +31,7 @@ import { parseJsonObject } from '../json-shape.ts';
 import type { StreamManager } from '../manager.ts';
 import { checkStreamConfigShape, checkStreamUpdate, findOverlap, normalizeStreamConfig, sameConfig } from '../stream/config.ts';
 import { streamInfo } from '../stream/info.ts';
-import { MetaState, decodeMetaOp, encodeMetaOp, placeReplicas, streamGroupName, type MetaChange, type StreamAssignment } from './assignments.ts';
+import { MetaState, decodeMetaOp, encodeMetaOp, placeReplicas, resizePeers, streamGroupName, type MetaChange, type StreamAssignment } from './assignments.ts';
 import type { RaftGroups } from './groups.ts';
 import { nodeIdOf } from './node-ids.ts';
 import type { MetaGroup } from './meta.ts';
@@ -118,6 +118,10 @@ export class ClusteredStreams implements ReplicaHost {
 
   writeInOrder(write: () => void): void {
     this.deps.manager.env.pipeline.inOrder(write);
+  }
+
+  get self(): string {
+    return this.deps.network.self;
   }
 
   get root(): ReplicaHost['root'] {
@@ -282,8 +286,11 @@ export class ClusteredStreams implements ReplicaHost {
     if ('error' in cfg) return this.refuse('STREAM.UPDATE', { reply }, cfg.error);
     const checked = checkStreamUpdate(existing.config, cfg.config);
     if (!checked.ok) return this.refuse('STREAM.UPDATE', { reply }, checked.error);
+    let peers: string[] | undefined;
     if (checked.config.num_replicas !== existing.config.num_replicas) {
-      return this.refuse('STREAM.UPDATE', { reply }, jsApiError('StreamUpdate', { err: 'changing the number of replicas is not supported by this server yet' }));
+      const resized = this.resize(existing, checked.config.num_replicas);
+      if ('error' in resized) return this.refuse('STREAM.UPDATE', { reply }, resized.error);
+      peers = resized.peers;
     }
     const others = this.state.allStreams().filter((a) => a.config.name !== name).map((a) => a.config);
     if (findOverlap(checked.config.subjects ?? [], others) !== undefined) return this.refuse('STREAM.UPDATE', { reply }, jsApiError('StreamSubjectOverlap'));
@@ -292,8 +299,29 @@ export class ClusteredStreams implements ReplicaHost {
       this.bus.publish(`$JS.API.STREAM.INFO.${name}`, reply, null, Buffer.alloc(0));
       return;
     }
-    const outcome = meta.raft!.propose(encodeMetaOp({ op: 'stream-update', config: checked.config, reply }));
+    const outcome = meta.raft!.propose(encodeMetaOp({ op: 'stream-update', config: checked.config, reply, ...(peers !== undefined ? { peers } : {}) }));
     if (outcome.kind !== 'appended') this.refuse('STREAM.UPDATE', { reply }, jsApiError('ClusterNotAvail'));
+  }
+
+  /**
+   * The servers that hold a stream once its replica count changes. The servers leaving drop
+   * their replica when the change applies, before the stream's leader removes them from the
+   * group, so the ones staying must still be a majority of the group as it was; and a replicated
+   * stream stays replicated (R1 streams live outside the meta group on this server).
+   */
+  private resize(existing: StreamAssignment, replicas: number): { peers: string[] } | { error: ApiError } {
+    const current = existing.group.peers;
+    if (replicas < 2) {
+      return { error: jsApiError('StreamUpdate', { err: 'num_replicas of a replicated stream cannot become 1 on this server' }) };
+    }
+    if (replicas < Math.floor(current.length / 2) + 1) {
+      return { error: jsApiError('StreamUpdate', { err: `num_replicas can shrink from ${current.length} to no fewer than ${Math.floor(current.length / 2) + 1} at a time` }) };
+    }
+    const raft = this.meta!.raft!;
+    const candidates = raft.members.filter((m) => m === raft.selfName || this.deps.network.connected().includes(m));
+    const leader = this.replicas.get(existing.config.name)?.raft?.leader ?? '';
+    const peers = resizePeers(current, replicas, candidates, this.state, leader);
+    return peers === undefined ? { error: jsApiError('InsufficientResources') } : { peers };
   }
 
   /**
@@ -344,7 +372,24 @@ export class ClusteredStreams implements ReplicaHost {
     const self = this.deps.network.self;
     if (change.kind === 'stream-updated') {
       const r = this.replicas.get(name);
-      if (r?.isLeader === true) this.takeConfig(r, change.reply);
+      const assigned = a.group.peers.includes(self);
+      if (r === undefined && assigned) {
+        // Added by a replica-count change: join the group empty and catch up.
+        this.work = this.work.then(() => this.openReplica(a)).catch((err: unknown) => {
+          this.logger.error({ stream: name, err: String(err) }, 'could not open a stream replica');
+        });
+        return;
+      }
+      if (r !== undefined && !assigned) {
+        this.dropReplica(name, '');
+        return;
+      }
+      if (r === undefined) return;
+      r.assignment = a;
+      if (r.isLeader) {
+        this.takeConfig(r, change.reply);
+        r.reconcileMembers();
+      }
       return;
     }
     if (change.kind === 'stream-added') {
@@ -354,6 +399,11 @@ export class ClusteredStreams implements ReplicaHost {
       });
       return;
     }
+    this.dropReplica(name, change.reply);
+  }
+
+  /** Stops and deletes this server's replica of `name` (the stream is gone, or moved off this server). */
+  private dropReplica(name: string, reply: string): void {
     this.work = this.work
       .then(async () => {
         const r = this.replicas.get(name);
@@ -365,9 +415,9 @@ export class ClusteredStreams implements ReplicaHost {
       })
       .catch((err: unknown) => this.logger.error({ stream: name, err: String(err) }, 'could not drop a stream replica'))
       .then(() => {
-        if (this.meta?.isLeader === true && change.reply !== '') {
+        if (this.meta?.isLeader === true && reply !== '') {
           const route = this.deps.api.route('STREAM.DELETE');
-          if (route !== undefined) this.deps.api.reply(route, change.reply, { success: true });
+          if (route !== undefined) this.deps.api.reply(route, reply, { success: true });
         }
       });
   }

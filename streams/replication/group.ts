@@ -122,6 +122,11 @@ export class RaftGroup {
     return this.driver.withNode((n) => n.proposeConfChange({ kind: ConfChangeKind.AddNode, nodeId: nodeIdOf(name) }));
   }
 
+  /** Removes a voter (one change at a time, like addMember). */
+  removeMember(name: string): ProposeOutcome {
+    return this.driver.withNode((n) => n.proposeConfChange({ kind: ConfChangeKind.RemoveNode, nodeId: nodeIdOf(name) }));
+  }
+
   /**
    * Hands leadership to another voter: `to`, or one of the most caught-up ones picked at random
    * (always the first would bounce leadership between two servers of three).
@@ -223,6 +228,12 @@ export class RaftGroup {
   async stop(): Promise<void> {
     await this.driver.stop();
     await this.storage.whenIdle();
+  }
+
+  /** Stops the group and deletes its log here (this server no longer holds a replica). */
+  async drop(): Promise<void> {
+    await this.stop();
+    await this.storage.drop();
   }
 
   private send(messages: readonly Message[]): void {

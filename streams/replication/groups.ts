@@ -68,11 +68,11 @@ export class RaftGroups {
     return group;
   }
 
-  async stop(name: string): Promise<void> {
+  async stop(name: string, drop = false): Promise<void> {
     const g = this.groups.get(name);
     if (g === undefined) return;
     this.groups.delete(name);
-    await g.stop();
+    await (drop ? g.drop() : g.stop());
   }
 
   async close(): Promise<void> {

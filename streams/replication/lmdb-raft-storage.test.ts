@@ -187,3 +187,17 @@ test('the in-memory tail of recent entries reads the same as LMDB: beyond its si
     root2.close();
   });
 });
+
+test('drop() deletes the log and its state: reopened, the group starts empty', async () => {
+  await withDir(async (dir) => {
+    const root = openRoot(dir);
+    const s = LmdbRaftStorage.open(root, 'gone');
+    await s.save({ hardState: { term: 3, vote: 1, commit: 2 }, snapshot: null, entries: [entry(1, 3, 'a'), entry(2, 3, 'b')] });
+    await s.drop();
+    const again = LmdbRaftStorage.open(root, 'gone');
+    assert.equal(again.lastIndex(), 0);
+    assert.deepEqual(again.hardState(), { term: 0, vote: 0, commit: 0 });
+    await again.whenIdle();
+    root.close();
+  });
+});

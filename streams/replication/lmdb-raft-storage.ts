@@ -338,6 +338,15 @@ export class LmdbRaftStorage implements Storage {
     });
   }
 
+  /** Deletes the log and its state (the group is gone from this server); after the last write. */
+  drop(): Promise<void> {
+    return this.serialize(async () => {
+      this.recent.clear();
+      await this.log.drop();
+      await this.state.drop();
+    });
+  }
+
   /** Resolves when every write issued so far is durable. */
   whenIdle(): Promise<void> {
     return this.tail;

@@ -16,7 +16,7 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { BusSubscription, MessageBus } from '../bus.ts';
 import type { Stream } from '../stream/stream.ts';
 import type { ApplyResult } from '../stream/ops.ts';
-import type { StreamAssignment } from './assignments.ts';
+import { bootstrapPeers, type StreamAssignment } from './assignments.ts';
 import type { RaftGroup } from './group.ts';
 import type { RaftGroups } from './groups.ts';
 import { LeaderBook } from './leader-book.ts';
@@ -49,6 +49,8 @@ export interface ReplicaHost {
   replaceConsumers(stream: string, consumers: LoadedConsumer[]): void;
   /** Runs an LMDB write so that it commits with, or after, the store writes made so far. */
   writeInOrder(write: () => void): void;
+  /** This server's name. */
+  readonly self: string;
 }
 
 /** Pause between catch-up attempts (the leader moved, a reply was lost). */
@@ -60,8 +62,12 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+/** How often a leader brings its group's voters to the assignment's peers (one change at a time). */
+const MEMBERSHIP_CHECK_MS = 1000;
+
 export class ReplicatedStream implements Applier {
-  readonly assignment: StreamAssignment;
+  /** Replaced when the meta group changes the stream (its config, its peers). */
+  assignment: StreamAssignment;
   readonly stream: Stream;
   private readonly host: ReplicaHost;
   private readonly logger: Logger;
@@ -84,6 +90,7 @@ export class ReplicatedStream implements Applier {
   /** While set, applying waits: the leader is freezing its state for a follower's catch-up. */
   private gate: Promise<void> | null = null;
   private catchupServer: CatchupServer | null = null;
+  private membershipTimer: NodeJS.Timeout | null = null;
   private catchupClient: CatchupClient | null = null;
   /** The leader's entries somebody waits for (consumer writes, API changes), by raft index. */
   private readonly waiters = new Map<number, Pending>();
@@ -113,7 +120,8 @@ export class ReplicatedStream implements Applier {
     // A memory store starts empty whatever was applied before the restart: replay (or copy) it all.
     const applied = this.stream.store.storage === 'memory' ? 0 : ((this.appliedDb.get(this.name) as number | undefined) ?? 0);
     this.lastApplied = applied;
-    this.group = await this.host.groups.start(this.assignment.group.name, this.assignment.group.peers, this, applied);
+    const self = this.host.self;
+    this.group = await this.host.groups.start(this.assignment.group.name, bootstrapPeers(this.assignment.group, self), this, applied);
   }
 
   /** Stops the group and capture and closes the store; the data stays (drop() removes it). */
@@ -122,17 +130,18 @@ export class ReplicatedStream implements Applier {
     await this.stream.close();
   }
 
+  /** Stops the group and deletes everything of this replica: its store, its log, its applied index. */
   async drop(): Promise<void> {
-    await this.stopGroup();
+    await this.stopGroup(true);
     await this.appliedDb.remove(this.name);
     await this.stream.drop();
   }
 
-  private async stopGroup(): Promise<void> {
+  private async stopGroup(drop = false): Promise<void> {
     this.closed = true;
     this.catchupClient?.close();
     this.stopLeading();
-    await this.host.groups.stop(this.assignment.group.name);
+    await this.host.groups.stop(this.assignment.group.name, drop);
   }
 
   // ---- leader: capture and propose ----------------------------------------------------------
@@ -194,6 +203,9 @@ export class ReplicatedStream implements Applier {
     this.capture();
     this.catchupServer = new CatchupServer(this.host.bus, (min) => this.freeze(min));
     this.subs.push(this.catchupServer.subscribe(this.name));
+    this.membershipTimer = setInterval(() => this.reconcileMembers(), MEMBERSHIP_CHECK_MS);
+    this.membershipTimer.unref();
+    this.reconcileMembers();
     this.logger.info({}, 'stream leader');
     this.host.leaderChanged(this, true);
   }
@@ -208,9 +220,31 @@ export class ReplicatedStream implements Applier {
     for (const s of [...this.captureSubs, ...this.subs]) s.unsubscribe();
     this.catchupServer?.close();
     this.catchupServer = null;
+    if (this.membershipTimer !== null) clearInterval(this.membershipTimer);
+    this.membershipTimer = null;
     this.captureSubs = [];
     this.subs = [];
     this.host.leaderChanged(this, false);
+  }
+
+  /**
+   * The leader: one step towards the assignment's peers as the group's voters (after the replica
+   * count changed). Servers no longer assigned have dropped their replica, so they go first; a
+   * new server is added once its replica runs, and catches up from the log or by copying the
+   * stream (catchup.ts). Raft takes one change at a time; the next check takes the next.
+   */
+  reconcileMembers(): void {
+    const g = this.group;
+    if (g === null || !this.book.leading) return;
+    const want = this.assignment.group.peers;
+    const voters = g.members;
+    const extra = voters.find((v) => !want.includes(v) && v !== g.selfName) ?? voters.find((v) => !want.includes(v));
+    if (extra !== undefined) {
+      if (g.removeMember(extra).kind === 'appended') this.logger.info({ server: extra }, 'removing a server from the stream group');
+      return;
+    }
+    const missing = want.find((p) => !voters.includes(p));
+    if (missing !== undefined && g.addMember(missing).kind === 'appended') this.logger.info({ server: missing }, 'adding a server to the stream group');
   }
 
   /** Subscribes the stream's subjects cluster-wide (again, after a config op changed them). */

@@ -150,7 +150,9 @@ async function minorityLeader(stream: string, isolate: (leader: string) => void)
       const jsm = await jetstreamManager(majorityNc, { timeout: 2000 });
       const stored: string[] = [];
       for (let seq = 1; seq <= now.state.last_seq; seq++) {
-        const data = (await jsm.streams.getMessage(stream, { seq }))?.string() ?? '';
+        // Retried: right after a leader change a request can reach the old leader, whose interest
+        // has not left yet, and go unanswered.
+        const data = (await waitFor(() => jsm.streams.getMessage(stream, { seq }).catch(() => undefined), `MSG.GET ${seq}`, 45_000))?.string() ?? '';
         const want = dataAt.get(seq);
         if (want !== undefined) assert.equal(data, want, `seq ${seq} under ${leader}`);
         else assert.match(data, /^lost\d+$/, `seq ${seq} under ${leader} is neither acknowledged nor the cut-off leader's`);

@@ -52,6 +52,9 @@ describe('accounts checks', () => {
     refused({ accounts: [acc('A')], users: [{ user: 'u', account: 'Q' }] }, /"users\[0\]\.account": account "Q" is not defined/);
     refused({ accounts: [acc('A')], users: [{ user: 'u', account: 'A' }], noAuthUser: 'nobody' }, /"noAuthUser": "nobody" is not a user/);
     refused({ accounts: [acc('A')], systemAccount: 'SYS' }, /"systemAccount": account "SYS" is not defined/);
+    // $SYS exists by itself only while it is the system account.
+    assert.doesNotThrow(() => resolveOptions({ users: [{ user: 'u', account: '$SYS' }] }));
+    refused({ accounts: [acc('SYS')], systemAccount: 'SYS', users: [{ user: 'u', account: '$SYS' }] }, /account "\$SYS" is not defined/);
     refused(
       { accounts: [acc('A', { jetstream: true }), acc('B', { jetstream: true })], storeDir: '/tmp/x', cluster: { name: 'c', port: 0 } as never },
       /JetStream is enabled for A and B: a clustered sluice/,

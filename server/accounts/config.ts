@@ -234,7 +234,9 @@ const bad = (message: string): [string, string] => ['accounts', `invalid value f
 
 export function crossCheckAccounts(o: AccountsContext): [field: string, message: string] | undefined {
   const byName = new Map(o.accounts.map((a) => [a.name, a]));
-  const exists = (name: string): boolean => name === GLOBAL_ACCOUNT || name === DEFAULT_SYSTEM_ACCOUNT || byName.has(name);
+  // $SYS exists without configuration only while it is the system account.
+  const implicitSystem = o.systemAccount === DEFAULT_SYSTEM_ACCOUNT;
+  const exists = (name: string): boolean => name === GLOBAL_ACCOUNT || (implicitSystem && name === DEFAULT_SYSTEM_ACCOUNT) || byName.has(name);
   for (const a of o.accounts) {
     for (const e of a.exports) {
       for (const n of e.accounts ?? []) {

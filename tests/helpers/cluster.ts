@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { startChildServer, type ChildServer } from './child-server.ts';
 import { waitFor } from './deadline.ts';
 
@@ -143,4 +145,23 @@ function pin(args: string[], server: ChildServer): string[] {
   set('--cluster-port', server.clusterPort);
   set('--http-port', Number(new URL(server.httpUrl).port));
   return out;
+}
+
+/** STREAM.INFO through `nc`, or undefined when nobody answers in time (while leadership moves). */
+export async function streamInfo(nc: NatsConnection, stream: string, timeoutMs = 2000): Promise<StreamInfo | undefined> {
+  return (await jetstreamManager(nc, { timeout: timeoutMs })).streams.info(stream).catch(() => undefined);
+}
+
+/** Steps the stream's group down (asking through `nc`) until `server` leads it. */
+export async function makeStreamLeader(nc: NatsConnection, stream: string, server: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const i = await streamInfo(nc, stream);
+      if (i?.cluster?.leader === server) return true;
+      if (i !== undefined) await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, '', { timeout: 2000 }).catch(() => undefined);
+      return false;
+    },
+    `${server} to lead ${stream}`,
+    timeoutMs,
+  );
 }

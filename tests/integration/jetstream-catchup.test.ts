@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
-import { startTestCluster, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { makeStreamLeader, startTestCluster, streamInfo as info, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
 import { waitFor } from '../helpers/deadline.ts';
 
 let cluster: TestCluster;
@@ -26,10 +26,6 @@ after(async () => {
   for (const nc of conns) await nc.close().catch(() => undefined);
   await cluster?.close();
 });
-
-async function info(nc: NatsConnection, name: string): Promise<StreamInfo | undefined> {
-  return (await jetstreamManager(nc, { timeout: 2000 })).streams.info(name).catch(() => undefined);
-}
 
 test('a server whose store was wiped copies the stream from its leader and serves it exactly', async () => {
   const urls = cluster.members.map((m) => m.server.url);
@@ -95,16 +91,7 @@ test('a server whose store was wiped copies the stream from its leader and serve
   // Made leader, it serves exactly the acknowledged messages.
   const direct = await connect({ servers: server.url, reconnect: false });
   conns.push(direct);
-  await waitFor(
-    async () => {
-      const i = await info(direct, 'WIPE');
-      if (i?.cluster?.leader === name) return true;
-      if (i !== undefined) await direct.request('$JS.API.STREAM.LEADER.STEPDOWN.WIPE', '', { timeout: 2000 }).catch(() => undefined);
-      return false;
-    },
-    `${name} to lead WIPE`,
-    30_000,
-  );
+  await makeStreamLeader(direct, 'WIPE', name);
   const state = (await info(direct, 'WIPE'))!.state;
   assert.equal(state.messages, expected.size);
   assert.equal(state.last_seq, 12_000);

@@ -6,8 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
-import { startTestCluster, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { makeStreamLeader, startTestCluster, streamInfo as info, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { rejectsWithJsError } from '../helpers/js-api.ts';
 
@@ -23,10 +23,6 @@ after(async () => {
   for (const nc of conns) await nc.close().catch(() => undefined);
   await cluster?.close();
 });
-
-async function info(nc: NatsConnection, name: string): Promise<StreamInfo | undefined> {
-  return (await jetstreamManager(nc, { timeout: 2000 })).streams.info(name).catch(() => undefined);
-}
 
 /** Every server named in the stream's group, once each replica is current. */
 async function caughtUpGroup(nc: NatsConnection, name: string, size: number): Promise<string[]> {
@@ -62,16 +58,7 @@ test('R3 -> R4 -> R3: the added server catches up and serves every message; the 
   // Made leader, the added server serves every message.
   const direct = await connect({ servers: cluster.members.find((m) => m.name === outsider)!.server.url, reconnect: false });
   conns.push(direct);
-  await waitFor(
-    async () => {
-      const i = await info(direct, 'GROW');
-      if (i?.cluster?.leader === outsider) return true;
-      if (i !== undefined) await direct.request('$JS.API.STREAM.LEADER.STEPDOWN.GROW', '', { timeout: 2000 }).catch(() => undefined);
-      return false;
-    },
-    `${outsider} to lead GROW`,
-    30_000,
-  );
+  await makeStreamLeader(direct, 'GROW', outsider);
   const c = await (await jetstreamManager(direct)).consumers.add('GROW', { name: 'all', ack_policy: AckPolicy.None, inactive_threshold: 30_000_000_000 });
   assert.equal(c.cluster?.leader, outsider);
   const read: string[] = [];

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { startTestCluster, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
+import { makeStreamLeader, startTestCluster, waitForMetaLeader, type TestCluster } from '../helpers/cluster.ts';
 import type { ChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
 
@@ -95,12 +95,7 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
   }, 'the restarted replica to catch up', 20_000);
 
   // It serves every message as the leader once leadership is handed to it.
-  await waitFor(async () => {
-    const i = await info(survivor, 'ORDERS').catch(() => undefined);
-    if (i?.cluster?.leader === firstLeader) return true;
-    if (i !== undefined) await survivor.request('$JS.API.STREAM.LEADER.STEPDOWN.ORDERS', '', { timeout: 2000 }).catch(() => undefined);
-    return false;
-  }, 'the restarted server to lead ORDERS', 30_000);
+  await makeStreamLeader(survivor, 'ORDERS', firstLeader);
   const audit = await (await jetstreamManager(survivor)).consumers.add('ORDERS', { name: 'audit', ack_policy: AckPolicy.None, inactive_threshold: 30_000_000_000 });
   assert.equal(audit.cluster?.leader, firstLeader);
   const read = new Map<number, string>();

@@ -528,6 +528,7 @@ export class SluiceServer implements RunningServer {
   private onConnectionClosed(conn: ClientConnection, reason: CloseReason): void {
     this.connections.delete(conn.id);
     if (conn.connectReceived) this.systemEvents?.disconnected(eventClient(conn), reason);
+    this.accounts.get(conn.account)?.retire(conn, reason.startsWith('Slow Consumer'));
     this.closedConnections?.add(snapshotConnection(conn, true, { ms: this.clock.nowMs(), reason }));
     conn.logger.debug({ reason }, 'client connection closed');
   }

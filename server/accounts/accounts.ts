@@ -36,6 +36,18 @@ export class Account {
   readonly config: AccountConfig | undefined;
   /** Replies to requests that came in through service imports (made when first needed). */
   responses: ResponseRoutes | undefined = undefined;
+  /** What the account's closed connections sent and received (/accstatz adds the open ones'). */
+  readonly closedTraffic = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0 };
+
+  /** Counts a closed connection's traffic in (once, when it closes). */
+  retire(c: { inMsgs: number; inBytes: number; outMsgs: number; outBytes: number }, slowConsumer: boolean): void {
+    const t = this.closedTraffic;
+    t.inMsgs += c.inMsgs;
+    t.inBytes += c.inBytes;
+    t.outMsgs += c.outMsgs;
+    t.outBytes += c.outBytes;
+    if (slowConsumer) t.slowConsumers++;
+  }
 
   constructor(name: string, rng: Rng, config: AccountConfig | undefined) {
     this.name = name;

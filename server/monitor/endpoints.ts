@@ -10,6 +10,7 @@ import type { Router } from '../router/router.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { ServerStats } from '../stats.ts';
 import { buildAccountz } from './accountz.ts';
+import { buildAccstatz } from './accstatz.ts';
 import type { ClosedConnections } from './closed-connections.ts';
 import { snapshotConnection } from './conn-info.ts';
 import { buildConnz } from './connz.ts';
@@ -207,6 +208,30 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
                 sublistStats: () => sublistStats(sublistOf(() => [a.router])),
               }));
             },
+          },
+          q,
+        ),
+    ],
+    [
+      '/accstatz',
+      (q) =>
+        buildAccstatz(
+          {
+            serverId: host.serverId,
+            nowMs,
+            accounts: () =>
+              (host.accounts?.all() ?? []).map((a) => {
+                const t = { ...a.closedTraffic, conns: 0 };
+                for (const c of host.connections()) {
+                  if (c.account !== a.name) continue;
+                  t.conns++;
+                  t.inMsgs += c.inMsgs;
+                  t.inBytes += c.inBytes;
+                  t.outMsgs += c.outMsgs;
+                  t.outBytes += c.outBytes;
+                }
+                return { name: a.name, ...t, leafnodes: count(host.leafs?.() ?? [], (l) => l.account === a.name) };
+              }),
           },
           q,
         ),

@@ -16,6 +16,7 @@ import { freePort, startNatsServer, type ReferenceServer } from '../helpers/nats
 import {
   ACCOUNTS_CONF,
   accountDetail,
+  accountStatz,
   closeAll,
   connectAll,
   isolation,
@@ -86,6 +87,10 @@ describe('accounts: sluice and nats-server 2.9.10 deliver the same', () => {
 
   test('the system account: connect and disconnect events, PING', async () => {
     assert.deepEqual(await systemEvents(sluice!.clientUrl), await systemEvents(reference!.url));
+  });
+
+  test('/accstatz: accounts with connections, all with unused=1', async () => {
+    assert.deepEqual(await accountStatz(sluice!.httpUrl!, sluice!.clientUrl), await accountStatz(refHttp, reference!.url));
   });
 
   test('/accountz: the accounts, their exports and imports', async () => {

@@ -316,6 +316,28 @@ export async function crossAccountJetStream(cl: Clients): Promise<string[]> {
   return out;
 }
 
+/** /accstatz: the accounts with connections (all with unused=1), and what one entry holds. */
+export async function accountStatz(httpUrl: string, url: string): Promise<unknown> {
+  const nc = await connect({ servers: url, user: 'c', pass: 'c' });
+  try {
+    nc.publish('c.statz', 'hello');
+    await nc.flush();
+    type Statz = { account_statz: { acc: string; conns: number; received: { msgs: number } }[] };
+    const get = async (q: string): Promise<Statz> => (await (await fetch(`${httpUrl}/accstatz${q}`)).json()) as Statz;
+    const used = await get('');
+    const all = await get('?unused=1');
+    const c = used.account_statz.find((a) => a.acc === 'C');
+    return {
+      used: used.account_statz.map((a) => `${a.acc} ${a.conns}`).sort(),
+      all: all.account_statz.map((a) => a.acc).sort(),
+      keys: Object.keys(c ?? {}).sort(),
+      cReceivedAtLeastOne: (c?.received.msgs ?? 0) >= 1,
+    };
+  } finally {
+    await nc.close();
+  }
+}
+
 /** /accountz?acc=B's imports and exports of A, without nats-server's own system account imports. */
 export async function accountDetail(httpUrl: string): Promise<unknown> {
   const detail = async (acc: string): Promise<Record<string, unknown>> =>

@@ -18,6 +18,7 @@ import { waitFor } from '../helpers/deadline.ts';
 import {
   ACCOUNTS_CONF,
   accountDetail,
+  accountStatz,
   closeAll,
   connectAll,
   isolation,
@@ -164,6 +165,23 @@ describe('accounts on one server', () => {
         statsz: ['active_accounts', 'active_servers', 'connections', 'cores', 'cpu', 'jetstream', 'mem', 'received', 'sent', 'slow_consumers', 'start', 'subscriptions', 'total_connections'],
       },
     });
+  });
+
+  test("/accstatz counts each account's connections and traffic, closed connections included", async () => {
+    assert.deepEqual(await accountStatz(server.httpUrl!, server.clientUrl), {
+      used: ['$G 1', 'A 1', 'B 1', 'C 2'],
+      all: ['$G', 'A', 'B', 'C', 'SYS'],
+      keys: ['acc', 'conns', 'leafnodes', 'received', 'sent', 'slow_consumers', 'total_conns'],
+      cReceivedAtLeastOne: true,
+    });
+    // Once the server has seen it close, the closed connection's message stays counted.
+    type Statz = { account_statz: { acc: string; conns: number; received: { msgs: number } }[] };
+    const c = await waitFor(async () => {
+      const statz = (await (await fetch(`${server.httpUrl}/accstatz?unused=1`)).json()) as Statz;
+      const entry = statz.account_statz.find((a) => a.acc === 'C')!;
+      return entry.conns === 1 ? entry : undefined;
+    }, "C's second connection to close");
+    assert.ok(c.received.msgs >= 1);
   });
 
   test('/accountz lists the accounts with their exports and imports; /connz?acc= filters', async () => {

@@ -180,6 +180,12 @@ export class Router {
     return result;
   }
 
+  /** A single-use subject's match, not remembered (see isSingleUseSubject); no subject bytes. */
+  private matchOnce(subject: string): MatchResult {
+    const publishable = isValidSubject(subject);
+    return splitMatches(publishable ? this.trie.match(subject) : [], null, publishable);
+  }
+
   /**
    * Delivers a published message to every plain subscriber and one member of each queue group,
    * here or, once per peer, on the servers of the cluster that have interest.
@@ -277,7 +283,8 @@ export class Router {
     hdrLen: number,
     msg: Buffer,
   ): number {
-    const result = this.match(subject);
+    // PubAcks and replies crossing the cluster are single-use too: matched, not remembered.
+    const result = isSingleUseSubject(subject) ? this.matchOnce(subject) : this.match(subject);
     if (!result.publishable) return -1;
     const shown = deliverAs === '' ? subject : deliverAs;
     const subjectBytes = deliverAs === '' ? result.subjectBytes : null;

@@ -150,7 +150,8 @@ export class ExternalLink {
     if (this.stopped) return;
     const now = this.deps.clock.nowMs();
     if (this.creating || now - this.lastRequestMs < RETRY_MIN_MS) {
-      this.scheduleRetry(Math.max(10, RETRY_MIN_MS - (now - this.lastRequestMs)));
+      // A create in flight is answered or times out on its own: look again a retry interval on.
+      this.scheduleRetry(this.creating ? RETRY_MIN_MS : Math.max(10, RETRY_MIN_MS - (now - this.lastRequestMs)));
       return;
     }
     this.cancel();

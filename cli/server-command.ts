@@ -36,7 +36,7 @@ import {
   type ServerOptions,
   type TlsOptions,
 } from '../server/index.ts';
-import { tuneHeapForReplication } from './heap-tuning.ts';
+import { letYoungGenerationGrow } from './heap-tuning.ts';
 import { CliError } from './io.ts';
 import { ServerSignals } from './server-signals.ts';
 import { parseSignalRequest, sendSignal } from './signal-command.ts';
@@ -271,7 +271,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
     return;
   }
   const { options, warnings } = serverSettingsFromFlags(flags);
-  if (options.cluster !== undefined && options.storeDir !== undefined) tuneHeapForReplication();
+  // A server that replicates streams does per-message work from the start (cli/heap-tuning.ts).
+  if (options.cluster !== undefined && options.storeDir !== undefined) letYoungGenerationGrow();
   const logFile = options.logFile === undefined ? undefined : openLogFile(options.logFile);
   const logger = createJsonLogger(options.logLevel, logFile, undefined, logFormat(logFile));
   for (const w of warnings) logger.warn({}, w);

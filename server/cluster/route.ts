@@ -15,11 +15,10 @@
 // Once open, each side sends its full interest set, then deltas; both forward messages.
 
 import type net from 'node:net';
-import { OutboundBuffer } from '../../protocol/encoder.ts';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import { PeerLink, type PeerLinkHost } from '../connection/peer-link.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import type { Flushable, Flusher } from '../connection/flusher.ts';
-import { LinkKind, StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
+import { LinkKind, type RouteTarget, type Subscription } from '../router/subscription.ts';
 import type { Message } from '../../raft/types.ts';
 import {
   FrameError,
@@ -49,20 +48,15 @@ const MAX_FRAME_BYTES = 80 * 1024 * 1024;
 /** How long a new link has to finish its handshake. */
 const HANDSHAKE_TIMEOUT_MS = 5000;
 /** Queued bytes past which publishers that feed this route pause briefly (see ClientConnection). */
-const STALL_THRESHOLD_BYTES = 4 * 1024 * 1024;
 
 export const RouteState = { Preamble: 0, Hello: 1, Open: 2, Closed: 3 } as const;
 export type RouteState = (typeof RouteState)[keyof typeof RouteState];
 
 /** What a link asks of the cluster it belongs to. */
-export interface RouteHost {
+export interface RouteHost extends PeerLinkHost {
   readonly serverId: string;
-  readonly flusher: Flusher;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly pingIntervalMs: number;
-  readonly maxPingsOutstanding: number;
-  readonly maxPendingBytes: number;
   /** The HELLO this server sends. */
   hello(): RouteHello;
   /** The INFO object the listener side sends first. */
@@ -83,7 +77,7 @@ export interface RouteHost {
 
 let nextRouteId = 1;
 
-export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
+export class RouteLink extends PeerLink implements RouteTarget, RouteFrameSink {
   /** Route id (rid in /routez); negative so it never equals a client connection id (echo checks). */
   readonly id: number;
   readonly rid: number;
@@ -106,42 +100,24 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   peerState: RoutePeers['state'] = undefined;
   /** Remote interest learnt on this link, keyed by account, subject and queue. */
   readonly remoteSubs = new Map<string, Subscription>();
-  queuedForFlush = false;
-  congested = false;
-  inMsgs = 0;
-  inBytes = 0;
-  outMsgs = 0;
-  outBytes = 0;
-  lastActivityMs: number;
-  /** Round trip of the last answered PING, ms (-1 = none yet). */
-  rttMs = -1;
-
   private readonly host: RouteHost;
-  private readonly socket: net.Socket;
-  private readonly out = new OutboundBuffer();
   private readonly decoder: RouteFrameDecoder;
   private preamble: Buffer | null = null;
-  private pingTimer: TimerHandle | undefined;
   private handshakeTimer: TimerHandle | undefined;
-  private pingsOutstanding = 0;
-  private pingSentMs = 0;
-  private readonly stalledProducers = new StalledProducers();
-  private closeReason = '';
   /** The account of the last forwarded message, in wire form (one account per link, usually). */
   private accountName = '';
   private accountBytes: Buffer | null = null;
 
   constructor(host: RouteHost, socket: net.Socket, outbound: boolean, dialUrl: string) {
+    super(host, socket);
     this.host = host;
-    this.socket = socket;
     this.outbound = outbound;
     this.dialUrl = dialUrl;
     this.rid = nextRouteId++;
     this.id = -this.rid;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
-    this.startMs = host.clock.nowMs();
-    this.lastActivityMs = this.startMs;
+    this.startMs = this.lastActivityMs;
     this.decoder = new RouteFrameDecoder(this, MAX_FRAME_BYTES);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -162,9 +138,8 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
     return this.state === RouteState.Open;
   }
 
-  /** Pending outbound bytes (ours plus the socket's), for /routez. */
-  get pendingBytes(): number {
-    return this.out.length + this.socket.writableLength;
+  protected get isClosed(): boolean {
+    return this.state === RouteState.Closed;
   }
 
   // ---- sending ------------------------------------------------------------------------------
@@ -217,21 +192,16 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   /** Remote subscriptions carry no UNSUB max; nothing to do. */
   subscriptionExpired(): void {}
 
-  holdProducer(producer: StalledProducer): void {
-    this.stalledProducers.hold(producer);
+  protected closeSlow(): void {
+    this.close(`slow route: more than ${this.host.maxPendingBytes} bytes queued`);
   }
 
-  flush(): void {
-    if (this.state === RouteState.Closed) return;
-    const n = this.out.length;
-    if (n === 0) return;
-    if (this.socket.writableLength + n > this.host.maxPendingBytes) {
-      this.out.length = 0;
-      this.close(`slow route: more than ${this.host.maxPendingBytes} bytes queued`);
-      return;
-    }
-    this.socket.write(this.out.take());
-    if (!this.congested && this.socket.writableLength > STALL_THRESHOLD_BYTES) this.congested = true;
+  protected closeStale(): void {
+    this.close('stale route: no PONG');
+  }
+
+  protected writePing(): void {
+    writeEmpty(this.out, FrameKind.Ping);
   }
 
   /** Sends an ERR frame (when the handshake got that far), then closes. */
@@ -245,11 +215,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
   close(reason: string): void {
     if (this.state === RouteState.Closed) return;
     this.closeReason ||= reason;
-    this.flush();
-    this.socket.end();
-    // A peer that stopped reading must not keep the socket alive.
-    const t = this.host.clock.setTimeout(() => this.socket.destroy(), 1000);
-    this.socket.once('close', () => t.cancel());
+    this.endSocket();
     this.finish(reason);
   }
 
@@ -342,7 +308,7 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
     this.state = RouteState.Open;
     this.handshakeTimer?.cancel();
     this.handshakeTimer = undefined;
-    this.pingTimer = this.host.clock.setInterval(() => this.keepAlive(), this.host.pingIntervalMs);
+    this.startKeepAlive();
     this.host.opened(this);
     this.flush();
   }
@@ -381,11 +347,6 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
     this.host.flusher.markDirty(this);
   }
 
-  pong(): void {
-    this.pingsOutstanding = 0;
-    if (this.pingSentMs > 0) this.rttMs = this.host.clock.nowMs() - this.pingSentMs;
-  }
-
   err(reason: string): void {
     this.host.refused(this, reason);
     this.close(`refused by peer: ${reason}`);
@@ -393,28 +354,11 @@ export class RouteLink implements RouteTarget, Flushable, RouteFrameSink {
 
   // ---- keep-alive and teardown --------------------------------------------------------------
 
-  private keepAlive(): void {
-    if (this.pingsOutstanding >= this.host.maxPingsOutstanding) {
-      this.close('stale route: no PONG');
-      return;
-    }
-    this.pingsOutstanding++;
-    this.pingSentMs = this.host.clock.nowMs();
-    writeEmpty(this.out, FrameKind.Ping);
-    this.flush();
-  }
-
-  private onDrain(): void {
-    this.congested = false;
-    this.stalledProducers.releaseAll();
-  }
-
   private finish(reason: string): void {
     if (this.state === RouteState.Closed) return;
     this.state = RouteState.Closed;
-    this.pingTimer?.cancel();
     this.handshakeTimer?.cancel();
-    this.onDrain();
+    this.stopLink();
     this.host.closed(this, reason);
   }
 }

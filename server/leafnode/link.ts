@@ -18,21 +18,20 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { OutboundBuffer, PING_BYTES, PONG_BYTES, writeErr } from '../../protocol/encoder.ts';
+import { PING_BYTES, PONG_BYTES, writeErr } from '../../protocol/encoder.ts';
 import { writeLeafMsg, writeLeafSub, writeLeafUnsub } from '../../protocol/leaf-encoder.ts';
 import { LeafParser, type LeafOpSink } from '../../protocol/leaf-parser.ts';
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import type { Flushable, Flusher } from '../connection/flusher.ts';
+import { PeerLink, type PeerLinkHost } from '../connection/peer-link.ts';
 import type { LeafRemoteTlsOptions } from '../options-types.ts';
 import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
-import { LinkKind, StalledProducers, type RouteTarget, type StalledProducer, type Subscription } from '../router/subscription.ts';
+import { LinkKind, type RouteTarget, type Subscription } from '../router/subscription.ts';
 import { isJetStreamApi, type SubjectDenyList } from './deny.ts';
 
 /** How long a dialled link waits for the hub's INFO, and then for its connect_info INFO. */
 const INFO_WAIT_MS = 2000;
 /** Queued bytes past which publishers that feed this link pause briefly (see ClientConnection). */
-const STALL_THRESHOLD_BYTES = 4 * 1024 * 1024;
 
 export const LeafState = { AwaitInfo: 0, AwaitConnect: 1, AwaitConnectInfo: 2, Open: 3, Closed: 4 } as const;
 export type LeafState = (typeof LeafState)[keyof typeof LeafState];
@@ -71,13 +70,9 @@ export interface LeafConnect {
 }
 
 /** What a link asks of the leaf nodes it belongs to. */
-export interface LeafHost {
-  readonly flusher: Flusher;
+export interface LeafHost extends PeerLinkHost {
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly pingIntervalMs: number;
-  readonly maxPingsOutstanding: number;
-  readonly maxPendingBytes: number;
   readonly limits: { maxControlLineBytes: number; maxPayloadBytes: number };
   readonly authTimeoutMs: number;
   /** Hub role: the first INFO for a new edge. */
@@ -99,7 +94,7 @@ export interface LeafHost {
 
 let nextLeafId = 1;
 
-export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
+export class LeafLink extends PeerLink implements RouteTarget, LeafOpSink {
   /** Negative, so it never equals a client connection id (echo checks), and apart from routes'. */
   readonly id: number;
   readonly cid: number;
@@ -124,27 +119,9 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
   account = GLOBAL_ACCOUNT;
   /** Interest learnt on this link, keyed by subject and queue. */
   readonly remoteSubs = new Map<string, Subscription>();
-  queuedForFlush = false;
-  congested = false;
-  inMsgs = 0;
-  inBytes = 0;
-  outMsgs = 0;
-  outBytes = 0;
-  lastActivityMs: number;
-  /** Round trip of the last answered PING, ms (-1 = none yet). */
-  rttMs = -1;
-
   private readonly host: LeafHost;
-  /** A TCP or TLS socket, or a WebSocket remote's stream (createWebSocketStream). */
-  private socket: Duplex;
-  private readonly out = new OutboundBuffer();
   private readonly parser: LeafParser;
   private timer: TimerHandle | undefined;
-  private pingTimer: TimerHandle | undefined;
-  private pingsOutstanding = 0;
-  private pingSentMs = 0;
-  private readonly stalledProducers = new StalledProducers();
-  private closeReason = '';
   private readonly tlsOptions: { host: string; config: LeafRemoteTlsOptions | undefined; required: boolean };
 
   /**
@@ -159,8 +136,9 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     tlsTo: { host: string; config: LeafRemoteTlsOptions | undefined; required: boolean } = { host: '', config: undefined, required: false },
     peer?: { address: string; port: number },
   ) {
+    // `socket`: a TCP or TLS socket, or a WebSocket remote's stream (createWebSocketStream).
+    super(host, socket);
     this.host = host;
-    this.socket = socket;
     this.dialUrl = dialUrl;
     this.kind = dialUrl === '' ? LinkKind.LeafAccepted : LinkKind.LeafDialled;
     this.cid = nextLeafId++;
@@ -169,8 +147,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     const address = socket instanceof net.Socket ? socket : null;
     this.remoteAddress = address?.remoteAddress ?? peer?.address ?? tlsTo.host;
     this.remotePort = address?.remotePort ?? peer?.port ?? 0;
-    this.startMs = host.clock.nowMs();
-    this.lastActivityMs = this.startMs;
+    this.startMs = this.lastActivityMs;
     this.parser = new LeafParser(this, host.limits);
     this.attach(socket);
     if (this.kind === LinkKind.LeafAccepted) {
@@ -192,9 +169,8 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     return this.kind === LinkKind.LeafDialled;
   }
 
-  /** Pending outbound bytes (ours plus the socket's), for /leafz. */
-  get pendingBytes(): number {
-    return this.out.length + this.socket.writableLength;
+  protected get isClosed(): boolean {
+    return this.state === LeafState.Closed;
   }
 
   private attach(socket: Duplex): void {
@@ -250,21 +226,16 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
 
   subscriptionExpired(): void {}
 
-  holdProducer(producer: StalledProducer): void {
-    this.stalledProducers.hold(producer);
+  protected closeSlow(): void {
+    this.close(`slow leaf node: more than ${this.host.maxPendingBytes} bytes queued`, 'Slow Consumer');
   }
 
-  flush(): void {
-    if (this.state === LeafState.Closed) return;
-    const n = this.out.length;
-    if (n === 0) return;
-    if (this.socket.writableLength + n > this.host.maxPendingBytes) {
-      this.out.length = 0;
-      this.close(`slow leaf node: more than ${this.host.maxPendingBytes} bytes queued`, 'Slow Consumer');
-      return;
-    }
-    this.socket.write(this.out.take());
-    if (!this.congested && this.socket.writableLength > STALL_THRESHOLD_BYTES) this.congested = true;
+  protected closeStale(): void {
+    this.close('stale leaf node connection: no PONG', 'Stale Connection');
+  }
+
+  protected writePing(): void {
+    this.out.appendBytes(PING_BYTES);
   }
 
   /** Closes the link, first sending `-ERR '<errText>'` when given. */
@@ -272,11 +243,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     if (this.state === LeafState.Closed) return;
     this.closeReason ||= reason;
     if (errText !== '') writeErr(this.out, errText);
-    this.flush();
-    this.socket.end();
-    // A peer that stopped reading must not keep the socket alive.
-    const t = this.host.clock.setTimeout(() => this.socket.destroy(), 1000);
-    this.socket.once('close', () => t.cancel());
+    this.endSocket();
     this.finish(reason);
   }
 
@@ -415,7 +382,7 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
 
   private open(): void {
     this.state = LeafState.Open;
-    this.pingTimer = this.host.clock.setInterval(() => this.keepAlive(), this.host.pingIntervalMs);
+    this.startKeepAlive();
     this.host.opened(this);
     this.flush();
   }
@@ -442,11 +409,6 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
     this.host.flusher.markDirty(this);
   }
 
-  pong(): void {
-    this.pingsOutstanding = 0;
-    if (this.pingSentMs > 0) this.rttMs = this.host.clock.nowMs() - this.pingSentMs;
-  }
-
   ok(): void {}
 
   err(text: string): void {
@@ -456,28 +418,11 @@ export class LeafLink implements RouteTarget, Flushable, LeafOpSink {
 
   // ---- keep-alive and teardown --------------------------------------------------------------
 
-  private keepAlive(): void {
-    if (this.pingsOutstanding >= this.host.maxPingsOutstanding) {
-      this.close('stale leaf node connection: no PONG', 'Stale Connection');
-      return;
-    }
-    this.pingsOutstanding++;
-    this.pingSentMs = this.host.clock.nowMs();
-    this.out.appendBytes(PING_BYTES);
-    this.flush();
-  }
-
-  private onDrain(): void {
-    this.congested = false;
-    this.stalledProducers.releaseAll();
-  }
-
   private finish(reason: string): void {
     if (this.state === LeafState.Closed) return;
     this.state = LeafState.Closed;
     this.timer?.cancel();
-    this.pingTimer?.cancel();
-    this.onDrain();
+    this.stopLink();
     this.host.closed(this, reason);
   }
 }

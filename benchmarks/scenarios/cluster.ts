@@ -54,12 +54,39 @@ function checkCluster(ctx: RunContext, size: number): void {
 }
 
 export function clusterPubsubScenario(msgs: number): Scenario {
-  return {
+  return twoServerPubsubScenario(msgs, {
     name: 'cluster-pubsub',
     group: 'cluster',
     description: '2-server cluster: 1 publisher on server 1 -> 1 subscriber on server 2, 16 B payload',
+    subject: 'bench.cluster.pubsub',
+    waitForInterest: (pubServer, subServer, subject) => waitForRouteInterest(pubServer, [subServer], subject),
+  });
+}
+
+export interface TwoServerPubsub {
+  readonly name: string;
+  readonly group: string;
+  readonly description: string;
+  readonly subject: string;
+  /** How the runner connects the two servers (default: a cluster). */
+  readonly topology?: Scenario['topology'];
+  /** Resolves once the subscriber's interest reached the publisher's server; returns the ms it took. */
+  waitForInterest(pubServer: ServerTarget, subServer: ServerTarget, subject: string): Promise<number>;
+}
+
+/**
+ * 1 raw publisher on ctx.cluster[0] -> 1 raw subscriber on ctx.cluster[1], 16 B payload, every
+ * message crossing the link between them once (a route, a leaf connection). Delivered msgs/s;
+ * checks order. The clock starts once the interest has crossed.
+ */
+export function twoServerPubsubScenario(msgs: number, o: TwoServerPubsub): Scenario {
+  return {
+    name: o.name,
+    group: o.group,
+    description: o.description,
     servers: 2,
-    params: { msgs, payloadBytes: 16, subject: 'bench.cluster.pubsub', check: 'order', timeoutMs: 120_000 },
+    ...(o.topology !== undefined ? { topology: o.topology } : {}),
+    params: { msgs, payloadBytes: 16, subject: o.subject, check: 'order', timeoutMs: 120_000 },
     countParam: 'msgs',
     bar: { op: '>=', ratio: 0.5 },
     metrics: [
@@ -84,7 +111,7 @@ export function clusterPubsubScenario(msgs: number): Scenario {
         pubServer,
         subServers: [subServer],
         beforePublish: async () => {
-          interestMs = await waitForRouteInterest(pubServer, [subServer], subject);
+          interestMs = await o.waitForInterest(pubServer, subServer, subject);
         },
       });
       const sec = r.elapsedMs / 1000;

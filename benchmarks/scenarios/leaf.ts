@@ -8,7 +8,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorJson } from '../lib/servers.ts';
-import { parseCheck, runBroadcast } from './broadcast.ts';
+import { twoServerPubsubScenario } from './cluster.ts';
 import type { Scenario, ServerTarget } from './types.ts';
 
 const INTEREST_TIMEOUT_MS = 10_000;
@@ -26,48 +26,12 @@ async function waitForLeafInterest(edge: ServerTarget, subject: string): Promise
 }
 
 export function leafPubsubScenario(msgs: number): Scenario {
-  return {
+  return twoServerPubsubScenario(msgs, {
     name: 'leaf-pubsub',
     group: 'leaf',
     description: 'edge -> hub over a leaf node link: 1 publisher on the edge -> 1 subscriber on the hub, 16 B payload',
-    servers: 2,
     topology: 'leaf',
-    params: { msgs, payloadBytes: 16, subject: 'bench.leaf.pubsub', check: 'order', timeoutMs: 120_000 },
-    countParam: 'msgs',
-    bar: { op: '>=', ratio: 0.5 },
-    metrics: [
-      { key: 'msgsPerSec', label: 'msgs/s', better: 'higher' },
-      { key: 'mbPerSec', label: 'payload MB/s', better: 'higher' },
-      { key: 'pubMsgsPerSec', label: 'publish msgs/s', better: 'higher' },
-    ],
-    primary: 'msgsPerSec',
-    async run(ctx) {
-      if (ctx.cluster.length < 2) throw new Error('leaf-pubsub needs an edge and a hub (ctx.cluster = [edge, hub])');
-      const p = ctx.params;
-      const subject = String(p.subject);
-      const [edge, hub] = ctx.cluster;
-      let interestMs = 0;
-      const r = await runBroadcast(ctx, {
-        subject,
-        payloadBytes: Number(p.payloadBytes),
-        msgs: Number(p.msgs),
-        subscribers: 1,
-        check: parseCheck(p.check),
-        timeoutMs: Number(p.timeoutMs),
-        pubServer: edge,
-        subServers: [hub],
-        beforePublish: async () => {
-          interestMs = await waitForLeafInterest(edge, subject);
-        },
-      });
-      const sec = r.elapsedMs / 1000;
-      return {
-        msgsPerSec: r.delivered / sec,
-        mbPerSec: (r.delivered * Number(p.payloadBytes)) / sec / 1e6,
-        pubMsgsPerSec: Number(p.msgs) / (r.publishMs / 1000),
-        elapsedMs: r.elapsedMs,
-        interestMs,
-      };
-    },
-  };
+    subject: 'bench.leaf.pubsub',
+    waitForInterest: (edge, _hub, subject) => waitForLeafInterest(edge, subject),
+  });
 }

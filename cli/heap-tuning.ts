@@ -30,8 +30,11 @@ export const BUSY_SECONDS = 2;
  * price is RSS after a burst: ~12 MiB more after a 2,000-connection storm.
  */
 export function letYoungGenerationGrow(): void {
+  if (grown) return;
+  grown = true;
   v8.setFlagsFromString('--semi-space-growth-factor=2');
 }
+let grown = false;
 
 /**
  * Watches the collector and lets the young generation grow (`onBusy`) once minor collections
@@ -49,6 +52,8 @@ export function growYoungGenerationWhenBusy(onBusy: () => void = letYoungGenerat
   });
   observer.observe({ entryTypes: ['gc'] });
   const timer = setInterval(() => {
+    // Grown already (a replicating server): nothing left to watch for.
+    if (grown && onBusy === letYoungGenerationGrow) return stop();
     if (!busy.tick()) return;
     stop();
     onBusy();

@@ -269,14 +269,14 @@ export class ReplicatedStream implements Applier {
    */
   applySnapshot(snapshot: Snapshot): void | Promise<void> {
     if (snapshot.metadata.index <= this.lastApplied) return;
-    return this.copyFromLeader(snapshot.metadata.index);
+    return this.catchUpFromLeader(snapshot.metadata.index);
   }
 
   /**
    * Copies the stream from its leader until this replica holds its state at an applied index of
    * at least `min`; retries (with whichever server leads by then) until it succeeds or closes.
    */
-  private async copyFromLeader(min: number): Promise<void> {
+  private async catchUpFromLeader(min: number): Promise<void> {
     this.catchingUp = true;
     this.logger.warn({ applied: this.lastApplied, needs: min }, 'replica behind the trimmed log: copying the stream from its leader');
     const client = new CatchupClient(this.host.bus, this.name);
@@ -358,7 +358,7 @@ export class ReplicatedStream implements Applier {
     // A gap: the log starts after what this replica applied (a restart in the middle of a
     // catch-up, or a memory store that came back empty after its log was trimmed).
     const first = entries[0]!.index;
-    if (first > this.lastApplied + 1) return this.copyFromLeader(first - 1).then(() => this.applyEntries(entries));
+    if (first > this.lastApplied + 1) return this.catchUpFromLeader(first - 1).then(() => this.applyEntries(entries));
     const stream = this.stream;
     let last = 0;
     for (const e of entries) {

@@ -67,6 +67,20 @@ test('take hands over or copies; the caller owns the result', () => {
   assert.equal(out.take().length, 0);
 });
 
+test('a hand-over keeps the capacity the traffic grew to, but not a huge burst', () => {
+  const out = new OutboundBuffer(1024);
+  out.appendAscii('a'.repeat(100_000)); // grows to 128 KiB; above the copy-out threshold
+  const first = out.take();
+  assert.equal(first.length, 100_000);
+  assert.equal(out.capacity, 128 * 1024, 'no regrowth from 1 KiB on the next burst');
+  out.appendAscii('b'.repeat(100_000));
+  assert.equal(first.toString(), 'a'.repeat(100_000), 'the handed-over bytes are not reused');
+  assert.equal(out.take().toString(), 'b'.repeat(100_000));
+  out.appendAscii('c'.repeat(600_000)); // one huge frame: capacity 1 MiB
+  out.take();
+  assert.equal(out.capacity, 1024, 'back to the initial size after a burst past 256 KiB');
+});
+
 test('server frames', () => {
   const out = new OutboundBuffer();
   writeInfo(out, { server_id: 'x', max_payload: 1024 });

@@ -9,14 +9,16 @@ const INITIAL_CAPACITY_BYTES = 16 * 1024;
 /** Below this many bytes a JS loop copy beats the native call. */
 const SMALL_COPY_BYTES = 64;
 /**
- * take() copies out up to this many bytes and keeps its buffer; above it the buffer itself is
- * handed over. Measured (2M 16-byte MSG frames, flushes of 1-64 KiB): copy-out and hand-over-
- * plus-fresh-buffer ran within noise of each other (10-12 M msgs/s) from 4 KiB flushes up, and
- * hand-over was slower for small flushes; copying keeps one warm buffer that never regrows, and
- * costs a memcpy that is ~1-2 % of the time spent encoding the bytes. Huge bursts are handed over
- * so that megabytes are not copied, and the burst-sized buffer is not kept.
+ * take() copies out up to this many bytes and keeps its warm buffer; above it the buffer itself is
+ * handed over and a fresh one of the same capacity (up to KEEP_CAPACITY_MAX_BYTES) takes its
+ * place. Measured (2M 16-byte MSG frames, flushes of 1-64 KiB): copy-out and hand-over-plus-fresh-
+ * buffer ran within noise of each other from 4 KiB flushes up. The fresh buffer keeps the capacity
+ * the traffic grew to: restarting at the initial 1 KiB made a busy subscriber regrow to 256 KiB
+ * (copying 255 KiB on the way) after every hand-over, ~3 % of the server's CPU in pubsub-16B.
  */
-const TAKE_COPY_MAX_BYTES = 256 * 1024;
+const TAKE_COPY_MAX_BYTES = 64 * 1024;
+/** A handed-over buffer larger than this (one huge message) is replaced by one of the initial size. */
+const KEEP_CAPACITY_MAX_BYTES = 256 * 1024;
 
 // Buffer's native writers without the encoding switch of buf.write(); not in @types/node.
 interface FastWrite {
@@ -147,8 +149,9 @@ export class OutboundBuffer {
   /**
    * Hand the pending bytes to the caller, who owns the returned Buffer (e.g. passes it to
    * socket.write). Small amounts are copied out and the buffer is kept; large amounts are handed
-   * over without a copy and a fresh buffer of the initial capacity is started (a connection that
-   * once burst to megabytes does not keep them).
+   * over without a copy and a fresh buffer of the same capacity is started, or of the initial
+   * capacity after a burst past KEEP_CAPACITY_MAX_BYTES (a connection that once burst to megabytes
+   * does not keep them).
    */
   take(): Buffer {
     const n = this.length;
@@ -163,7 +166,8 @@ export class OutboundBuffer {
       return out;
     }
     const out = this.buf.subarray(0, n);
-    this.buf = Buffer.allocUnsafe(this.initialCapacity);
+    const capacity = this.buf.length;
+    this.buf = Buffer.allocUnsafe(capacity <= KEEP_CAPACITY_MAX_BYTES ? capacity : this.initialCapacity);
     return out;
   }
 

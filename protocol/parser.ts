@@ -8,7 +8,7 @@
 //   byte instead of after a whole line -> ARG: the rest of the control line is found with a native
 //   indexOf('\n'); when the line is wholly in the chunk its arguments are read in place, otherwise
 //   the pieces go to one scratch buffer bounded by maxControlLineBytes -> PAYLOAD: when the
-//   payload and its CRLF are wholly in the chunk the sink gets a zero-copy subarray, otherwise the
+//   payload and its CRLF are wholly in the chunk the sink gets a zero-copy view (bufferView), otherwise the
 //   bytes accumulate in a scratch buffer sized to the message.
 //
 // Contracts kept here:
@@ -26,6 +26,7 @@ import { Buffer } from 'node:buffer';
 import type { ClientOpSink, ParserLimits, ProtocolError, ServerOpSink } from './sink.ts';
 import { ProtocolErrorKind } from './sink.ts';
 import { DEFAULT_MAX_CONTROL_LINE_BYTES } from './limits.ts';
+import { bufferView } from './buffer-view.ts';
 
 // --- states -----------------------------------------------------------------------------------
 const S_START = 0;
@@ -247,7 +248,7 @@ abstract class ParserBase {
             }
             i = at + 2;
             this.state = S_START;
-            this.onPayload(chunk.subarray(i - need - 2, at));
+            this.onPayload(bufferView(chunk, i - need - 2, at));
             break;
           }
           if (this.payload === EMPTY && need > 0) this.payload = this.payloadBuffer(need);

@@ -68,6 +68,9 @@ export interface ConnectionContext {
 
 const NO_RESPONDERS_BLOCK = encodeStatusBlock(503, '');
 
+/** Bound on a MSG control line beside its subject and reply: verb, sid, sizes, spaces, CRLFs. */
+const MSG_LINE_SLACK_BYTES = 64;
+
 export class ClientConnection implements ServerOpSink, MessageTarget, Flushable {
   readonly id: number;
   readonly transport: ClientTransport;
@@ -496,9 +499,12 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     // the buffer never doubles past the mark for big messages, so what the socket is handed is
     // exactly what it accounts (writableLength), and max_pending bounds the memory it holds.
     const out = this.out;
-    if (out.length > 0 && out.length + msg.length > OUTBOUND_FLUSH_HIGH_WATER_BYTES) {
+    const frameBytes = msg.length + subject.length + reply.length + MSG_LINE_SLACK_BYTES;
+    if (out.length > 0 && out.length + frameBytes > OUTBOUND_FLUSH_HIGH_WATER_BYTES) {
       this.flush();
       if (this.closed) return;
+    // The frame's control line counts too: a small frame crossing the mark would double the
+    // buffer to 512 KiB, and take() would then not keep that capacity for the next burst.
     }
     writeMsg(out, subjectBytes ?? subject, sub.sidBytes, reply, hdrLen, msg, this.headers);
     this.outMsgs++;

@@ -30,8 +30,10 @@ import { buildClientInfo, type InfoContext } from './info.ts';
 import { createJsonLogger } from './logging.ts';
 import { LameDuck, type LameDuckClient } from './lame-duck.ts';
 import { AUTH_OPTIONS, planReload, type ReloadPlan } from './reload.ts';
-import { startMonitor, type MonitorServer } from './monitor/http.ts';
+import { callEndpoint, startMonitor, type MonitorServer } from './monitor/http.ts';
+import type { Monitoring } from './monitor/endpoints.ts';
 import { ClosedConnections } from './monitor/closed-connections.ts';
+import { accountTraffic } from './monitor/accstatz.ts';
 import { snapshotConnection } from './monitor/conn-info.ts';
 import type { ServerOptions } from './options-types.ts';
 import { resolveOptionsWithWarnings } from './options.ts';
@@ -129,6 +131,7 @@ export class SluiceServer implements RunningServer {
   private readonly passwords = new PasswordChecker();
   private readonly authServices: AuthServices;
   private monitor: MonitorServer | undefined;
+  private monitoringBuilt: Promise<Monitoring> | undefined;
   /** Recently closed connections for /connz; kept only when there is a monitoring port. */
   private closedConnections: ClosedConnections | undefined;
   private portsFilePath: string | undefined;
@@ -481,11 +484,6 @@ export class SluiceServer implements RunningServer {
   private startSystemEvents(): void {
     const o = this.options;
     const server = this;
-    const connectionsOf = (account: string): number => {
-      let n = 0;
-      for (const c of server.connections.values()) if (c.account === account) n++;
-      return n;
-    };
     this.systemEvents = this.accounts.startSystemEvents(
       {
         name: this.serverName,
@@ -516,13 +514,15 @@ export class SluiceServer implements RunningServer {
             stats: { memory: st.memory, storage: st.storage, reserved_memory: 0, reserved_storage: 0, accounts: server.jetstreamAccounts.length, ha_assets: 0, api: { ...js.api.stats } },
           };
         },
-        accountConnections: (account) => {
-          const conns = connectionsOf(account);
-          const leafnodes = (server.leafnodes?.openLinks() ?? []).filter((l) => l.account === account).length;
-          return { conns, leafnodes, total: conns + leafnodes };
+        accountTraffic: (account) => {
+          const a = server.accounts.get(account);
+          return a && accountTraffic(a, server.connections.values(), server.leafnodes?.openLinks() ?? []);
         },
       },
+      async (path, query) => callEndpoint((await server.monitoring()).endpoints, path, query),
     );
+    // $SYS.REQ...CONNZ lists closed connections too, as the monitoring port does.
+    this.closedConnections ??= new ClosedConnections();
   }
 
   private onConnectionClosed(conn: ClientConnection, reason: CloseReason): void {
@@ -534,10 +534,26 @@ export class SluiceServer implements RunningServer {
   }
 
   private async startMonitoring(port: number): Promise<void> {
+    const { endpoints, requestCounts } = await this.monitoring();
+    this.monitor = await startMonitor(this.options.httpHost, port, endpoints, this.logger, requestCounts);
+    this.ports.http = this.monitor.port;
+    this.logger.info({ url: this.httpUrl, port: this.ports.http }, 'listening for monitoring requests');
+  }
+
+  /**
+   * The monitoring endpoints, built once for the HTTP port and the system account's requests
+   * alike (whichever asks first; the module is loaded only then).
+   */
+  private monitoring(): Promise<Monitoring> {
+    this.monitoringBuilt ??= this.buildMonitoring();
+    return this.monitoringBuilt;
+  }
+
+  private async buildMonitoring(): Promise<Monitoring> {
     const { monitorEndpoints } = await import('./monitor/endpoints.ts');
     const server = this;
-    const closed = (this.closedConnections = new ClosedConnections());
-    const { endpoints, requestCounts } = await monitorEndpoints({
+    const closed = (this.closedConnections ??= new ClosedConnections());
+    return monitorEndpoints({
       serverId: this.serverId,
       serverName: this.serverName,
       options: this.options,
@@ -557,9 +573,6 @@ export class SluiceServer implements RunningServer {
       leafPort: () => server.ports.leafnode,
       jetstream: () => server.jetstream,
     });
-    this.monitor = await startMonitor(this.options.httpHost, port, endpoints, this.logger, requestCounts);
-    this.ports.http = this.monitor.port;
-    this.logger.info({ url: this.httpUrl, port: this.ports.http }, 'listening for monitoring requests');
   }
 }
 

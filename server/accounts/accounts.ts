@@ -24,6 +24,7 @@ import {
 import { answerJetStreamDisabled, JS_API_SUBJECTS } from './jetstream-disabled.ts';
 import { withRequestInfo } from './request-info.ts';
 import { SystemEvents, type EventServer, type StatsSource } from './system-events.ts';
+import { SystemRequests, type MonitorCall } from './system-requests.ts';
 import { RESPONSE_THRESHOLD_MS, ResponseRoutes } from './responses.ts';
 import { subjectsCollide } from '../../protocol/subject.ts';
 
@@ -153,11 +154,19 @@ export class Accounts {
     }
   }
 
-  /** Starts the system account's events and its PING answers (system-events.ts). */
-  startSystemEvents(server: EventServer, stats: StatsSource): SystemEvents {
+  /**
+   * Starts the system account's events (system-events.ts) and its requests (system-requests.ts),
+   * answered by the monitoring endpoints through `monitor`.
+   */
+  startSystemEvents(server: EventServer, stats: StatsSource, monitor: MonitorCall): SystemEvents {
     const events = new SystemEvents(this.system.router, server, stats, this.clock);
-    events.serve(this.anyOrigin);
-    this.undo.push(() => events.close());
+    const requests = new SystemRequests(this.system.router, events, { ...server, tags: [] }, monitor, (name) => this.get(name) !== undefined);
+    requests.serve(this.anyOrigin);
+    events.start();
+    this.undo.push(() => {
+      requests.close();
+      events.close();
+    });
     return events;
   }
 

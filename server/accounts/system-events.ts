@@ -1,16 +1,17 @@
-// The system account's events and requests, in nats-server's shapes (events.go): a client
-// connecting or disconnecting is announced on `$SYS.ACCOUNT.<account>.CONNECT` / `.DISCONNECT`
-// (with the account's connection count on `.SERVER.CONNS`), and `$SYS.REQ.SERVER.PING` (also
-// `.PING.STATSZ`) is answered with the server's statistics. Everything is published in the system
-// account's router, so only its users (and the servers of the cluster, over the routes) hear it.
-// An event is built only when someone listens.
+// The system account's events, in nats-server's shapes (events.go): a client connecting or
+// disconnecting is announced on `$SYS.ACCOUNT.<account>.CONNECT` / `.DISCONNECT` (with the
+// account's connection count on `.SERVER.CONNS`), and the server's statistics go out on
+// `$SYS.SERVER.<id>.STATSZ` every few seconds (250 ms after start, doubling up to 30 s, as
+// nats-server's heartbeat does). Everything is published in the system account's router, so only
+// its users (and the servers of the cluster, over the routes) hear it. An event is built only when
+// someone listens. The requests ($SYS.REQ.>) are answered by system-requests.ts.
 
 import { availableParallelism } from 'node:os';
-import type { Clock } from '../../runtime/clock.ts';
+import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import { newToken } from '../../runtime/ids.ts';
 import type { ClientConnection } from '../connection/client-connection.ts';
 import type { Router } from '../router/router.ts';
-import type { Bridge } from './bridge.ts';
+import { accountStat, type AccountTraffic } from '../monitor/accstatz.ts';
 
 export const CONNECT_EVENT_TYPE = 'io.nats.server.advisory.v1.client_connect';
 export const DISCONNECT_EVENT_TYPE = 'io.nats.server.advisory.v1.client_disconnect';
@@ -80,11 +81,13 @@ export interface StatsSource {
   activeServers(): number;
   /** JetStream's block (/varz's `jetstream` shape, config and stats), when enabled. */
   jetstream(): Record<string, unknown> | undefined;
-  /** Connections and totals of one account, for `.SERVER.CONNS`. */
-  accountConnections(account: string): { conns: number; leafnodes: number; total: number };
+  /** One account's connections and traffic here, for `.SERVER.CONNS` (undefined: no such account). */
+  accountTraffic(account: string): AccountTraffic | undefined;
 }
 
-const PING_SUBJECTS = ['$SYS.REQ.SERVER.PING', '$SYS.REQ.SERVER.PING.STATSZ'];
+/** nats-server's statsz heartbeat: the first 250 ms after start, doubling up to eventsHBInterval. */
+const STATSZ_FIRST_MS = 250;
+const STATSZ_MAX_MS = 30_000;
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -113,7 +116,7 @@ export class SystemEvents {
   private readonly stats: StatsSource;
   private readonly clock: Clock;
   private seq = 0;
-  private readonly undo: (() => void)[] = [];
+  private heartbeat: TimerHandle | undefined;
 
   constructor(router: Router, server: EventServer, stats: StatsSource, clock: Clock) {
     this.router = router;
@@ -122,31 +125,28 @@ export class SystemEvents {
     this.clock = clock;
   }
 
-  /**
-   * Answers the server PING requests. `bridge` must take routed messages too: every server of a
-   * cluster answers a PING (that is how a tool finds the servers), so the subscription is
-   * announced and a peer's request reaches it.
-   */
-  serve(bridge: Bridge): void {
-    for (const subject of PING_SUBJECTS) {
-      this.undo.push(
-        bridge.subscribe(this.router, subject, (_subject, reply) => {
-          if (reply !== '') this.send(reply, { server: this.serverInfo(), statsz: this.statsz() });
-          return 1;
-        }),
-      );
-    }
+  /** Starts the periodic STATSZ; its timer does not keep the process alive and stops with close(). */
+  start(): void {
+    const subject = `$SYS.SERVER.${this.server.id}.STATSZ`;
+    let delayMs = STATSZ_FIRST_MS;
+    const beat = (): void => {
+      delayMs = Math.min(delayMs * 2, STATSZ_MAX_MS);
+      this.heartbeat = this.clock.setTimeout(beat, delayMs);
+      if (this.heard(subject)) this.publish(subject, this.statszMessage());
+    };
+    this.heartbeat = this.clock.setTimeout(beat, delayMs);
   }
 
   close(): void {
-    for (const u of this.undo.splice(0)) u();
+    this.heartbeat?.cancel();
+    this.heartbeat = undefined;
   }
 
   connected(c: EventClient): void {
     const subject = `$SYS.ACCOUNT.${c.account}.CONNECT`;
     this.accountConnections(c.account);
     if (!this.heard(subject)) return;
-    this.send(subject, { ...this.typed(CONNECT_EVENT_TYPE), server: this.serverInfo(), client: clientInfo(c) });
+    this.publish(subject, { ...this.typed(CONNECT_EVENT_TYPE), server: this.serverInfo(), client: clientInfo(c) });
   }
 
   disconnected(c: EventClient, reason: string): void {
@@ -154,7 +154,7 @@ export class SystemEvents {
     this.accountConnections(c.account);
     if (!this.heard(subject)) return;
     const now = this.clock.nowMs();
-    this.send(subject, {
+    this.publish(subject, {
       ...this.typed(DISCONNECT_EVENT_TYPE),
       server: this.serverInfo(),
       client: clientInfo(c, now),
@@ -167,15 +167,22 @@ export class SystemEvents {
   private accountConnections(account: string): void {
     const subject = `$SYS.ACCOUNT.${account}.SERVER.CONNS`;
     if (!this.heard(subject)) return;
-    const n = this.stats.accountConnections(account);
-    this.send(subject, {
-      ...this.typed(ACCOUNT_CONNS_EVENT_TYPE),
-      server: this.serverInfo(),
-      acc: account,
-      conns: n.conns,
-      leafnodes: n.leafnodes,
-      total_conns: n.total,
-    });
+    this.publish(subject, this.accountConnsEvent(account, true)!);
+  }
+
+  /**
+   * The account's connection count event (nats-server's AccountNumConns); undefined when it has
+   * no connection here and `always` is not set (an $SYS.REQ.ACCOUNT.<acc>.CONNS request).
+   */
+  accountConnsEvent(account: string, always = false): object | undefined {
+    const t = this.stats.accountTraffic(account) ?? { name: account, conns: 0, leafnodes: 0, inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0 };
+    if (t.conns + t.leafnodes === 0 && !always) return undefined;
+    return { ...this.typed(ACCOUNT_CONNS_EVENT_TYPE), server: this.serverInfo(), ...accountStat(t) };
+  }
+
+  /** The server's statistics message ({server, statsz}), for STATSZ and the PING requests. */
+  statszMessage(): object {
+    return { server: this.serverInfo(), statsz: this.statsz() };
   }
 
   private heard(subject: string): boolean {
@@ -187,7 +194,8 @@ export class SystemEvents {
     return { type, id: newToken(), timestamp: iso(this.clock.nowMs()) };
   }
 
-  private serverInfo(): Record<string, unknown> {
+  /** The `server` block every event and answer carries (nats-server's ServerInfo), numbered. */
+  serverInfo(): Record<string, unknown> {
     const s = this.server;
     return {
       name: s.name,
@@ -223,7 +231,7 @@ export class SystemEvents {
     };
   }
 
-  private send(subject: string, body: object): void {
+  publish(subject: string, body: object): void {
     this.router.publish(subject, '', 0, Buffer.from(JSON.stringify(body)), -1);
   }
 }

@@ -16,6 +16,47 @@ export interface AccountTraffic {
   readonly slowConsumers: number;
 }
 
+/** Counters of a connection, as an account sums them. */
+interface Counted {
+  readonly account: string;
+  readonly inMsgs: number;
+  readonly inBytes: number;
+  readonly outMsgs: number;
+  readonly outBytes: number;
+}
+
+/** An account's traffic now: what its closed connections left plus its open ones (and its leaf links). */
+export function accountTraffic(
+  a: { readonly name: string; readonly closedTraffic: Omit<AccountTraffic, 'name' | 'conns' | 'leafnodes'> },
+  connections: Iterable<Counted>,
+  leafs: Iterable<{ readonly account: string }>,
+): AccountTraffic {
+  const t = { ...a.closedTraffic, name: a.name, conns: 0, leafnodes: 0 };
+  for (const c of connections) {
+    if (c.account !== a.name) continue;
+    t.conns++;
+    t.inMsgs += c.inMsgs;
+    t.inBytes += c.inBytes;
+    t.outMsgs += c.outMsgs;
+    t.outBytes += c.outBytes;
+  }
+  for (const l of leafs) if (l.account === a.name) t.leafnodes++;
+  return t;
+}
+
+/** nats-server's AccountStat: an /accstatz entry, also the body of an account's CONNS event. */
+export function accountStat(a: AccountTraffic): Record<string, unknown> {
+  return {
+    acc: a.name,
+    conns: a.conns,
+    leafnodes: a.leafnodes,
+    total_conns: a.conns + a.leafnodes,
+    sent: { msgs: a.outMsgs, bytes: a.outBytes },
+    received: { msgs: a.inMsgs, bytes: a.inBytes },
+    slow_consumers: a.slowConsumers,
+  };
+}
+
 export interface AccstatzSource {
   readonly serverId: string;
   nowMs(): number;
@@ -30,14 +71,6 @@ export function buildAccstatz(src: AccstatzSource, query: URLSearchParams): Reco
     account_statz: src
       .accounts()
       .filter((a) => unused || a.conns > 0 || a.leafnodes > 0)
-      .map((a) => ({
-        acc: a.name,
-        conns: a.conns,
-        leafnodes: a.leafnodes,
-        total_conns: a.conns + a.leafnodes,
-        sent: { msgs: a.outMsgs, bytes: a.outBytes },
-        received: { msgs: a.inMsgs, bytes: a.inBytes },
-        slow_consumers: a.slowConsumers,
-      })),
+      .map(accountStat),
   };
 }

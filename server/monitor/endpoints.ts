@@ -10,7 +10,7 @@ import type { Router } from '../router/router.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { ServerStats } from '../stats.ts';
 import { buildAccountz } from './accountz.ts';
-import { buildAccstatz } from './accstatz.ts';
+import { accountTraffic, buildAccstatz } from './accstatz.ts';
 import type { ClosedConnections } from './closed-connections.ts';
 import { snapshotConnection } from './conn-info.ts';
 import { buildConnz } from './connz.ts';
@@ -136,14 +136,17 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
     ],
     [
       '/subsz',
-      (q) =>
-        buildSubsz(
+      (q) => {
+        // acc=<name>: that account's subject space only (nats-server's SubszOptions.Account).
+        const acc = q.get('acc') ?? '';
+        const of = acc === '' ? routers : () => routers().filter((r) => r.account === acc);
+        return buildSubsz(
           {
             serverId: host.serverId,
             nowMs,
-            ...sublist,
+            ...(acc === '' ? sublist : sublistOf(of)),
             *subscriptions() {
-              for (const router of routers()) {
+              for (const router of of()) {
                 for (const sub of router.localSubscriptions()) {
                   yield { sub: { subject: sub.subject, queue: sub.queue, sid: sub.sid, msgs: sub.delivered }, cid: sub.target.id, account: router.account };
                 }
@@ -151,7 +154,8 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
             },
           },
           q,
-        ),
+        );
+      },
     ],
     [
       '/routez',
@@ -219,19 +223,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
           {
             serverId: host.serverId,
             nowMs,
-            accounts: () =>
-              (host.accounts?.all() ?? []).map((a) => {
-                const t = { ...a.closedTraffic, conns: 0 };
-                for (const c of host.connections()) {
-                  if (c.account !== a.name) continue;
-                  t.conns++;
-                  t.inMsgs += c.inMsgs;
-                  t.inBytes += c.inBytes;
-                  t.outMsgs += c.outMsgs;
-                  t.outBytes += c.outBytes;
-                }
-                return { name: a.name, ...t, leafnodes: count(host.leafs?.() ?? [], (l) => l.account === a.name) };
-              }),
+            accounts: () => (host.accounts?.all() ?? []).map((a) => accountTraffic(a, host.connections(), host.leafs?.() ?? [])),
           },
           q,
         ),

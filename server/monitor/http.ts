@@ -90,6 +90,18 @@ export async function startMonitor(
   };
 }
 
+/**
+ * Calls an endpoint for a caller that is not HTTP (the system account's requests): resolves to
+ * its document (the body of an answer with another status, e.g. /healthz's 503, as nats-server's
+ * $SYS.REQ...HEALTHZ carries it); a QueryError or a failure rejects.
+ */
+export async function callEndpoint(endpoints: ReadonlyMap<string, EndpointHandler>, path: string, query: URLSearchParams): Promise<unknown> {
+  const handler = endpoints.get(path);
+  if (handler === undefined) throw new Error(`no monitoring endpoint ${path}`);
+  const answer = await handler(query);
+  return answer instanceof HttpAnswer ? answer.body : answer;
+}
+
 function send(res: import('node:http').ServerResponse, answer: unknown): void {
   let statusCode = 200;
   let body = answer;

@@ -231,6 +231,15 @@ export abstract class BaseStore<S extends SubjectSummary> implements StreamStore
     return this.scanMatching(from, f);
   }
 
+  /** By point reads; the LMDB store reads a run of committed records through one cursor instead. */
+  visitRange(from: number, to: number, visit: (m: StoredMsg) => void): void {
+    this.checkOpen();
+    for (let seq = Math.max(from, this.firstSeq), end = Math.min(to, this.lastSeq); seq <= end; seq++) {
+      const m = this.get(seq);
+      if (m !== undefined) visit(m);
+    }
+  }
+
   *iterate(fromSeq: number, filter?: string): IterableIterator<StoredMsg> {
     let seq = fromSeq;
     for (;;) {

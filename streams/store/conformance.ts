@@ -241,6 +241,32 @@ export function conformanceSuite(label: string, factory: StoreFactory): void {
         assert.equal(store.nextMatching(5, 'x.*')!.seq, 7);
       }));
 
+    it('visitRange hands out the live messages of a range: committed, uncommitted, deleted ones skipped', () =>
+      withStore(factory, async ({ store, turn }) => {
+        fill(store, ['a', 'b', 'a', 'c', 'b']);
+        await store.durable();
+        fill(store, ['a', 'c']);
+        await turn(); // 6-7 in flight
+        fill(store, ['b', 'a']); // 8-9 not yet handed to LMDB
+        store.delete(2); // committed
+        store.delete(7); // in flight
+        store.delete(8); // pending
+        const visited = (from: number, to: number): string[] => {
+          const out: string[] = [];
+          store.visitRange(from, to, (m) => out.push(`${m.seq}:${Buffer.from(m.data).toString()}`));
+          return out;
+        };
+        const want = ['1:a#1', '3:a#3', '4:c#4', '5:b#5', '6:a#6', '9:a#9'];
+        assert.deepEqual(visited(0, 100), want);
+        assert.deepEqual(visited(3, 6), want.slice(1, 5));
+        assert.deepEqual(visited(7, 8), []);
+        assert.deepEqual(visited(6, 5), []);
+        await store.durable();
+        assert.deepEqual(visited(1, 9), want);
+        store.purge({ upToSeq: 4 });
+        assert.deepEqual(visited(0, 5), want.slice(2, 4));
+      }));
+
     it('wildcard scans stay correct with many subjects', () =>
       withStore(factory, async ({ store }) => {
         for (let i = 0; i < 300; i++) appendNext(store, `k.${i}`, null, enc(`${i}`));

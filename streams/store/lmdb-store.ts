@@ -264,6 +264,13 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     return rec === undefined ? undefined : decodeRecord(seq, rec);
   }
 
+  override visitRange(from: number, to: number, visit: (m: StoredMsg) => void): void {
+    this.checkOpen();
+    const lo = Math.max(from, this.firstSeq);
+    const hi = Math.min(to, this.lastSeq);
+    if (lo <= hi) this.view.forEachRecord(lo, hi + 1, (seq, rec) => visit(decodeRecord(seq, rec)));
+  }
+
   /** The live record at seq, from the overlay or LMDB. */
   private record(seq: number): Buffer | undefined {
     if (seq < this.firstSeq || seq > this.lastSeq) return undefined;

@@ -138,6 +138,29 @@ export class LmdbView {
     return readCopy(this.ix.msgs, this.keyBuf);
   }
 
+  /**
+   * Live records with from <= seq < to (to <= lastSeq + 1), ascending: the committed ones through
+   * one cursor, then the overlay's. `visit` must not change this store.
+   */
+  forEachRecord(from: number, to: number, visit: (seq: number, rec: Buffer) => void): void {
+    const end = Math.min(this.floor(), to);
+    if (from < end) {
+      const deleted = this.deleted;
+      if (deleted.size === 0) this.ix.forEachRecord(from, end, visit);
+      else
+        this.ix.forEachRecord(from, end, (seq, rec) => {
+          if (!deleted.has(seq)) visit(seq, rec);
+        });
+    }
+    const pending = this.pending;
+    for (let i = pending.lowerBound(from), e = pending.end; i < e; i++) {
+      const seq = pending.seqAt(i);
+      if (seq >= to) break;
+      const rec = pending.recAt(i);
+      if (rec !== undefined) visit(seq, rec);
+    }
+  }
+
   /** Oldest live seq in [start, lastSeq] of one subject (info) or of any (null). */
   nextLive(start: number, lastSeq: number, info: SubjectInfo | null): number | undefined {
     const end = Math.min(this.floor(), lastSeq + 1);

@@ -181,6 +181,12 @@ function checkQueries(store: StreamStore, model: Model, rng: Rng, filters: (stri
   const matching = model.matching(f).filter((m) => m.seq >= from);
   assert.equal(store.nextMatching(from, f)?.seq, matching[0]?.seq, `nextMatching ${from} ${f}`);
   assert.equal(store.numPendingFrom(from, f), matching.length, `numPendingFrom ${from} ${f}`);
+  const lo = rng.int(model.last + 3);
+  const hi = lo + rng.int(30);
+  const visited: { seq: number; data: string }[] = [];
+  store.visitRange(lo, hi, (m) => visited.push({ seq: m.seq, data: Buffer.from(m.data).toString() }));
+  const inRange = model.live().filter((m) => m.seq >= lo && m.seq <= hi);
+  assert.deepEqual(visited, inRange.map((m) => ({ seq: m.seq, data: m.data })), `visitRange ${lo} ${hi}`);
   const all = model.matching(f);
   assert.equal(store.lastBySubject(f ?? '')?.seq, all[all.length - 1]?.seq, `lastBySubject ${f}`);
   const counts: Record<string, number> = {};

@@ -113,6 +113,11 @@ export interface StreamStore {
   nextMatching(fromSeq: number, filter?: string): StoredMsg | undefined;
   /** Messages with seq >= fromSeq matching `filter`, ascending. Sees changes made while iterating. */
   iterate(fromSeq: number, filter?: string): IterableIterator<StoredMsg>;
+  /**
+   * Every live message with from <= seq <= to, ascending, handed to `visit`: for a long run (a
+   * mirror's catch-up) cheaper than get() per sequence. `visit` must not change this store.
+   */
+  visitRange(from: number, to: number, visit: (m: StoredMsg) => void): void;
 
   /** Removes one message; false when it does not exist. */
   delete(seq: number, opts?: DeleteOptions): boolean;

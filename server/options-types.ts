@@ -172,6 +172,16 @@ export interface ServerOptions {
   accounts: AccountConfig[];
   /** The user a client that presents no credentials is taken for (nats-server's `no_auth_user`). */
   noAuthUser: string | undefined;
-  /** The system account's name (nats-server's `system_account`). */
+  /** The system account's name (nats-server's `system_account`; in operator mode its public key). */
   systemAccount: string;
+  /**
+   * Operator mode (docs/accounts.md): the trusted operators' JWTs (nats-server's `operator`, given
+   * there as JWTs or files); empty = off. Accounts then come from `resolverPreload`, users connect
+   * with user JWTs.
+   */
+  operators: string[];
+  /** The account resolver: 'MEMORY' (the accounts of `resolverPreload`); undefined = none. */
+  resolver: string | undefined;
+  /** Account JWTs by account public key (nats-server's `resolver_preload`). */
+  resolverPreload: Record<string, string>;
 }

@@ -26,6 +26,7 @@ import {
   SYNC_MODES,
 } from '../streams/settings.ts';
 import { accountsRule, crossCheckAccounts, DEFAULT_SYSTEM_ACCOUNT } from './accounts/config.ts';
+import { MEMORY_RESOLVER, OperatorMode } from './accounts/operator.ts';
 import { checkUsers } from './auth/users.ts';
 import { clusterRule, defaultClusterOptions } from './cluster/options.ts';
 import { defaultLeafNodeOptions, defaultLeafRemote, leafnodesRule } from './leafnode/options.ts';
@@ -96,6 +97,9 @@ export function defaultOptions(): ServerOptions {
     accounts: [],
     noAuthUser: undefined,
     systemAccount: DEFAULT_SYSTEM_ACCOUNT,
+    operators: [],
+    resolver: undefined,
+    resolverPreload: {},
   };
 }
 
@@ -231,6 +235,10 @@ const RULES: { readonly [K in keyof ServerOptions]-?: Check } = {
   accounts: accountsRule,
   noAuthUser: optionalStringRule('a non-empty user name'),
   systemAccount: (v) => (typeof v === 'string' && /^[^\s.*>]+$/.test(v) ? undefined : 'an account name'),
+  operators: (v) => (Array.isArray(v) && v.every((j) => typeof j === 'string' && j.trim() !== '') ? undefined : 'a list of operator JWTs'),
+  resolver: (v) => (v === undefined || v === MEMORY_RESOLVER ? undefined : 'MEMORY (the URL and nats resolvers are not built)'),
+  resolverPreload: (v) =>
+    isPlainObject(v) && Object.values(v).every((j) => typeof j === 'string') ? undefined : 'a map of account public key to account JWT',
 };
 
 export const OPTION_FIELDS = Object.keys(RULES) as readonly (keyof ServerOptions)[];
@@ -323,7 +331,17 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
   }
 
   checkAuthCombination(options);
-  const accountProblem = crossCheckAccounts(options);
+  const operator = OperatorMode.build(options, Date.now());
+  if (Array.isArray(operator)) throw new OptionsError(operator[0], operator[1]);
+  if (operator !== undefined) {
+    // nats-server: the operator JWT's system account unless the config names one, and never another.
+    const fromJwt = operator.operatorSystemAccount;
+    if (given.systemAccount === undefined && fromJwt !== '') options.systemAccount = fromJwt;
+    else if (fromJwt !== '' && options.systemAccount !== fromJwt) {
+      throw new OptionsError('systemAccount', `invalid value for "systemAccount": system_account in config and operator JWT must be identical (the operator names ${fromJwt})`);
+    }
+  }
+  const accountProblem = crossCheckAccounts(operator === undefined ? options : { ...options, accounts: operator.accountConfigs() });
   if (accountProblem !== undefined) throw new OptionsError(accountProblem[0], accountProblem[1]);
   // nats-server's rule: the grace period is the start of the duration, so it must be shorter.
   if (options.lameDuckGracePeriodMs >= options.lameDuckDurationMs) {
@@ -333,7 +351,7 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
     );
   }
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...(operator?.warnings ?? [])];
   if (options.maxPayloadBytes > RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES) {
     warnings.push(
       `"maxPayloadBytes" is ${options.maxPayloadBytes} bytes, above the recommended ${RECOMMENDED_MAX_PAYLOAD_CEILING_BYTES} (8 MiB): every message is buffered whole by the server and the clients`,

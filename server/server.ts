@@ -40,6 +40,7 @@ import { resolveOptionsWithWarnings } from './options.ts';
 import { removePortsFile, writePortsFile } from './ports-file.ts';
 import type { Router } from './router/router.ts';
 import { Accounts, type Account } from './accounts/accounts.ts';
+import { OperatorMode } from './accounts/operator.ts';
 import { ORIGIN_ONLY_TARGET_ID } from './accounts/bridge.ts';
 import { AccountJetStreams } from './accounts/account-jetstream.ts';
 import { eventClient, type SystemEvents } from './accounts/system-events.ts';
@@ -130,6 +131,8 @@ export class SluiceServer implements RunningServer {
   private listeners: ClientListeners | undefined;
   private readonly passwords = new PasswordChecker();
   private readonly authServices: AuthServices;
+  /** Operator mode's trusted keys and JWT accounts; undefined without operators. */
+  private readonly operator: OperatorMode | undefined;
   private monitor: MonitorServer | undefined;
   private monitoringBuilt: Promise<Monitoring> | undefined;
   /** Recently closed connections for /connz; kept only when there is a monitoring port. */
@@ -148,7 +151,12 @@ export class SluiceServer implements RunningServer {
     this.serverId = newServerId();
     this.serverName = options.serverName || this.serverId;
     this.rng = deps.rng ?? systemRng();
-    this.accounts = new Accounts(options, this.rng, this.clock, (err, subject) =>
+    // Operator mode: the accounts come from the resolver's JWTs (options.ts checked them already).
+    const operator = OperatorMode.build(options, this.clock.nowMs());
+    if (Array.isArray(operator)) throw new Error(operator[1]);
+    this.operator = operator;
+    const accountOptions = operator === undefined ? options : { accounts: operator.accountConfigs(), systemAccount: options.systemAccount };
+    this.accounts = new Accounts(accountOptions, this.rng, this.clock, (err, subject) =>
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'account import failed'),
     );
     this.router = this.accounts.global.router;
@@ -159,7 +167,7 @@ export class SluiceServer implements RunningServer {
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, subject }, 'internal handler failed'),
     );
     this.startMs = this.clock.nowMs();
-    this.authServices = { authenticator: new Authenticator(options, this.passwords), userConnections: new UserConnectionCounts() };
+    this.authServices = { authenticator: this.newAuthenticator(), userConnections: new UserConnectionCounts() };
     const server = this;
     this.connectionContext = {
       router: this.router,
@@ -341,7 +349,7 @@ export class SluiceServer implements RunningServer {
     for (const field of plan.changed) o[field] = next[field];
     const authChanged = plan.changed.some((f) => AUTH_OPTIONS.has(f));
     if (authChanged) {
-      this.authServices.authenticator = new Authenticator(this.options, this.passwords);
+      this.authServices.authenticator = this.newAuthenticator();
       this.infoContext = { ...this.infoContext!, authRequired: this.authServices.authenticator.advertised };
     }
     const logger = this.logger as Partial<{ setLevel(level: ServerOptions['logLevel']): void }>;
@@ -479,6 +487,10 @@ export class SluiceServer implements RunningServer {
     this.connections.set(id, conn);
     this.stats.totalConnections++;
     conn.start();
+  }
+
+  private newAuthenticator(): Authenticator {
+    return new Authenticator(this.options, this.passwords, this.operator, () => this.clock.nowMs());
   }
 
   private startSystemEvents(): void {

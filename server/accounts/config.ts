@@ -52,12 +52,24 @@ export interface ServiceImport {
 
 export type ImportConfig = StreamImport | ServiceImport;
 
+/** What /accountz shows of an account JWT (nats-server's AccountInfo jwt, issuer_key, name_tag, tags). */
+export interface AccountJwtInfo {
+  readonly token: string;
+  readonly issuerKey: string;
+  readonly nameTag: string;
+  readonly tags: readonly string[];
+  /** ms since the epoch; undefined = never. */
+  readonly expiresAtMs: number | undefined;
+}
+
 export interface AccountConfig {
   readonly name: string;
   readonly exports: readonly ExportConfig[];
   readonly imports: readonly ImportConfig[];
   /** JetStream for this account (`jetstream: enabled` or a limits block). */
   readonly jetstream: boolean;
+  /** The account JWT it came from (operator mode, operator.ts), for monitoring. */
+  readonly jwt?: AccountJwtInfo;
 }
 
 /** The local subject of a service import (its `to`, else the exported subject). */

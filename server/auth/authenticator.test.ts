@@ -7,7 +7,7 @@ import { isValidUserNkey, newNonce, verifyNonceSignature } from './nkeys.ts';
 import { PasswordChecker, secretsEqual } from './passwords.ts';
 import { checkUsers, isBcryptHash } from './users.ts';
 
-const NONE: Credentials = { user: '', pass: '', authToken: '', nkey: '', sig: '' };
+const NONE: Credentials = { user: '', pass: '', authToken: '', nkey: '', sig: '', jwt: '' };
 const creds = (c: Partial<Credentials>): Credentials => ({ ...NONE, ...c });
 // Cost 4 keeps the tests fast; the check is the same at any cost.
 const hash = (s: string): string => bcrypt.hashSync(s, 4);

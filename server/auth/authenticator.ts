@@ -4,9 +4,12 @@
 //   3. the single token (--token);
 //   4. the single user/password (--user/--pass).
 // Anything else, when any of them is configured, is refused. The same rules apply on TCP and
-// WebSocket: the transport plays no part here.
+// WebSocket: the transport plays no part here, except for a user JWT's allowed connection types.
+// In operator mode (an OperatorMode given) only user JWTs are accepted (jwt-users.ts).
 
 import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
+import type { OperatorMode } from '../accounts/operator.ts';
+import { authenticateJwtUser, type ConnectionType, type JwtIdentity } from './jwt-users.ts';
 import type { ServerOptions } from '../options-types.ts';
 import { verifyNonceSignature } from './nkeys.ts';
 import type { PasswordChecker } from './passwords.ts';
@@ -32,6 +35,12 @@ export interface AuthUser {
   readonly limits: UserLimits;
   /** The account the connection belongs to (docs/accounts.md). */
   readonly account: string;
+  /** When the connection must be closed because its user (or account) JWT expires. */
+  readonly expires?: { readonly atMs: number; readonly what: 'user' | 'account' };
+  /** A user JWT's details for monitoring (operator mode). */
+  readonly jwt?: JwtIdentity;
+  /** The account's limit on connections at once (an account JWT's `conn`; 0 = none allowed). */
+  readonly accountConnections?: { readonly key: string; readonly max: number };
 }
 
 export interface Credentials {
@@ -40,6 +49,8 @@ export interface Credentials {
   readonly authToken: string;
   readonly nkey: string;
   readonly sig: string;
+  /** A user JWT (operator mode); '' = none. */
+  readonly jwt: string;
 }
 
 export type AuthOutcome = { readonly ok: true; readonly user: AuthUser | undefined } | { readonly ok: false; readonly reason: string };
@@ -48,7 +59,7 @@ const NO_LIMITS: UserLimits = { maxConnections: 0, maxSubscriptions: 0, maxPaylo
 
 /** Credentials with nothing in them: what no_auth_user stands in for. */
 function isAnonymous(c: Credentials): boolean {
-  return c.user === '' && c.pass === '' && c.authToken === '' && c.nkey === '';
+  return c.user === '' && c.pass === '' && c.authToken === '' && c.nkey === '' && c.jwt === '';
 }
 const OPEN: AuthOutcome = { ok: true, user: undefined };
 
@@ -92,9 +103,19 @@ export class Authenticator {
   private readonly passwords: PasswordChecker;
   /** The no_auth_user's identity, when one is configured. */
   private readonly anonymous: AuthUser | undefined;
+  /** Operator mode: users are user JWTs signed by the accounts it trusts. */
+  private readonly operator: OperatorMode | undefined;
+  private readonly nowMs: () => number;
 
-  constructor(o: Pick<ServerOptions, 'users' | 'token' | 'user' | 'pass'> & Partial<Pick<ServerOptions, 'noAuthUser'>>, passwords: PasswordChecker) {
+  constructor(
+    o: Pick<ServerOptions, 'users' | 'token' | 'user' | 'pass'> & Partial<Pick<ServerOptions, 'noAuthUser'>>,
+    passwords: PasswordChecker,
+    operator?: OperatorMode,
+    nowMs: () => number = Date.now,
+  ) {
     this.passwords = passwords;
+    this.operator = operator;
+    this.nowMs = nowMs;
     for (const u of o.users) {
       if (u.nkey !== undefined) this.nkeys.set(u.nkey, identityOf(u, `nkey:${u.nkey}`, u.nkey));
       else if (u.user !== undefined) {
@@ -106,7 +127,7 @@ export class Authenticator {
       o.user !== undefined
         ? { user: o.user, pass: o.pass ?? '', identity: { key: 'user', name: o.user, permissions: undefined, limits: NO_LIMITS, account: GLOBAL_ACCOUNT } }
         : undefined;
-    this.usesNonce = this.nkeys.size > 0;
+    this.usesNonce = this.nkeys.size > 0 || operator !== undefined;
     this.required = this.usesNonce || this.users.size > 0 || this.token !== undefined || this.single !== undefined;
     const anon = o.noAuthUser;
     this.anonymous = anon === undefined ? undefined : (this.users.get(anon)?.identity ?? this.nkeys.get(anon));
@@ -115,10 +136,12 @@ export class Authenticator {
 
   /**
    * The outcome for these credentials, or a Promise of it when a bcrypt hash must be computed
-   * (see PasswordChecker). `nonce` is the one sent in this connection's INFO.
+   * (see PasswordChecker). `nonce` is the one sent in this connection's INFO; `kind` how the
+   * client came (a user JWT may allow only some).
    */
-  authenticate(c: Credentials, nonce: string): AuthOutcome | Promise<AuthOutcome> {
+  authenticate(c: Credentials, nonce: string, kind: ConnectionType = 'STANDARD'): AuthOutcome | Promise<AuthOutcome> {
     if (!this.required) return OPEN;
+    if (this.operator !== undefined) return authenticateJwtUser(this.operator, c, nonce, kind, this.nowMs());
     if (this.anonymous !== undefined && isAnonymous(c)) return { ok: true, user: this.anonymous };
     if (this.nkeys.size > 0 && c.nkey !== '') {
       const identity = this.nkeys.get(c.nkey);

@@ -31,6 +31,7 @@ import {
 } from './convert.ts';
 import { mapClusterBlock, mapTlsBlock, mapWebSocketBlock } from './listeners-config.ts';
 import { mapLeafNodesBlock } from './leafnodes-config.ts';
+import { mapOperatorKey } from './operator-config.ts';
 import { NatsConfError, parseNatsConf, type ConfMap, type ConfValue, type ParsedConf } from './nats-conf.ts';
 
 export { ConfigError } from './convert.ts';
@@ -217,7 +218,7 @@ function mapSecurityKey(
       c.set('pass', c.convert(asString, key, v, parent), key, v, parent);
       return true;
     default:
-      return false;
+      return mapOperatorKey(c, key, v, parent);
   }
 }
 
@@ -361,6 +362,7 @@ export function mapNatsConfig(parsed: ParsedConf, file: string): LoadedConfig {
       default:
         // A key referenced as $key is a variable definition, not a setting (nats-server agrees).
         if (parsed.keyInfo(root, key)?.usedAsVariable) break;
+        if (mapOperatorKey(c, key, v, root)) break;
         c.unsupported(key);
     }
   }

@@ -302,7 +302,7 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     // A second CONNECT while the first one's password is being checked: the first one decides.
     if (gate === Gate.Checking) return;
     if (gate === Gate.Awaiting) {
-      this.auth.check(o, (outcome) => this.onAuthOutcome(outcome, o));
+      this.auth.check(o, this.transport.kind === 'ws' ? 'WEBSOCKET' : 'STANDARD', (outcome) => this.onAuthOutcome(outcome, o));
       if (this.auth.gate === Gate.Checking) this.transport.pause();
       return;
     }
@@ -318,12 +318,22 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       return;
     }
     const user = outcome.user;
-    if (!this.auth.admit(user)) {
+    const refusedBy = this.auth.admit(user);
+    if (refusedBy === 'account') {
+      this.log.info({ user: user?.name, account: user?.account, max: user?.accountConnections?.max }, 'account connection limit reached');
+      this.closeWithError(ClientErr.MaximumAccountConnectionsExceeded, CloseReason.MaxAccountConnectionsExceeded);
+      return;
+    }
+    if (refusedBy === 'user') {
       this.log.info({ user: user?.name, max: user?.limits.maxConnections }, 'user connection limit reached');
       this.closeWithError(ClientErr.MaximumConnectionsExceeded, CloseReason.MaxConnectionsExceeded);
       return;
     }
     if (user !== undefined) {
+      this.auth.watchExpiry((err) => {
+        this.log.info({ user: user.name, account: user.account }, `${err.toLowerCase()}, closing connection`);
+        this.closeWithError(err, CloseReason.AuthenticationExpired);
+      });
       this.router = this.ctx.accounts.routerOf(user.account);
       this.perms = this.auth.permissions;
       this.limits.maxPayloadBytes = tighten(this.limits.maxPayloadBytes, user.limits.maxPayloadBytes);

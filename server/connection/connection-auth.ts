@@ -9,7 +9,9 @@
 //               of the current input chunk is held (copied), then replayed in order.
 
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
+import { ClientErr } from '../../protocol/errors.ts';
 import type { AuthOutcome, AuthUser, Authenticator, Credentials, UserConnectionCounts } from '../auth/authenticator.ts';
+import type { ConnectionType } from '../auth/jwt-users.ts';
 import { newNonce } from '../auth/nkeys.ts';
 import { ConnectionPermissions } from '../auth/permissions.ts';
 
@@ -32,7 +34,13 @@ export interface AuthServices {
   readonly userConnections: UserConnectionCounts;
 }
 
-const NO_CREDENTIALS: Credentials = { user: '', pass: '', authToken: '', nkey: '', sig: '' };
+const NO_CREDENTIALS: Credentials = { user: '', pass: '', authToken: '', nkey: '', sig: '', jwt: '' };
+
+/** Node's timers take at most 2^31-1 ms (~24.8 days); a later expiry is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** nats-server's errors when a JWT expires under a connection (client.go authExpired, accountAuthExpired). */
+const EXPIRED_ERR = { user: ClientErr.UserAuthenticationExpired, account: ClientErr.AccountAuthenticationExpired } as const;
 
 export class ConnectionAuth {
   gate: Gate;
@@ -44,10 +52,15 @@ export class ConnectionAuth {
   private readonly services: AuthServices;
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
+  /** Fires when the user's (or its account's) JWT expires. */
+  private expiryTimer: TimerHandle | undefined;
   private held: (() => void)[] = [];
   private counted = false;
+  /** The account's connection count this connection is in (an account JWT's conn limit). */
+  private accountCounted: { key: string; limits: AuthUser['limits'] } | undefined;
   /** What CONNECT presented: a config reload judges the connection again by it. */
   private credentials: Credentials = NO_CREDENTIALS;
+  private kind: ConnectionType = 'STANDARD';
 
   constructor(services: AuthServices, clock: Clock) {
     this.services = services;
@@ -73,13 +86,14 @@ export class ConnectionAuth {
    * Checks CONNECT's credentials. `done` gets the outcome, synchronously when it is known at once,
    * or later (the gate is CHECKING meanwhile; see hold()).
    */
-  check(c: Credentials, done: (outcome: AuthOutcome) => void): void {
+  check(c: Credentials, kind: ConnectionType, done: (outcome: AuthOutcome) => void): void {
     // The client answered in time; how long the server takes to judge it (a bcrypt hash on a busy
     // worker) is not the client's delay, so the timer stops at CONNECT.
     this.timer?.cancel();
     this.timer = undefined;
-    this.credentials = { user: c.user, pass: c.pass, authToken: c.authToken, nkey: c.nkey, sig: c.sig };
-    const r = this.services.authenticator.authenticate(c, this.nonce);
+    this.credentials = { user: c.user, pass: c.pass, authToken: c.authToken, nkey: c.nkey, sig: c.sig, jwt: c.jwt };
+    this.kind = kind;
+    const r = this.services.authenticator.authenticate(c, this.nonce, kind);
     if (!(r instanceof Promise)) {
       done(r);
       return;
@@ -89,12 +103,21 @@ export class ConnectionAuth {
   }
 
   /**
-   * Admits an authenticated user: counts it against its connection limit (false = over the limit)
-   * and opens the gate.
+   * Admits an authenticated user: counts it against its connection limit and its account's (an
+   * account JWT's), and opens the gate. Returns which limit refused it, undefined when admitted.
    */
-  admit(user: AuthUser | undefined): boolean {
+  admit(user: AuthUser | undefined): 'user' | 'account' | undefined {
     if (user !== undefined) {
-      if (!this.services.userConnections.admit(user)) return false;
+      const acc = user.accountConnections;
+      if (acc !== undefined) {
+        const counted = { key: acc.key, limits: { maxConnections: acc.max, maxSubscriptions: 0, maxPayloadBytes: 0 } };
+        if (acc.max === 0 || !this.services.userConnections.admit(counted)) return 'account';
+        this.accountCounted = counted;
+      }
+      if (!this.services.userConnections.admit(user)) {
+        this.releaseAccount();
+        return 'user';
+      }
       this.counted = true;
       this.user = user;
       if (user.permissions !== undefined) {
@@ -105,7 +128,12 @@ export class ConnectionAuth {
     this.gate = Gate.Open;
     this.timer?.cancel();
     this.timer = undefined;
-    return true;
+    return undefined;
+  }
+
+  private releaseAccount(): void {
+    if (this.accountCounted !== undefined) this.services.userConnections.release(this.accountCounted);
+    this.accountCounted = undefined;
   }
 
   /**
@@ -118,7 +146,7 @@ export class ConnectionAuth {
       if (outcome.ok) this.replaceUser(outcome.user);
       done(outcome);
     };
-    const r = this.services.authenticator.authenticate(this.credentials, this.nonce);
+    const r = this.services.authenticator.authenticate(this.credentials, this.nonce, this.kind);
     if (r instanceof Promise) r.then(apply, () => apply({ ok: false, reason: 'credential check failed' }));
     else apply(r);
   }
@@ -133,6 +161,27 @@ export class ConnectionAuth {
     this.user = user;
     const clock = this.clock;
     this.permissions = user?.permissions !== undefined ? new ConnectionPermissions(user.permissions, () => clock.nowMs()) : undefined;
+  }
+
+  /**
+   * Calls `onExpired` with nats-server's error text when the user's JWT (or its account's)
+   * expires while connected. The timer does not keep the process alive and stops at release().
+   */
+  watchExpiry(onExpired: (err: string) => void): void {
+    this.expiryTimer?.cancel();
+    this.expiryTimer = undefined;
+    const expires = this.user?.expires;
+    if (expires === undefined) return;
+    const arm = (): void => {
+      const left = expires.atMs - this.clock.nowMs();
+      if (left <= 0) {
+        this.expiryTimer = undefined;
+        onExpired(EXPIRED_ERR[expires.what]);
+        return;
+      }
+      this.expiryTimer = this.clock.setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    arm();
   }
 
   /** Keeps an operation (with its bytes already copied) for replay; false = too many held. */
@@ -153,8 +202,11 @@ export class ConnectionAuth {
   release(): void {
     this.timer?.cancel();
     this.timer = undefined;
+    this.expiryTimer?.cancel();
+    this.expiryTimer = undefined;
     this.held = [];
     if (this.counted && this.user !== undefined) this.services.userConnections.release(this.user);
     this.counted = false;
+    this.releaseAccount();
   }
 }

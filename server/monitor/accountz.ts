@@ -61,12 +61,14 @@ export function buildAccountz(src: AccountzSource, query: URLSearchParams): Reco
   if (a === undefined) throw new QueryError(`Account ${acc} does not exist`);
   const exports = a.config === undefined ? [] : exportsOf(a.config);
   const imports = a.config === undefined ? [] : importsOf(a.config);
+  const jwt = a.config?.jwt;
   return {
     ...base,
     account_detail: {
       account_name: a.name,
       update_time: new Date(src.startMs).toISOString(),
-      expired: false,
+      ...(src.systemAccount !== undefined && a.name === src.systemAccount ? { is_system: true } : {}),
+      expired: jwt?.expiresAtMs !== undefined && jwt.expiresAtMs <= src.nowMs(),
       complete: true,
       jetstream_enabled: a.jetstreamEnabled(),
       leafnode_connections: a.leafConnections(),
@@ -74,6 +76,8 @@ export function buildAccountz(src: AccountzSource, query: URLSearchParams): Reco
       subscriptions: a.subscriptionCount(),
       ...(exports.length > 0 ? { exports } : {}),
       ...(imports.length > 0 ? { imports } : {}),
+      // An account from a JWT (operator mode): the JWT and who signed it, as nats-server shows.
+      ...(jwt !== undefined ? { jwt: jwt.token, issuer_key: jwt.issuerKey, ...(jwt.nameTag !== '' ? { name_tag: jwt.nameTag } : {}), ...(jwt.tags.length > 0 ? { tags: [...jwt.tags] } : {}) } : {}),
       sublist_stats: a.sublistStats(),
     },
   };

@@ -2,6 +2,7 @@
 // or kept after it closed. A snapshot is plain data: the closed-connection ring holds these, not
 // the connections, so a closed connection's buffers and parser can be collected.
 
+import type { JwtIdentity } from '../auth/jwt-users.ts';
 import type { ClientConnection } from '../connection/client-connection.ts';
 
 export interface SubSnapshot {
@@ -34,6 +35,8 @@ export interface ConnSnapshot {
   readonly version: string;
   /** The authenticated user's name, '' without one. */
   readonly user: string;
+  /** A JWT user's JWT, its issuer, name and tags (operator mode). */
+  readonly jwt?: JwtIdentity | undefined;
   readonly account: string;
   /** Omitted on live snapshots taken without subscriptions (connz without subs=1). */
   readonly subs: readonly SubSnapshot[];
@@ -66,6 +69,7 @@ export function snapshotConnection(conn: ClientConnection, withSubs: boolean, st
     lang: conn.lang,
     version: conn.version,
     user: conn.auth.user?.name ?? '',
+    jwt: conn.auth.user?.jwt,
     account: conn.account,
     subs: withSubs ? subsOf(conn) : [],
     subscriptionCount: conn.subscriptionCount,

@@ -114,6 +114,12 @@ export function connInfo(c: ConnSnapshot, now: number, opts: { subs: boolean; de
   if (opts.auth && c.user !== '') out.authorized_user = c.user;
   // nats-server names the account only when it is not the global one.
   if (opts.auth && c.account !== GLOBAL_ACCOUNT) out.account = c.account;
+  if (opts.auth && c.jwt !== undefined) {
+    out.jwt = c.jwt.jwt;
+    out.issuer_key = c.jwt.issuerKey;
+    if (c.jwt.nameTag !== '') out.name_tag = c.jwt.nameTag;
+    if (c.jwt.tags.length > 0) out.tags = [...c.jwt.tags];
+  }
   if (opts.subs && c.subs.length > 0) {
     if (opts.detail) out.subscriptions_list_detail = c.subs.map((s) => subDetail(s, c.cid, c.account));
     else out.subscriptions_list = c.subs.map((s) => s.subject);

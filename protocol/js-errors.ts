@@ -22,6 +22,7 @@ export interface JsErrorDef {
 
 export const JsErr = {
   // ---- general / account -------------------------------------------------------------------
+  AccountResourcesExceeded: { code: 400, err_code: 10002, description: 'resource limits exceeded for account' },
   BadRequest: { code: 400, err_code: 10003, description: 'bad request' },
   ClusterNotAvail: { code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' },
   ClusterRequired: { code: 503, err_code: 10010, description: 'JetStream clustering support required' },
@@ -29,10 +30,12 @@ export const JsErr = {
   InvalidJSON: { code: 400, err_code: 10025, description: 'invalid JSON: {err}' },
   MaximumConsumersLimit: { code: 400, err_code: 10026, description: 'maximum consumers limit reached' },
   MaximumStreamsLimit: { code: 400, err_code: 10027, description: 'maximum number of streams reached' },
+  MemoryResourcesExceeded: { code: 500, err_code: 10028, description: 'insufficient memory resources available' },
   NotEmptyRequest: { code: 400, err_code: 10038, description: 'expected an empty request payload' },
   NotEnabledForAccount: { code: 503, err_code: 10039, description: 'JetStream not enabled for account' },
   NotEnabled: { code: 503, err_code: 10076, description: 'JetStream not enabled' },
   ReplicasCountCannotBeNegative: { code: 400, err_code: 10133, description: 'replicas count cannot be negative' },
+  StorageResourcesExceeded: { code: 500, err_code: 10047, description: 'insufficient storage resources available' },
   RequiredApiLevel: { code: 412, err_code: 10185, description: 'JetStream minimum api level required' },
 
   // ---- streams -------------------------------------------------------------------------------
@@ -78,6 +81,7 @@ export const JsErr = {
     err_code: 10113,
     description: 'account requires a stream config to have max bytes set',
   },
+  StreamMaxStreamBytesExceeded: { code: 400, err_code: 10122, description: 'stream max bytes exceeds account limit max stream bytes' },
   StreamNameContainsPathSeparators: {
     code: 400,
     err_code: 10128,

@@ -121,6 +121,12 @@ export interface ServerOptions {
   /** Memory for recently written JetStream messages, served to consumers without a disk read; 0 = none. */
   jetstreamReadCacheBytes: number;
   /**
+   * nats-server's `jetstream { max_mem, max_file }`: what all accounts' memory and file streams
+   * may hold on this server together (streams/limits.ts); -1 = no limit (the default).
+   */
+  jetstreamMaxMemory: number;
+  jetstreamMaxStore: number;
+  /**
    * When a JetStream write counts as done (a PubAck is sent): 'committed' (the default) at the
    * LMDB commit, 'durable' after its fdatasync, 'none' never fsynced. docs/adr/0008-sync-modes.md.
    */

@@ -209,8 +209,10 @@ export class SluiceServer implements RunningServer {
     const o = this.options;
     const [jsAccount, ...jsOthers] = this.jetstreamAccounts;
     if (o.storeDir !== undefined && jsAccount !== undefined) {
-      const { startJetStream } = await import('../streams/index.ts');
+      const { startJetStream, ServerJetStreamLimits } = await import('../streams/index.ts');
       const shared = {
+        // jetstream { max_mem, max_file }: what every account's streams hold together.
+        serverLimits: new ServerJetStreamLimits(o.jetstreamMaxMemory, o.jetstreamMaxStore, this.jetstreamClock),
         clock: this.jetstreamClock,
         logger: this.logger,
         serverName: this.serverName,
@@ -221,7 +223,8 @@ export class SluiceServer implements RunningServer {
         ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}),
       };
       const storeDirOf = (a: Account): string => this.accounts.jetstreamStoreDir(o.storeDir!, a);
-      this.jetstream = await startJetStream({ ...shared, storeDir: storeDirOf(jsAccount), bus: this.internal });
+      const limits = jsAccount.config?.jetstreamLimits;
+      this.jetstream = await startJetStream({ ...shared, storeDir: storeDirOf(jsAccount), bus: this.internal, ...(limits !== undefined ? { limits } : {}) });
       this.logger.info({ store_dir: o.storeDir, ...(o.jetstreamDomain !== undefined ? { domain: o.jetstreamDomain } : {}) }, 'JetStream enabled');
       await this.accountJetStreams.start(jsOthers, storeDirOf, shared, this.logger);
       if (o.jetstreamDomain !== undefined) {
@@ -493,6 +496,13 @@ export class SluiceServer implements RunningServer {
     return new Authenticator(this.options, this.passwords, this.operator, () => this.clock.nowMs());
   }
 
+  /** Every account's JetStream: the first account's (the one `jetstream` holds), then the others'. */
+  private jetstreamServices(): { account: string; service: JetStreamService }[] {
+    const first = this.jetstreamAccounts[0];
+    if (this.jetstream === undefined || first === undefined) return [];
+    return [{ account: first.name, service: this.jetstream }, ...this.accountJetStreams.services().map(({ account, service }) => ({ account: account.name, service }))];
+  }
+
   private startSystemEvents(): void {
     const o = this.options;
     const server = this;
@@ -584,6 +594,7 @@ export class SluiceServer implements RunningServer {
       leafs: () => server.leafnodes?.openLinks() ?? [],
       leafPort: () => server.ports.leafnode,
       jetstream: () => server.jetstream,
+      jetstreams: () => server.jetstreamServices(),
     });
   }
 }

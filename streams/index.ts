@@ -4,7 +4,8 @@
 
 import type { Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { ConsumerInfo, StreamInfo } from '../protocol/jetstream-api.ts';
+import type { AccountLimits, ConsumerInfo, StorageType, StreamInfo } from '../protocol/jetstream-api.ts';
+import { AccountJetStreamLimits, NO_ACCOUNT_LIMITS, type ServerJetStreamLimits, type UsageSource } from './limits.ts';
 import { registerConsumerApi } from './api/consumers.ts';
 import { DirectGetBinder } from './api/direct.ts';
 import { streamInfo } from './stream/info.ts';
@@ -40,6 +41,10 @@ export interface JetStreamDeps {
   readCacheBytes?: number;
   /** `jetstream { domain }`: named in PubAcks, account info and stream info, as nats-server does. */
   domain?: string;
+  /** This account's limits (streams/limits.ts); default none. */
+  limits?: Readonly<AccountLimits>;
+  /** The server's totals, shared by every account's JetStream; default none. */
+  serverLimits?: ServerJetStreamLimits;
 }
 
 export interface JetStreamStats {
@@ -55,6 +60,8 @@ export interface JetStreamService {
   readonly manager: StreamManager;
   /** The $JS.API router; the consumer layer registers its CONSUMER.* routes here. */
   readonly api: ApiRouter;
+  /** The account's limits and what they are checked against. */
+  readonly limits: AccountJetStreamLimits;
   /**
    * Set by the consumer layer: consumers on one stream / in total (account info, stream info,
    * stats). Default: none.
@@ -82,6 +89,14 @@ export interface JetStreamService {
 
 export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamService> {
   const logger = deps.logger.child({ component: 'jetstream' });
+  // The manager exists once its streams are back; publishes before that see no usage.
+  let opened: StreamManager | undefined;
+  const usage: UsageSource = {
+    usage: () => opened?.stats() ?? { memory: 0, storage: 0 },
+    configs: () => opened?.configs() ?? [],
+  };
+  const limits = new AccountJetStreamLimits(deps.limits ?? NO_ACCOUNT_LIMITS, deps.serverLimits, usage, deps.clock);
+  const leaveServerTotals = deps.serverLimits?.add(usage);
   const managerDeps = {
     storeDir: deps.storeDir,
     bus: deps.bus,
@@ -91,13 +106,15 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     syncIntervalMs: deps.syncIntervalMs,
     readCacheBytes: deps.readCacheBytes,
     domain: deps.domain,
+    admit: (storage: StorageType, bytes: number) => limits.admit(storage, bytes),
   };
   const manager = await StreamManager.open(managerDeps);
+  opened = manager;
   const api = new ApiRouter(deps.bus, logger);
   const direct = new DirectGetBinder(deps.bus, logger);
   manager.addLifecycle(direct);
   const consumerStore = new ConsumerStore(manager.env, managerDeps.sync, deps.clock, logger);
-  const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore });
+  const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore, maxConsumers: (streamMax) => limits.maxConsumers(streamMax) });
   manager.addLifecycle(consumers);
   consumers.finishRecovery();
   const sourcing = new StreamSourcing({ clock: deps.clock, logger, bus: deps.bus, mirrorCaughtUp: (mirror, origin) => direct.bindMirror(mirror, origin) });
@@ -110,6 +127,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   const service: JetStreamService = {
     manager,
     api,
+    limits,
     get meta() {
       return meta;
     },
@@ -188,6 +206,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
         direct.close();
         await consumers.close();
         await manager.close();
+        leaveServerTotals?.();
         logger.info({}, 'JetStream stopped');
       })();
       return closing;
@@ -203,6 +222,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     totalConsumers: () => service.consumerCounts.total(),
     apiStats: () => api.stats,
     sourceInfo: (stream) => sourcing.info(stream),
+    limits,
   });
   registerConsumerApi(api, { registry: consumers, manager, clock: deps.clock, clustered: () => raftGroups !== null });
   api.start();
@@ -215,6 +235,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
 }
 
 export { StreamManager, JsApiException } from './manager.ts';
+export { ServerJetStreamLimits, AccountJetStreamLimits, NO_ACCOUNT_LIMITS } from './limits.ts';
 export { DEFAULT_READ_CACHE_BYTES } from './store/record-cache.ts';
 export type { StreamLifecycle } from './manager.ts';
 export { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_MODE, SYNC_MODES, SyncMode } from './store/lmdb-env.ts';

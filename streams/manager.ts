@@ -15,7 +15,7 @@ import { jsApiError, type ApiError } from '../protocol/js-errors.ts';
 import type { StreamConfig, StreamInfo } from '../protocol/jetstream-api.ts';
 import type { MessageBus } from './bus.ts';
 import { checkStreamUpdate, findOverlap, sameConfig } from './stream/config.ts';
-import { BIND_STEP, Stream } from './stream/stream.ts';
+import { BIND_STEP, Stream, type StreamDeps } from './stream/stream.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import type { TimeNs } from './store/types.ts';
 import { openLmdbStore } from './store/lmdb-store.ts';
@@ -45,6 +45,8 @@ export interface ManagerDeps {
   readonly readCacheBytes?: number | undefined;
   /** The JetStream domain, for the streams' PubAcks (StreamDeps.domain). */
   readonly domain?: string | undefined;
+  /** The account's storage limits, asked before each publish is stored (StreamDeps.admit). */
+  readonly admit?: StreamDeps['admit'];
 }
 
 export interface StreamLifecycle {
@@ -225,8 +227,11 @@ export class StreamManager {
     });
   }
 
-  /** UPDATE: applies the update rules, rebinds subjects, tightens limits at once. */
-  update(next: StreamConfig): Promise<Stream> {
+  /**
+   * UPDATE: applies the update rules, rebinds subjects, tightens limits at once. `allowed` (the
+   * account's limits) sees the checked config and the current one, and throws to refuse.
+   */
+  update(next: StreamConfig, allowed?: (next: StreamConfig, old: StreamConfig) => void): Promise<Stream> {
     return this.serialized(async () => {
       this.checkOpen();
       const stream = this.streams.get(next.name);
@@ -234,6 +239,7 @@ export class StreamManager {
       const checked = checkStreamUpdate(stream.config, next);
       if (!checked.ok) throw new JsApiException(checked.error);
       const cfg = checked.config;
+      allowed?.(cfg, stream.config);
       if (findOverlap(cfg.subjects ?? [], this.configs(), cfg.name) !== undefined) {
         throw new JsApiException(jsApiError('StreamSubjectOverlap'));
       }
@@ -288,7 +294,8 @@ export class StreamManager {
     return this.sync === 'none' ? Promise.resolve() : this.env.flushed();
   }
 
-  private *configs(): Iterable<StreamConfig> {
+  /** This server's streams' configs, unordered. */
+  *configs(): Iterable<StreamConfig> {
     for (const s of this.streams.values()) yield s.config;
   }
 

@@ -31,7 +31,8 @@ export class AccountJetStreams {
         logger.error({ err: String(err), stack: (err as Error)?.stack, subject, account: account.name }, 'internal handler failed'),
       );
       const storeDir = storeDirOf(account);
-      const service = await startJetStream({ ...deps, storeDir, bus: internal });
+      const limits = account.config?.jetstreamLimits;
+      const service = await startJetStream({ ...deps, storeDir, bus: internal, ...(limits !== undefined ? { limits } : {}) });
       this.started.push({ account, internal, service });
       logger.info({ account: account.name, store_dir: storeDir }, 'JetStream enabled for account');
     }
@@ -40,6 +41,11 @@ export class AccountJetStreams {
   /** The internal client of one of these JetStreams (the server's own subscriptions). */
   isInternal(target: MessageTarget): boolean {
     return this.started.some((s) => s.internal === target);
+  }
+
+  /** Each account's JetStream (monitoring: /jsz per account). */
+  services(): { account: Account; service: JetStreamService }[] {
+    return this.started.map(({ account, service }) => ({ account, service }));
   }
 
   /** Their internal clients, for what is bound per account (the JetStream domain bridge). */

@@ -3,6 +3,7 @@
 // importer, imports must not form a cycle, every user's account must exist). Pure data and
 // validation; docs/accounts.md describes the behaviour, docs/adr/0015-accounts.md the model.
 
+import type { AccountLimits } from '../../protocol/jetstream-api.ts';
 import { hasWildcard, isSubsetOf, isValidPublishSubject, isValidSubject, subjectsCollide, tokenize } from '../../protocol/subject.ts';
 
 /** The account of every connection that is given no other (nats-server's global account). */
@@ -68,6 +69,11 @@ export interface AccountConfig {
   readonly imports: readonly ImportConfig[];
   /** JetStream for this account (`jetstream: enabled` or a limits block). */
   readonly jetstream: boolean;
+  /**
+   * Its JetStream limits (a config limits block or an account JWT's), -1 for none; undefined =
+   * no limits. Enforced by streams/limits.ts.
+   */
+  readonly jetstreamLimits?: Readonly<AccountLimits>;
   /** The account JWT it came from (operator mode, operator.ts), for monitoring. */
   readonly jwt?: AccountJwtInfo;
 }
@@ -159,6 +165,20 @@ function importRule(i: unknown, path: string): string | undefined {
   return undefined;
 }
 
+const LIMIT_SIZES = ['max_memory', 'max_storage', 'max_streams', 'max_consumers', 'max_ack_pending', 'memory_max_stream_bytes', 'storage_max_stream_bytes'] as const;
+
+/** JetStream limits: whole numbers >= -1 and max_bytes_required a boolean. */
+function jetstreamLimitsRule(v: unknown, path: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v)) return `${path} to be { max_memory, max_storage, max_streams, max_consumers, ... }`;
+  for (const k of LIMIT_SIZES) {
+    const n = v[k];
+    if (!Number.isSafeInteger(n) || (n as number) < -1) return `${path}.${k} to be a whole number, -1 for no limit`;
+  }
+  if (typeof v.max_bytes_required !== 'boolean') return `${path}.max_bytes_required to be true or false`;
+  return undefined;
+}
+
 /** The `accounts` option's own rule: shapes and names (references are crossChecked later). */
 export function accountsRule(v: unknown): string | undefined {
   if (!Array.isArray(v)) return 'a list of accounts';
@@ -172,6 +192,8 @@ export function accountsRule(v: unknown): string | undefined {
     if (seen.has(acc.name)) return `${path}.name to be unique (${acc.name} appears twice)`;
     seen.add(acc.name);
     if (typeof acc.jetstream !== 'boolean') return `${path}.jetstream to be true or false`;
+    const limitsWhy = jetstreamLimitsRule(acc.jetstreamLimits, `${path}.jetstreamLimits`);
+    if (limitsWhy !== undefined) return limitsWhy;
     if (!Array.isArray(acc.exports)) return `${path}.exports to be a list`;
     if (!Array.isArray(acc.imports)) return `${path}.imports to be a list`;
     for (let i = 0; i < acc.exports.length; i++) {

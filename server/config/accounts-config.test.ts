@@ -22,7 +22,7 @@ describe('accounts block', () => {
           users: [ { user: a, password: a } ]
           default_permissions: { publish: "a.>" }
           exports: [ { stream: "a.>" }, { service: "svc.>", response: chunked, accounts: [B] } ]
-          jetstream: { max_mem: 1G }
+          jetstream: { max_mem: 1G, max_file: 10GB, max_streams: 5, max_consumers: 7 }
         }
         B: {
           users: [ { user: b, password: b, permissions: { publish: "b.>" } } ]
@@ -38,6 +38,17 @@ describe('accounts block', () => {
         exports: [{ kind: 'stream', subject: 'a.>' }, { kind: 'service', subject: 'svc.>', responseType: 'chunked', accounts: ['B'] }],
         imports: [],
         jetstream: true,
+        // nats-server's sizes: G = 1000^3, GB = 1024^3; what is not given is -1 (no limit).
+        jetstreamLimits: {
+          max_memory: 1_000_000_000,
+          max_storage: 10 * 1024 ** 3,
+          max_streams: 5,
+          max_consumers: 7,
+          max_ack_pending: -1,
+          memory_max_stream_bytes: -1,
+          storage_max_stream_bytes: -1,
+          max_bytes_required: false,
+        },
       },
       {
         name: 'B',
@@ -55,13 +66,22 @@ describe('accounts block', () => {
     ]);
     assert.equal(r.options.noAuthUser, 'b');
     assert.equal(r.options.systemAccount, 'A');
-    assert.match(r.warnings.join('\n'), /accounts\.A\.jetstream.*limits are not enforced/);
+    assert.deepEqual(r.warnings, []);
     assert.doesNotThrow(() => resolveOptions(r.options));
   });
 
   test('authorization users may name an account; account users come after them', () => {
     const r = load('authorization { users: [ { user: g, password: g }, { user: x, password: x, account: A } ] }\naccounts { A: { users: [ { user: a } ] } }');
     assert.deepEqual(r.options.users?.map((u) => [u.user, u.account]), [['g', undefined], ['x', 'A'], ['a', 'A']]);
+  });
+
+  test("JetStream limits take nats-server's other spellings; the server's totals come from the jetstream block", () => {
+    const r = load('jetstream { max_memory_store: 2M, max_file_store: 1G }\naccounts { A: { jetstream: { max_memory: 1K, max_store: 2K, mem_max_stream_bytes: 100, max_bytes_required: true } } }');
+    const l = r.options.accounts?.[0]?.jetstreamLimits;
+    assert.deepEqual([l?.max_memory, l?.max_storage, l?.memory_max_stream_bytes, l?.max_bytes_required, l?.max_streams], [1000, 2000, 100, true, -1]);
+    assert.deepEqual([r.options.jetstreamMaxMemory, r.options.jetstreamMaxStore], [2_000_000, 1_000_000_000]);
+    assertConfigError('accounts { A: { jetstream: { max_mem: lots } } }', /"accounts\.A\.jetstream\.max_mem"/);
+    assertConfigError('accounts { A: { jetstream: { max_sandwiches: 1 } } }', /"accounts\.A\.jetstream\.max_sandwiches"/);
   });
 
   test('a list of names', () => {

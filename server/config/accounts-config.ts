@@ -16,7 +16,8 @@
 import { accountsRule, type AccountConfig, type ExportConfig, type ImportConfig, type ResponseType } from '../accounts/config.ts';
 import type { PermissionsConfig, UserConfig } from '../auth/users.ts';
 import { mapPermissions, mapUsers, type RawLookup } from './auth-config.ts';
-import { asMap, asString, Bad, type Collector, type Conv } from './convert.ts';
+import { asBool, asInt, asMap, asSize, asString, Bad, type Collector, type Conv } from './convert.ts';
+import type { AccountLimits } from '../../protocol/jetstream-api.ts';
 import type { ConfMap } from './nats-conf.ts';
 
 const asAccountNames: Conv<string[]> = (v) =>
@@ -104,18 +105,61 @@ function mapList<T>(c: Collector, path: string, v: unknown, parent: ConfMap, one
   return (v as unknown[]).map((e, i) => one(c, `${path}[${i}]`, e));
 }
 
-/** `jetstream: enabled | disabled | true | false | { max_mem, max_file, ... }` of one account. */
-function mapAccountJetStream(c: Collector, path: string, v: unknown, parent: ConfMap): boolean {
-  if (typeof v === 'boolean') return v;
+/** An account's JetStream limit keys, with nats-server's spellings (opts.go parseJetStreamForAccount). */
+const LIMIT_KEYS: Readonly<Record<string, [keyof AccountLimits, Conv<number> | Conv<boolean>]>> = {
+  max_memory: ['max_memory', asSize],
+  max_mem: ['max_memory', asSize],
+  mem: ['max_memory', asSize],
+  memory: ['max_memory', asSize],
+  max_store: ['max_storage', asSize],
+  max_file: ['max_storage', asSize],
+  max_disk: ['max_storage', asSize],
+  store: ['max_storage', asSize],
+  disk: ['max_storage', asSize],
+  max_streams: ['max_streams', asInt],
+  streams: ['max_streams', asInt],
+  max_consumers: ['max_consumers', asInt],
+  consumers: ['max_consumers', asInt],
+  max_bytes_required: ['max_bytes_required', asBool],
+  max_stream_bytes: ['max_bytes_required', asBool],
+  max_bytes: ['max_bytes_required', asBool],
+  mem_max_stream_bytes: ['memory_max_stream_bytes', asSize],
+  memory_max_stream_bytes: ['memory_max_stream_bytes', asSize],
+  disk_max_stream_bytes: ['storage_max_stream_bytes', asSize],
+  store_max_stream_bytes: ['storage_max_stream_bytes', asSize],
+  max_ack_pending: ['max_ack_pending', asInt],
+};
+
+/**
+ * `jetstream: enabled | disabled | true | false | { max_mem, max_file, ... }` of one account: a
+ * limits block enables JetStream with those limits, the others -1 (none), as nats-server.
+ */
+function mapAccountJetStream(c: Collector, path: string, v: unknown, parent: ConfMap): { enabled: boolean; limits?: AccountLimits } {
+  if (typeof v === 'boolean') return { enabled: v };
   if (typeof v === 'string') {
     const s = v.toLowerCase();
-    if (s === 'enabled' || s === 'enable') return true;
-    if (s === 'disabled' || s === 'disable') return false;
+    if (s === 'enabled' || s === 'enable') return { enabled: true };
+    if (s === 'disabled' || s === 'disable') return { enabled: false };
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) c.fail(path, '"enabled", "disabled", true, false or a limits block { max_mem, max_file, ... }', v, parent);
-  // A limits block enables JetStream; the limits themselves are not enforced yet.
-  c.warn(`${JSON.stringify(path)}: account JetStream limits are not enforced yet (JetStream is enabled without them)`, path, parent);
-  return true;
+  const block = asMap(c, path, v);
+  const limits: AccountLimits = {
+    max_memory: -1,
+    max_storage: -1,
+    max_streams: -1,
+    max_consumers: -1,
+    max_ack_pending: -1,
+    memory_max_stream_bytes: -1,
+    storage_max_stream_bytes: -1,
+    max_bytes_required: false,
+  };
+  for (const [k, lv] of Object.entries(block)) {
+    const key = LIMIT_KEYS[k.toLowerCase()];
+    if (key === undefined) c.fail(`${path}.${k}`, `one of ${Object.keys(LIMIT_KEYS).join(', ')}`, lv, block);
+    const [field, conv] = key;
+    (limits as unknown as Record<string, unknown>)[field] = c.convert(conv as Conv<unknown>, `${path}.${k}`, lv, block);
+  }
+  return { enabled: true, limits };
 }
 
 function mapAccount(c: Collector, path: string, name: string, v: unknown, raw: RawLookup): { account: AccountConfig; users: UserConfig[] } {
@@ -123,6 +167,7 @@ function mapAccount(c: Collector, path: string, name: string, v: unknown, raw: R
   let exports: ExportConfig[] = [];
   let imports: ImportConfig[] = [];
   let jetstream = false;
+  let jetstreamLimits: AccountLimits | undefined;
   let users: UserConfig[] = [];
   let defaults: PermissionsConfig | undefined;
   for (const [k, sv] of Object.entries(block)) {
@@ -138,7 +183,7 @@ function mapAccount(c: Collector, path: string, name: string, v: unknown, raw: R
         imports = mapList(c, p, sv, block, mapImport);
         break;
       case 'jetstream':
-        jetstream = mapAccountJetStream(c, p, sv, block);
+        ({ enabled: jetstream, limits: jetstreamLimits } = mapAccountJetStream(c, p, sv, block));
         break;
       case 'default_permissions':
         defaults = mapPermissions(c, p, sv, raw);
@@ -149,7 +194,7 @@ function mapAccount(c: Collector, path: string, name: string, v: unknown, raw: R
     }
   }
   // Users without their own permissions get the account's defaults (nats-server's applyDefaultPermissions).
-  const account: AccountConfig = { name, exports, imports, jetstream };
+  const account: AccountConfig = { name, exports, imports, jetstream, ...(jetstreamLimits !== undefined ? { jetstreamLimits } : {}) };
   const problem = accountsRule([account]);
   if (problem !== undefined) c.fail(path, problem.replace(/^accounts\[0\]/, path), v);
   const withAccount = users.map((u) => ({ ...u, ...(u.permissions === undefined && defaults !== undefined ? { permissions: defaults } : {}), account: name }));

@@ -114,6 +114,8 @@ const JSON_KEYS: ReadonlyMap<string, JsonKey> = (() => {
   add(['store_dir', 'storeDir'], 'storeDir', asString);
   add(['jetstream_read_cache', 'jetstreamReadCacheBytes'], 'jetstreamReadCacheBytes', asSize);
   add(['jetstream_sync', 'jetstreamSync'], 'jetstreamSync', asSyncMode);
+  add(['jetstreamMaxMemory'], 'jetstreamMaxMemory', asSize);
+  add(['jetstreamMaxStore'], 'jetstreamMaxStore', asSize);
   add(['jetstream_sync_interval'], 'jetstreamSyncIntervalMs', asDurationMs);
   add(['jetstreamSyncIntervalMs'], 'jetstreamSyncIntervalMs', ms);
   add(['max_payload', 'maxPayload', 'maxPayloadBytes'], 'maxPayloadBytes', asSize);
@@ -424,6 +426,15 @@ function mapJetStream(
         break;
       case 'domain':
         c.set('jetstreamDomain', c.convert(asString, path, sv, block), path, sv, block);
+        break;
+      case 'max_memory_store':
+      case 'max_mem_store':
+      case 'max_mem':
+        c.set('jetstreamMaxMemory', c.convert(asSize, path, sv, block), path, sv, block);
+        break;
+      case 'max_file_store':
+      case 'max_file':
+        c.set('jetstreamMaxStore', c.convert(asSize, path, sv, block), path, sv, block);
         break;
       case 'read_cache': // sluice's own key: memory for recently written messages
         c.set('jetstreamReadCacheBytes', c.convert(asSize, path, sv, block), path, sv, block);

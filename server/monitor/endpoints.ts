@@ -49,6 +49,8 @@ export interface MonitorHost {
   /** The bound leafnode port, when listening for edges. */
   leafPort?(): number | undefined;
   jetstream(): JetStreamService | undefined;
+  /** Every account's JetStream (/jsz); default `jetstream()`'s alone. */
+  jetstreams?(): readonly { readonly account: string; readonly service: JetStreamService }[];
 }
 
 export interface Monitoring {
@@ -172,7 +174,7 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
         ),
     ],
     ['/leafz', (q) => buildLeafz({ serverId: host.serverId, nowMs, links: () => host.leafs?.() ?? [] }, q)],
-    ['/jsz', (q) => buildJsz({ serverId: host.serverId, options: host.options, nowMs, jetstream: () => host.jetstream() }, q)],
+    ['/jsz', (q) => buildJsz({ serverId: host.serverId, options: host.options, nowMs, jetstream: () => host.jetstream(), ...(host.jetstreams !== undefined ? { jetstreams: host.jetstreams } : {}) }, q)],
     [
       '/healthz',
       (q) =>

@@ -5,7 +5,7 @@
 
 import type { Clock } from '../../runtime/clock.ts';
 import { isValidSubject, subjectsCollide } from '../../protocol/subject.ts';
-import type { StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { StorageType, StreamConfig } from '../../protocol/jetstream-api.ts';
 import { jsApiError } from '../../protocol/js-errors.ts';
 import { apiFail, requestJson, requireEmpty, type ApiRequest, type ApiRouter } from './router.ts';
 import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
@@ -15,6 +15,7 @@ import { JsApiException, type StreamManager } from '../manager.ts';
 import type { Stream } from '../stream/stream.ts';
 import { storedMsgJson, streamInfo, type InfoOptions } from '../stream/info.ts';
 import type { PurgeOptions } from '../store/types.ts';
+import { NO_ACCOUNT_LIMITS, type AccountJetStreamLimits } from '../limits.ts';
 
 export const NAMES_PAGE = 1024;
 export const LIST_PAGE = 256;
@@ -32,6 +33,8 @@ export interface StreamApiContext {
   apiStats(): { total: number; errors: number };
   /** A stream's mirror / sources progress (streams/sourcing). */
   sourceInfo?(stream: string): InfoOptions['sourcing'];
+  /** The account's limits (streams/limits.ts); none when absent. */
+  readonly limits?: AccountJetStreamLimits;
 }
 
 function streamOf(ctx: StreamApiContext, req: ApiRequest): Stream {
@@ -79,6 +82,13 @@ async function configFrom(ctx: StreamApiContext, req: ApiRequest, subjectName: s
   if (forCreate && body.sealed === true) {
     apiFail('StreamInvalidConfig', { err: 'stream configuration for create can not be sealed' });
   }
+  // nats-server checks the account's limits on the config as sent, before validating it.
+  if (forCreate && ctx.limits !== undefined) {
+    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const storage: StorageType | undefined = body.storage === 'file' || body.storage === 'memory' ? body.storage : undefined;
+    const requested = { name: subjectName, storage, maxBytes: num(body.max_bytes), maxConsumers: num(body.max_consumers), replicas: num(body.num_replicas) };
+    ctx.limits.checkCreate(requested, ctx.manager.size);
+  }
   const normalized = normalizeStreamConfig(body, (other) => ctx.manager.getForApi(other)?.config);
   // Single server (a clustered one takes replicated creates before this handler): no replicas
   // beyond 1, answered as nats-server answers once the config is otherwise valid, so also before
@@ -86,6 +96,7 @@ async function configFrom(ctx: StreamApiContext, req: ApiRequest, subjectName: s
   const replicas = normalized.ok ? normalized.config.num_replicas : typeof body.num_replicas === 'number' ? body.num_replicas : 0;
   if (replicas > 1 && (normalized.ok || normalized.unsupported === true)) apiFail('StreamReplicasNotSupported');
   if (!normalized.ok) throw new JsApiException(normalized.error);
+  if (forCreate) ctx.limits?.checkCreateConfig(normalized.config);
   const late = checkLateTransforms(normalized.config, !forCreate);
   if (late !== undefined) apiFail(forCreate ? 'StreamCreate' : 'StreamUpdate', { err: late });
   return normalized.config;
@@ -112,24 +123,16 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
       requireEmpty(req);
       const st = manager.stats();
       const api = ctx.apiStats();
+      const reserved = ctx.limits?.reserved() ?? { memory: 0, storage: 0 };
       return {
         memory: st.memory,
         storage: st.storage,
-        reserved_memory: 0,
-        reserved_storage: 0,
+        reserved_memory: reserved.memory,
+        reserved_storage: reserved.storage,
         // In a cluster the replicated streams count wherever the request lands.
         streams: st.streams + (manager.replicatedConfigs?.().length ?? 0),
         consumers: ctx.totalConsumers(),
-        limits: {
-          max_memory: -1,
-          max_storage: -1,
-          max_streams: -1,
-          max_consumers: -1,
-          max_ack_pending: -1,
-          memory_max_stream_bytes: -1,
-          storage_max_stream_bytes: -1,
-          max_bytes_required: false,
-        },
+        limits: { ...(ctx.limits?.limits ?? NO_ACCOUNT_LIMITS) },
         ...(ctx.domain ? { domain: ctx.domain } : {}),
         api: { total: api.total, errors: api.errors },
       };
@@ -153,7 +156,7 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
     async handle(req) {
       const name = req.args.length === 1 ? req.args[0]! : '';
       const cfg = await configFrom(ctx, req, name, false);
-      const stream = await manager.update(cfg);
+      const stream = await manager.update(cfg, ctx.limits === undefined ? undefined : (next, old) => ctx.limits!.checkUpdate(next, old));
       return streamInfo(stream, infoOpts(ctx, stream)).info;
     },
   });

@@ -34,6 +34,8 @@ export interface RegistryDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly store: ConsumerStore;
+  /** Consumers one stream may have given its max_consumers (the account's limit may be lower); default the stream's. */
+  readonly maxConsumers?: (streamMax: number) => number;
 }
 
 function fail(kind: Parameters<typeof jsApiError>[0], params?: Record<string, string | number>): never {
@@ -201,7 +203,8 @@ export class ConsumerRegistry implements StreamLifecycle {
       if (existing !== undefined) return this.updateExisting(stream, existing, cfg, action);
       if (action === 'update') fail('ConsumerDoesNotExist');
       const streamCfg = stream.config;
-      if (streamCfg.max_consumers > 0 && consumers.size >= streamCfg.max_consumers) fail('MaximumConsumersLimit');
+      const max = this.deps.maxConsumers?.(streamCfg.max_consumers) ?? streamCfg.max_consumers;
+      if (max > 0 && consumers.size >= max) fail('MaximumConsumersLimit');
       if (streamCfg.retention === 'workqueue') {
         if (cfg.ack_policy !== 'explicit') fail('ConsumerWQRequiresExplicitAck');
         if (cfg.deliver_policy !== 'all') fail('ConsumerWQConsumerNotDeliverAll');

@@ -9,7 +9,8 @@
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
-import type { ClusterInfo, StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { ClusterInfo, StorageType, StreamConfig } from '../../protocol/jetstream-api.ts';
+import type { Refusal } from '../limits.ts';
 import type { BusSubscription, MessageBus } from '../bus.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { checkExpectations, checkExpectedStream, readPublishHeaders, type ExpectationContext } from './expectations.ts';
@@ -34,6 +35,11 @@ export interface StreamDeps {
   readonly logger: Logger;
   /** The server's JetStream domain, named in every PubAck as nats-server does (undefined = none). */
   readonly domain?: string | undefined;
+  /**
+   * The account's and the server's storage limits (streams/limits.ts): asked before a message of
+   * `bytes` is stored; undefined = admitted.
+   */
+  readonly admit?: ((storage: StorageType, bytes: number) => Refusal | undefined) | undefined;
 }
 
 /** Hooks for the consumer layer. */
@@ -55,8 +61,12 @@ export type AppendDecision =
   | { readonly kind: 'append'; readonly op: StreamOp & { op: 'append' } }
   /** A Nats-Msg-Id seen inside the duplicate window: ack with the original's sequence. */
   | { readonly kind: 'duplicate'; readonly seq: number }
-  /** Refused (sealed, an expectation failed, a limit): answer with the error. */
-  | { readonly kind: 'rejected'; readonly error: ApiError };
+  /**
+   * Refused (sealed, an expectation failed, a limit): answer with the error. `burn` is applied
+   * first when the refusal still takes a sequence (an account over its storage limit: nats-server
+   * stores the message, then removes it).
+   */
+  | { readonly kind: 'rejected'; readonly error: ApiError; readonly burn?: StreamOp & { op: 'append' } };
 
 function rejected(error: ApiError): AppendDecision {
   return { kind: 'rejected', error };
@@ -67,6 +77,8 @@ export class Stream implements StreamMachine {
   readonly store: StreamStore;
   readonly dedupe: DedupeWindow;
   readonly createdNs: TimeNs;
+  /** The JetStream domain ('' = none), named in the PubAcks and the consumers' advisories. */
+  readonly domain: string;
   config: StreamConfig;
   lastMsgId = '';
   /**
@@ -103,6 +115,7 @@ export class Stream implements StreamMachine {
   private readonly observers: StreamObserver[] = [];
   private readonly bus: MessageBus;
   private readonly clock: Clock;
+  private readonly admit: StreamDeps['admit'];
   private readonly logger: Logger;
   private readonly ackPrefix: string;
   /** ackPrefix's bytes at the start of a scratch buffer a PubAck is laid out in (see sendSeqAck). */
@@ -130,7 +143,9 @@ export class Stream implements StreamMachine {
     this.store = store;
     this.createdNs = createdNs;
     this.bus = deps.bus;
+    this.domain = deps.domain ?? '';
     this.clock = deps.clock;
+    this.admit = deps.admit;
     this.logger = deps.logger.child({ stream: config.name });
     this.dedupe = new DedupeWindow(config.duplicate_window ?? 0);
     // nats-server's pubAck template, byte for byte: {"stream":"NAME", "seq":N}, or with a domain
@@ -220,6 +235,7 @@ export class Stream implements StreamMachine {
     try {
       decided = this.decideAppend(subject, hdr, data);
       if (decided.kind === 'append') this.apply(decided.op);
+      else if (decided.kind === 'rejected' && decided.burn !== undefined) this.apply(decided.burn);
     } catch (err) {
       this.logger.error({ err: String(err), subject }, 'failed to store message');
       decided = rejected(jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) }));
@@ -302,9 +318,11 @@ export class Stream implements StreamMachine {
       return rejected(jsApiError('StreamMessageExceedsMaximum'));
     }
     if (hdrLen > MAX_HEADER_BYTES) return rejected(jsApiError('StreamHeaderExceedsMaximum'));
-    const full = checkDiscardNew(cfg, store, subject, store.msgSize(subject, hdr, data));
+    const size = store.msgSize(subject, hdr, data);
+    const full = checkDiscardNew(cfg, store, subject, size);
     if (full !== undefined) return rejected(jsApiError('StreamStoreFailed', { err: full }));
-    const skip = cfg.retention === 'interest' && (this.interest === null || !this.interest(subject));
+    const refusal = this.admit?.(cfg.storage, size);
+    const skip = refusal !== undefined || (cfg.retention === 'interest' && (this.interest === null || !this.interest(subject)));
     const op: StreamOp & { op: 'append' } = {
       op: 'append',
       seq: (this.proposedLastSeq >= 0 ? this.proposedLastSeq : store.state().lastSeq) + 1,
@@ -316,6 +334,7 @@ export class Stream implements StreamMachine {
       rollup,
       skip,
     };
+    if (refusal !== undefined) return refusal.burnsSequence ? { kind: 'rejected', error: refusal.error, burn: op } : rejected(refusal.error);
     return { kind: 'append', op };
   }
 
@@ -327,6 +346,7 @@ export class Stream implements StreamMachine {
     if (this.closed) return rejected(jsApiError('StreamNotFound'));
     const decided = this.decideAppend(subject, hdr, data, true);
     if (decided.kind === 'append') this.apply(decided.op);
+    else if (decided.kind === 'rejected' && decided.burn !== undefined) this.apply(decided.burn);
     return decided;
   }
 

@@ -50,6 +50,7 @@ import type { LeafNodes } from './leafnode/leafnodes.ts';
 import { ServerStats } from './stats.ts';
 import { startClientListeners, type ClientListeners } from './listeners.ts';
 import type { ClientTransport } from './transport/types.ts';
+import type { MessageTarget } from './router/subscription.ts';
 
 export interface ServerDeps {
   logger?: Logger;
@@ -386,7 +387,7 @@ export class SluiceServer implements RunningServer {
       // reachable cluster-wide (a replicated stream's leader, the meta leader); so do the imports,
       // which every server runs for its own publishers (server/accounts/bridge.ts).
       isServerLocal: (sub) =>
-        (sub.target === this.internal && !(sub as HandlerSubscription).clusterWide) || sub.target.id === ORIGIN_ONLY_TARGET_ID,
+        (this.isJetStreamInternal(sub.target) && !(sub as HandlerSubscription).clusterWide) || sub.target.id === ORIGIN_ONLY_TARGET_ID,
       clientUrls: () => clientUrls,
       wsUrls: () => wsUrls,
       membershipChanged: () => this.onClusterChanged(),
@@ -404,9 +405,21 @@ export class SluiceServer implements RunningServer {
     await cluster.start(o.host);
     this.ports.cluster = cluster.port;
     // JetStream servers form the meta group over the routes; others say they hold no replicas.
+    // Every account with JetStream replicates on its own, over its view of the routes.
     const network = cluster.raftNetwork();
-    if (this.jetstream !== undefined) this.jetstream.joinCluster(network, this.rng, options.name);
-    else network.setLocalState({ jetstream: false, metaMember: false });
+    const services = this.jetstreamServices();
+    if (services.length === 0) {
+      network.setLocalState({ jetstream: false, metaMember: false });
+      return;
+    }
+    const { AccountRaftNetworks } = await import('../streams/replication/account-networks.ts');
+    const networks = new AccountRaftNetworks(network);
+    for (const { account, service } of services) service.joinCluster(networks.for(account), this.rng, options.name);
+  }
+
+  /** One of the JetStreams' internal clients (their handlers stay local unless cluster-wide). */
+  private isJetStreamInternal(target: MessageTarget): boolean {
+    return target === this.internal || this.accountJetStreams.isInternal(target);
   }
 
   private async startLeafNodes(options: NonNullable<ServerOptions['leafnodes']>): Promise<void> {

@@ -291,10 +291,6 @@ export function crossCheckAccounts(o: AccountsContext): [field: string, message:
       if (formsCycle(byName, i.kind, start, next, from, new Set([next]))) return bad(`${what}: import forms a cycle`);
     }
   }
-  const withJetStream = o.accounts.filter((a) => a.jetstream).map((a) => a.name);
-  if (withJetStream.length > 1 && o.cluster !== undefined && o.storeDir !== undefined) {
-    return bad(`JetStream is enabled for ${withJetStream.join(' and ')}: a clustered sluice serves JetStream for one account so far (docs/accounts.md)`);
-  }
   for (let u = 0; u < o.users.length; u++) {
     const acc = o.users[u]!.account;
     if (acc !== undefined && !exists(acc)) return ['users', `invalid value for "users[${u}].account": account ${JSON.stringify(acc)} is not defined in "accounts"`];

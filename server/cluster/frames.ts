@@ -20,6 +20,7 @@ import { Packr } from 'msgpackr';
 import type { OutboundBuffer } from '../../protocol/encoder.ts';
 import type { Message } from '../../raft/types.ts';
 import { decodeMessages, encodeMessages } from '../../raft/wire.ts';
+import type { PeerState } from '../../streams/replication/network.ts';
 
 export const FrameKind = { Hello: 1, Peers: 2, Sub: 3, Unsub: 4, Msg: 5, Ping: 6, Pong: 7, Err: 8, Raft: 9 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -45,7 +46,7 @@ export interface RouteHello {
 export interface RoutePeers {
   readonly peers: readonly { readonly id: string; readonly url: string }[];
   /** The sender's replication state (streams/replication/network.ts PeerState); absent = none. */
-  readonly state?: { readonly jetstream: boolean; readonly metaMember: boolean };
+  readonly state?: PeerState;
 }
 
 export interface RouteFrameSink {

@@ -11,6 +11,11 @@ export interface PeerState {
   readonly jetstream: boolean;
   /** It has a meta group log (bootstrapped or joined): it is, or is becoming, a member. */
   readonly metaMember: boolean;
+  /**
+   * Accounts other than the global one, each replicating on its own (account-networks.ts): their
+   * states by account name. Only in what a server announces; an account's view never has it.
+   */
+  readonly accounts?: Readonly<Record<string, PeerState>>;
 }
 
 export interface RaftNetwork {

@@ -2,7 +2,7 @@
 // others route to it, and the mesh is complete when every server reports a route to every other
 // (its /routez). Servers can be SIGKILLed and restarted on the same ports.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
@@ -65,13 +65,21 @@ export interface TestClusterOptions {
   extraArgs?: string[];
   /** JetStream on every member, each with its own store directory (kept across restarts). */
   jetstream?: boolean;
+  /** A config file every member loads (`-c`), e.g. accounts; flags still set ports and routes. */
+  configText?: string;
 }
 
 export async function startTestCluster(size: number, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
   const members: ClusterMember[] = [];
   const extras: ChildServer[] = [];
-  const common = ['--host', '127.0.0.1', '--http-port', '0', '--cluster-name', opts.clusterName ?? 'test', ...(opts.extraArgs ?? [])];
+  const config: string[] = [];
+  if (opts.configText !== undefined) {
+    const file = join(dir, 'cluster.conf');
+    writeFileSync(file, opts.configText);
+    config.push('-c', file);
+  }
+  const common = [...config, '--host', '127.0.0.1', '--http-port', '0', '--cluster-name', opts.clusterName ?? 'test', ...(opts.extraArgs ?? [])];
   const start = async (name: string, args: string[]): Promise<ChildServer> =>
     startChildServer({ portsDir: join(dir, 'ports'), name, args, ...(opts.jetstream === true ? { storeDir: join(dir, 'store', name) } : {}) });
   try {

@@ -127,8 +127,8 @@ function jetstreamBlock(src: VarzSource): Record<string, unknown> {
   if (!src.jetstreamEnabled()) return {};
   const st = src.jetstreamStats?.() ?? { memory: 0, storage: 0, api: { total: 0, errors: 0 } };
   return {
-    // No memory or storage limit is configured in sluice: 0, not nats-server's computed default.
-    config: { max_memory: 0, max_storage: 0, store_dir: src.options.storeDir ?? '' },
+    // jetstream { max_mem, max_file }; without them 0, not nats-server's computed defaults.
+    config: { max_memory: Math.max(0, src.options.jetstreamMaxMemory), max_storage: Math.max(0, src.options.jetstreamMaxStore), store_dir: src.options.storeDir ?? '' },
     stats: {
       memory: st.memory,
       storage: st.storage,

@@ -11,6 +11,7 @@ import { DirectGetBinder } from './api/direct.ts';
 import { streamInfo } from './stream/info.ts';
 import { registerStreamApi } from './api/streams.ts';
 import { ApiRouter } from './api/router.ts';
+import { ApiAdvisories } from './api/advisories.ts';
 import type { MessageBus } from './bus.ts';
 import { ConsumerRegistry } from './consumer/registry.ts';
 import { ConsumerStore } from './consumer/persistence.ts';
@@ -45,6 +46,11 @@ export interface JetStreamDeps {
   limits?: Readonly<AccountLimits>;
   /** The server's totals, shared by every account's JetStream; default none. */
   serverLimits?: ServerJetStreamLimits;
+  /**
+   * The client whose request is being delivered right now, as nats-server's ClientInfo, for the
+   * API audit advisory (api/advisories.ts); undefined when unknown (a request from a peer).
+   */
+  requester?: () => Record<string, unknown> | undefined;
 }
 
 export interface JetStreamStats {
@@ -111,6 +117,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   const manager = await StreamManager.open(managerDeps);
   opened = manager;
   const api = new ApiRouter(deps.bus, logger);
+  api.advisories = new ApiAdvisories({ bus: deps.bus, clock: deps.clock, serverName: deps.serverName, domain: deps.domain, ...(deps.requester !== undefined ? { requester: deps.requester } : {}) });
   const direct = new DirectGetBinder(deps.bus, logger);
   manager.addLifecycle(direct);
   const consumerStore = new ConsumerStore(manager.env, managerDeps.sync, deps.clock, logger);

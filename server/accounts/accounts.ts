@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { Router } from '../router/router.ts';
 import type { MessageTarget } from '../router/subscription.ts';
+import type { ClientConnection } from '../connection/client-connection.ts';
 import { ANY_ORIGIN_TARGET_ID, Bridge, BridgeMisses, ORIGIN_ONLY_TARGET_ID, publishShown } from './bridge.ts';
 import {
   DEFAULT_SYSTEM_ACCOUNT,
@@ -67,6 +68,11 @@ export class Accounts {
   readonly system: Account;
   /** Requests that reached only imports leading nowhere (see BridgeMisses). */
   readonly misses = new BridgeMisses();
+  /**
+   * The client whose request (a publish with a reply) is being delivered right now, else null:
+   * set by the connection around the delivery, read by the JetStream API audit.
+   */
+  requester: ClientConnection | null = null;
   /** Imports and the JetStream-disabled answers: act only on messages that entered here. */
   private readonly originOnly: Bridge;
   /** Responses crossing back: also for responses that a route brought. */

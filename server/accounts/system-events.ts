@@ -93,7 +93,8 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function clientInfo(c: EventClient, stopMs?: number): Record<string, unknown> {
+/** nats-server's ClientInfo of a client (events, and the JetStream API audit); `stopMs` once closed. */
+export function clientInfo(c: EventClient, stopMs?: number): Record<string, unknown> {
   return {
     start: iso(c.startMs),
     host: c.host,

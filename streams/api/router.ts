@@ -14,6 +14,7 @@ import { responseType } from '../../protocol/jetstream-api.ts';
 import type { BusSubscription, MessageBus } from '../bus.ts';
 import { parseJsonObject } from '../json-shape.ts';
 import { JsApiException } from '../manager.ts';
+import type { ApiAdvisories } from './advisories.ts';
 
 export const API_PREFIX = '$JS.API';
 const API_PREFIX_DOT = API_PREFIX + '.';
@@ -26,6 +27,8 @@ export interface ApiRequest {
   /** Copies: handlers may be asynchronous. */
   readonly hdr: Uint8Array | null;
   readonly data: Uint8Array;
+  /** Who asked, for the API audit (advisories.ts); undefined when nobody listens or it is unknown. */
+  readonly client?: Record<string, unknown> | undefined;
 }
 
 /** Returned by a handler that answered by itself (e.g. with a raw message) or must not answer. */
@@ -59,6 +62,8 @@ export class ApiRouter {
    * took the request (forwarded it, or knows another server answers it).
    */
   interceptor: ((route: string, req: ApiRequest) => boolean) | null = null;
+  /** Told of every answer sent: the stream advisories and the API audit (advisories.ts). */
+  advisories: ApiAdvisories | null = null;
 
   constructor(bus: MessageBus, logger: Logger) {
     this.bus = bus;
@@ -106,7 +111,9 @@ export class ApiRouter {
 
   /** Answers `reply` as `route` would: the body with the route's response type. */
   reply(route: ApiRoute, reply: string, body: object): void {
-    this.send(reply, { type: responseType(route.kind), ...body });
+    const out = { type: responseType(route.kind), ...body };
+    this.send(reply, out);
+    this.advisories?.answered(route.kind, undefined, out);
   }
 
   /**
@@ -128,6 +135,7 @@ export class ApiRouter {
       reply,
       hdr: hdr === null ? null : Uint8Array.prototype.slice.call(hdr),
       data: Uint8Array.prototype.slice.call(data),
+      client: this.advisories?.requestClient(),
     };
     const { route } = found;
     if (intercept && this.interceptor !== null && this.interceptor(found.name, req)) return;
@@ -152,6 +160,7 @@ export class ApiRouter {
     if (body === NO_RESPONSE) return;
     const out = { type: responseType(route.kind), ...(body as object) };
     this.send(req.reply, out);
+    this.advisories?.answered(route.kind, req, out);
   }
 
   private fail(route: ApiRoute, req: ApiRequest, err: unknown): void {
@@ -163,13 +172,15 @@ export class ApiRouter {
       error = jsApiError(route.internalError ?? 'StreamGeneral', { err: err instanceof Error ? err.message : String(err) });
       error.code = 500;
     }
-    this.sendError(req.reply, route, error);
+    this.sendError(req.reply, route, error, req);
   }
 
-  /** Answers `reply` with the route's error shape. */
-  sendError(reply: string, route: ApiRoute, error: ApiError): void {
+  /** Answers `reply` with the route's error shape; `req` when this server took the request. */
+  sendError(reply: string, route: ApiRoute, error: ApiError, req?: ApiRequest): void {
     this.stats.errors++;
-    this.send(reply, { type: responseType(route.kind), error, ...(route.errorFields ?? {}) });
+    const out = { type: responseType(route.kind), error, ...(route.errorFields ?? {}) };
+    this.send(reply, out);
+    this.advisories?.answered(route.kind, req, out);
   }
 
   private send(reply: string, body: object): void {

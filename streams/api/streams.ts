@@ -8,6 +8,7 @@ import { isValidSubject, subjectsCollide } from '../../protocol/subject.ts';
 import type { StorageType, StreamConfig } from '../../protocol/jetstream-api.ts';
 import { jsApiError } from '../../protocol/js-errors.ts';
 import { apiFail, requestJson, requireEmpty, type ApiRequest, type ApiRouter } from './router.ts';
+import { STREAM_EXISTED } from './advisories.ts';
 import { checkStreamConfigShape, normalizeStreamConfig } from '../stream/config.ts';
 import { checkLateTransforms } from '../stream/config-sourcing.ts';
 import { checkShape } from '../json-shape.ts';
@@ -144,10 +145,11 @@ export function registerStreamApi(router: ApiRouter, ctx: StreamApiContext): voi
     async handle(req) {
       const name = req.args.length === 1 ? req.args[0]! : '';
       const cfg = await configFrom(ctx, req, name, true);
-      const { stream } = await manager.create(cfg);
+      const { stream, created } = await manager.create(cfg);
       // nats-server 2.9 names neither the leader nor the domain in a create's answer.
       const { info } = streamInfo(stream, { ...infoOpts(ctx, stream), leader: undefined, domain: undefined });
-      return { ...info, did_create: true };
+      // Answered as created either way; only a new stream is advised (advisories.ts).
+      return { ...info, did_create: true, ...(created ? {} : { [STREAM_EXISTED]: true }) };
     },
   });
 

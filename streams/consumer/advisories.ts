@@ -15,12 +15,14 @@ export class Advisories {
   private readonly clock: Clock;
   private readonly stream: string;
   private readonly consumer: string;
+  private readonly domain: string;
 
-  constructor(bus: MessageBus, clock: Clock, stream: string, consumer: string) {
+  constructor(bus: MessageBus, clock: Clock, stream: string, consumer: string, domain = '') {
     this.bus = bus;
     this.clock = clock;
     this.stream = stream;
     this.consumer = consumer;
+    this.domain = domain;
   }
 
   private send(kind: string, type: string, fields: Record<string, unknown>): void {
@@ -33,6 +35,8 @@ export class Advisories {
       stream: this.stream,
       consumer: this.consumer,
       ...fields,
+      // nats-server names the JetStream domain when there is one (omitempty).
+      ...(this.domain !== '' ? { domain: this.domain } : {}),
     };
     this.bus.publish(subject, '', null, Buffer.from(JSON.stringify(event), 'utf8'));
   }

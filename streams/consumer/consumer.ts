@@ -106,7 +106,7 @@ export class Consumer implements PersistedConsumer {
     this.clock = host.clock;
     this.logger = host.logger;
     this.state = new AckState(init.config.ack_policy);
-    this.advisories = new Advisories(host.bus, host.clock, init.stream.name, init.name);
+    this.advisories = new Advisories(host.bus, host.clock, init.stream.name, init.name, init.stream.domain);
     this.ackPrefix = ackPrefix(init.stream.name, init.name);
     this.cursor = new Cursor(init.stream, this.state, {
       maxDeliveries: (seq, dc) => this.advisories.maxDeliveries(seq, dc),

@@ -416,6 +416,8 @@ export class ClusteredStreams implements ReplicaHost {
       .catch((err: unknown) => this.logger.error({ stream: name, err: String(err) }, 'could not drop a stream replica'))
       .then(() => {
         if (this.meta?.isLeader === true && reply !== '') {
+          // The meta leader answers the DELETE and advises it, once for the cluster.
+          this.deps.api.advisories?.streamDeleted(name);
           const route = this.deps.api.route('STREAM.DELETE');
           if (route !== undefined) this.deps.api.reply(route, reply, { success: true });
         }

@@ -43,7 +43,7 @@ import { Accounts, type Account } from './accounts/accounts.ts';
 import { OperatorMode } from './accounts/operator.ts';
 import { ORIGIN_ONLY_TARGET_ID } from './accounts/bridge.ts';
 import { AccountJetStreams } from './accounts/account-jetstream.ts';
-import { eventClient, type SystemEvents } from './accounts/system-events.ts';
+import { clientInfo, eventClient, type SystemEvents } from './accounts/system-events.ts';
 import { ADVERTISED_SERVER_VERSION } from '../protocol/version.ts';
 import type { Cluster } from './cluster/cluster.ts';
 import type { LeafNodes } from './leafnode/leafnodes.ts';
@@ -217,6 +217,7 @@ export class SluiceServer implements RunningServer {
         clock: this.jetstreamClock,
         logger: this.logger,
         serverName: this.serverName,
+        requester: () => this.requesterInfo(),
         maxPayloadBytes: o.maxPayloadBytes,
         readCacheBytes: o.jetstreamReadCacheBytes,
         sync: o.jetstreamSync,
@@ -514,6 +515,14 @@ export class SluiceServer implements RunningServer {
     const first = this.jetstreamAccounts[0];
     if (this.jetstream === undefined || first === undefined) return [];
     return [{ account: first.name, service: this.jetstream }, ...this.accountJetStreams.services().map(({ account, service }) => ({ account: account.name, service }))];
+  }
+
+  /** The client whose request is being delivered now, as the JetStream API audit names it. */
+  private requesterInfo(): Record<string, unknown> | undefined {
+    const conn = this.accounts.requester;
+    if (conn === null) return undefined;
+    const cluster = this.options.cluster?.name;
+    return { ...clientInfo(eventClient(conn)), server: this.serverName, ...(cluster !== undefined ? { cluster } : {}) };
   }
 
   private startSystemEvents(): void {

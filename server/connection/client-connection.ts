@@ -46,6 +46,8 @@ export interface ConnectionAccounts {
   routerOf(account: string): Router;
   /** Requests that reached only imports leading nowhere, for no-responders. */
   readonly misses: BridgeMisses;
+  /** The connection whose request is being delivered (set around the delivery), else null. */
+  requester: ClientConnection | null;
 }
 
 /** What a connection needs from the server that owns it. */
@@ -406,9 +408,17 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
       return;
     }
     // A request: imports that passed it on to nobody do not count as receivers (BridgeMisses).
-    const misses = this.ctx.accounts.misses;
+    const accounts = this.ctx.accounts;
+    const misses = accounts.misses;
     misses.count = 0;
-    const delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id, report);
+    // Named while it is delivered: an internal handler answering it (the JetStream API audit) asks.
+    accounts.requester = this;
+    let delivered: number;
+    try {
+      delivered = router.publish(subject, reply, hdrLen, msg, this.echo ? -1 : this.id, report);
+    } finally {
+      accounts.requester = null;
+    }
     const congested = report.congested;
     if (congested !== undefined && congested !== this) this.stallOn(congested);
     if (delivered === misses.count && this.noResponders) this.sendNoResponders(reply);

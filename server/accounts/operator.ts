@@ -7,6 +7,7 @@
 
 import { hasWildcard, isSubsetOf } from '../../protocol/subject.ts';
 import { decodeClaims, expiresAtMs, outsideValidity, type AccountJwt, type ClaimsData, type JwtSigningKey, type OperatorJwt } from '../auth/jwt-claims.ts';
+import type { AccountLimits } from '../../protocol/jetstream-api.ts';
 import { accountsRule, findExport, type AccountConfig, type ExportConfig, type ImportConfig, type ResponseType } from './config.ts';
 
 /** The only account resolver built so far: accounts given in the configuration. */
@@ -93,7 +94,8 @@ export class OperatorMode {
       if (claims.iss !== claims.sub && !keys.includes(claims.iss)) return ['operators', `invalid value for "operators[${i}]": operator ${claims.sub} is signed by ${claims.iss}, neither itself nor one of its signing keys`];
       const expired = outsideValidity(claims, nowMs);
       if (expired !== undefined) return ['operators', `invalid value for "operators[${i}]": operator JWT ${claims.sub} is ${expired}`];
-      trusted.add(claims.sub);
+      // strict_signing_key_usage: only the signing keys may sign accounts (nats-server's TrustedKeys).
+      if ((claims.nats as { strict_signing_key_usage?: boolean }).strict_signing_key_usage !== true) trusted.add(claims.sub);
       for (const k of keys) trusted.add(k);
       if (i === 0) system = claims.nats.system_account ?? '';
     }
@@ -227,7 +229,30 @@ function accountConfigOf(claims: ClaimsData<AccountJwt>, all: ReadonlyMap<string
     if (i.local_subject !== undefined) return { kind: 'stream', account: i.account, subject: i.subject, prefix: '', to: i.local_subject };
     return { kind: 'stream', account: i.account, subject: i.subject, prefix: (i.to ?? '').replace(/\.$/, ''), to: '' };
   });
-  return { name, exports, imports, jetstream: jetstreamEnabled(claims.nats.limits) };
+  const jetstream = jetstreamEnabled(claims.nats.limits);
+  return { name, exports, imports, jetstream, ...(jetstream ? { jetstreamLimits: jetstreamLimitsOf(claims.nats.limits!) } : {}) };
+}
+
+/**
+ * The account JWT's JetStream limits in the config path's shape (streams/limits.ts enforces
+ * them), read as nats-server 2.9 does (accounts.go updateAccountClaimsWithRefresh): storage and
+ * counts as given (0 streams or consumers = no limit there), per-stream bytes and max_ack_pending
+ * -1 unless positive. Tiered limits: the R1 tier's (a single server's streams).
+ */
+export function jetstreamLimitsOf(limits: NonNullable<AccountJwt['limits']>): AccountLimits {
+  const plain = (limits.mem_storage ?? 0) !== 0 || (limits.disk_storage ?? 0) !== 0;
+  const l = plain ? limits : (limits.tiered_limits?.R1 ?? limits.tiered_limits?.R3 ?? {});
+  const unlimited = (n: number | undefined): number => (n !== undefined && n > 0 ? n : -1);
+  return {
+    max_memory: l.mem_storage ?? 0,
+    max_storage: l.disk_storage ?? 0,
+    max_streams: l.streams ?? 0,
+    max_consumers: l.consumer ?? 0,
+    max_ack_pending: unlimited(l.max_ack_pending),
+    memory_max_stream_bytes: unlimited(l.mem_max_stream_bytes),
+    storage_max_stream_bytes: unlimited(l.disk_max_stream_bytes),
+    max_bytes_required: l.max_bytes_required === true,
+  };
 }
 
 /** The accounts whose import of this export carries an activation token the exporter signed. */

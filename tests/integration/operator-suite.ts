@@ -109,7 +109,7 @@ export async function makeOperatorFixture(dir: string): Promise<OperatorFixture>
         { name: 'a-private', subject: 'private.>', type: 'stream', token_req: true },
       ],
       // nats-server reads absent limits as 0 (no imports, no exports allowed): nsc writes them all.
-      limits: { ...UNLIMITED, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 },
+      limits: { ...UNLIMITED, mem_storage: -1, disk_storage: 1 << 20, streams: 1, consumer: -1, max_ack_pending: 100 },
       revocations: { [users.revoked!]: revokedAt },
     },
     { signer: okp },
@@ -258,17 +258,25 @@ export async function expiryWhileConnected(url: string, f: OperatorFixture): Pro
   return [`closed: ${err?.name} ${err?.message}`, `status errors: ${statuses.join(',')}`];
 }
 
-/** JetStream from the account JWT: A has it (its limits give storage), B answers 10039. */
+/**
+ * JetStream from the account JWT: A has it (its limits give storage) with the JWT's limits, as
+ * INFO reports them and a second stream is refused (streams: 1); B answers 10039.
+ */
 export async function jetstreamFromJwt(url: string, f: OperatorFixture): Promise<string[]> {
   const a = await connectAs(url, f, 'a');
   const b = await connectAs(url, f, 'b');
   try {
-    const info = (nc: NatsConnection): Promise<string> =>
-      nc.request('$JS.API.INFO', '', { timeout: 2000 }).then((m) => {
-        const r = JSON.parse(m.string()) as { error?: { err_code?: number }; type?: string };
-        return r.error !== undefined ? `error ${r.error.err_code}` : 'enabled';
-      });
-    return [`a: ${await info(a)}`, `b: ${await info(b)}`];
+    const api = async (nc: NatsConnection, subject: string, body: unknown = ''): Promise<Record<string, unknown>> =>
+      JSON.parse((await nc.request(subject, body === '' ? '' : JSON.stringify(body), { timeout: 2000 })).string()) as Record<string, unknown>;
+    const outcome = (r: Record<string, unknown>): string => {
+      const err = r.error as { err_code?: number } | undefined;
+      return err !== undefined ? `error ${err.err_code}` : 'ok';
+    };
+    const info = await api(a, '$JS.API.INFO');
+    const stream = (name: string): Promise<string> => api(a, `$JS.API.STREAM.CREATE.${name}`, { name, subjects: [`js.${name}`], storage: 'file', max_bytes: 1000 }).then(outcome);
+    const out = [`a: ${outcome(info)} limits ${JSON.stringify(info.limits)}`, `a first stream: ${await stream('ONE')}`, `a second stream: ${await stream('TWO')}`];
+    out.push(`b: ${outcome(await api(b, '$JS.API.INFO'))}`);
+    return out;
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

@@ -91,8 +91,13 @@ describe('operator mode on one server', () => {
     ]);
   });
 
-  test('JetStream is enabled by the account JWT limits, and only there', async () => {
-    assert.deepEqual(await jetstreamFromJwt(url, f), ['a: enabled', 'b: error 10039']);
+  test('JetStream is enabled by the account JWT limits, which apply; B without storage gets 10039', async () => {
+    assert.deepEqual(await jetstreamFromJwt(url, f), [
+      'a: ok limits {"max_memory":-1,"max_storage":1048576,"max_streams":1,"max_consumers":-1,"max_ack_pending":100,"memory_max_stream_bytes":-1,"storage_max_stream_bytes":-1,"max_bytes_required":false}',
+      'a first stream: ok',
+      'a second stream: error 10027',
+      'b: error 10039',
+    ]);
   });
 
   test('/connz names the user key and account; /accountz lists the JWT accounts with their JWTs', async () => {

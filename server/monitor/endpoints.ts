@@ -8,6 +8,7 @@ import type { ClientConnection } from '../connection/client-connection.ts';
 import type { ServerOptions } from '../options-types.ts';
 import type { Router } from '../router/router.ts';
 import type { Accounts } from '../accounts/accounts.ts';
+import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
 import type { ServerStats } from '../stats.ts';
 import { buildAccountz } from './accountz.ts';
 import { accountTraffic, buildAccstatz } from './accstatz.ts';
@@ -182,10 +183,14 @@ export async function monitorEndpoints(host: MonitorHost): Promise<Monitoring> {
           {
             jetstreamEnabled,
             jetstreamHealth: (serverOnly) => {
-              const js = host.jetstream();
-              if (js === undefined) return '';
-              // Standalone JetStream is ready once started; clustered, it must have caught up.
-              return js.health(serverOnly);
+              // Standalone JetStream is ready once started; clustered, it must have caught up, in
+              // every account that has one (each replicates on its own).
+              const all = host.jetstreams?.() ?? [{ account: GLOBAL_ACCOUNT, service: host.jetstream() }];
+              for (const { account, service } of all) {
+                const problem = service?.health(serverOnly) ?? '';
+                if (problem !== '') return account === GLOBAL_ACCOUNT ? problem : `account ${account}: ${problem}`;
+              }
+              return '';
             },
           },
           q,

@@ -136,4 +136,6 @@ test("killing the leader of A's stream: A fails over with nothing acknowledged l
     const ia = await info(await client(back, 'a'), 'ORDERS');
     return ia !== undefined && ia.cluster?.replicas?.every((r) => r.current) === true && ia.state.messages === 150;
   }, 'A caught up on the restarted server', 30_000);
+  // /healthz asks every account's JetStream; it is ok once both accounts are current there.
+  await waitFor(async () => (await fetch(`${back.httpUrl}/healthz`)).status === 200, 'the restarted server healthy', 30_000);
 });

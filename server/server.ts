@@ -548,6 +548,14 @@ export class SluiceServer implements RunningServer {
         received: () => ({ msgs: server.stats.inMsgs, bytes: server.stats.inBytes }),
         slowConsumers: () => server.stats.slowConsumers,
         activeServers: () => 1 + (server.cluster?.openLinks().length ?? 0),
+        routes: () =>
+          (server.cluster?.openLinks() ?? []).map((r) => ({
+            rid: r.rid,
+            ...(r.peer ? { name: r.peer.name } : {}),
+            sent: { msgs: r.outMsgs, bytes: r.outBytes },
+            received: { msgs: r.inMsgs, bytes: r.inBytes },
+            pending: r.pendingBytes,
+          })),
         jetstream: () => {
           const js = server.jetstream;
           if (js === undefined) return undefined;

@@ -167,7 +167,10 @@ export class Accounts {
   startSystemEvents(server: EventServer, stats: StatsSource, monitor: MonitorCall): SystemEvents {
     const events = new SystemEvents(this.system.router, server, stats, this.clock);
     const requests = new SystemRequests(this.system.router, events, { ...server, tags: [] }, monitor, (name) => this.get(name) !== undefined);
-    requests.serve(this.anyOrigin);
+    requests.serve(
+      this.anyOrigin,
+      this.all().filter((a) => a !== this.system),
+    );
     events.start();
     this.undo.push(() => {
       requests.close();

@@ -23,6 +23,7 @@ function counter(): { stats: StatsSource; built: () => number } {
     received: () => ({ msgs: 0, bytes: 0 }),
     slowConsumers: () => 0,
     activeServers: () => 1,
+    routes: () => [],
     jetstream: () => undefined,
     accountTraffic: () => undefined,
   };

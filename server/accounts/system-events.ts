@@ -79,6 +79,8 @@ export interface StatsSource {
   slowConsumers(): number;
   /** This server and the peers it has routes to. */
   activeServers(): number;
+  /** Each route's traffic (nats-server's RouteStat: rid, name, sent, received, pending); none unclustered. */
+  routes(): readonly Record<string, unknown>[];
   /** JetStream's block (/varz's `jetstream` shape, config and stats), when enabled. */
   jetstream(): Record<string, unknown> | undefined;
   /** One account's connections and traffic here, for `.SERVER.CONNS` (undefined: no such account). */
@@ -215,6 +217,7 @@ export class SystemEvents {
     const st = this.stats;
     const mem = process.memoryUsage();
     const js = st.jetstream();
+    const routes = st.routes();
     return {
       start: iso(st.startMs),
       mem: mem.rss,
@@ -227,12 +230,14 @@ export class SystemEvents {
       sent: st.sent(),
       received: st.received(),
       slow_consumers: st.slowConsumers(),
+      ...(routes.length > 0 ? { routes } : {}),
       active_servers: st.activeServers(),
       ...(js !== undefined ? { jetstream: js } : {}),
     };
   }
 
-  publish(subject: string, body: object): void {
-    this.router.publish(subject, '', 0, Buffer.from(JSON.stringify(body)), -1);
+  /** Publishes `body` as JSON in the system account (or in `router`, an answer to another account). */
+  publish(subject: string, body: object, router: Router = this.router): void {
+    router.publish(subject, '', 0, Buffer.from(JSON.stringify(body)), -1);
   }
 }

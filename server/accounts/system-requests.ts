@@ -46,67 +46,84 @@ export class SystemRequests {
     this.monitor = monitor;
   }
 
-  serve(bridge: Bridge): void {
-    const on = (subject: string, name: string, answer: Answer | 'statsz' | 'conns'): void => {
+  /**
+   * Subscribes the requests in the system account; and in each of `accounts` the three that
+   * nats-server imports into every account from the system account, answered for that account
+   * alone: $SYS.REQ.SERVER.PING.CONNZ and $SYS.REQ.ACCOUNT.PING.CONNZ (its connections on every
+   * server) and $SYS.REQ.ACCOUNT.PING.STATZ (its statistics).
+   */
+  serve(bridge: Bridge, accounts: readonly { readonly name: string; readonly router: Router }[] = []): void {
+    const on = (router: Router, subject: string, name: string, answer: Answer | 'statsz' | 'conns', fixed?: string): void => {
       this.undo.push(
-        bridge.subscribe(this.router, subject, (s, reply, hdrLen, msg) => {
+        bridge.subscribe(router, subject, (s, reply, hdrLen, msg) => {
           if (reply === '') return 0;
-          this.handle(name, s, reply, msg.subarray(hdrLen), answer);
+          const account = fixed ?? (s.startsWith('$SYS.REQ.ACCOUNT.') ? s.split('.')[3]! : '');
+          this.handle(router, name, account, reply, msg.subarray(hdrLen), answer);
           return 1;
         }),
       );
     };
+    const sys = this.router;
     // The bare PING is kept by nats-server for older tools; it is STATSZ.
-    on('$SYS.REQ.SERVER.PING', 'STATSZ', 'statsz');
+    on(sys, '$SYS.REQ.SERVER.PING', 'STATSZ', 'statsz');
     for (const prefix of ['$SYS.REQ.SERVER.PING', `$SYS.REQ.SERVER.${this.server.id}`]) {
-      on(`${prefix}.STATSZ`, 'STATSZ', 'statsz');
-      for (const [name, path] of Object.entries(SERVER_REQUEST_PATHS)) on(`${prefix}.${name}`, name, (p) => this.monitor(path, p.query));
+      on(sys, `${prefix}.STATSZ`, 'STATSZ', 'statsz');
+      for (const [name, path] of Object.entries(SERVER_REQUEST_PATHS)) on(sys, `${prefix}.${name}`, name, (p) => this.monitor(path, p.query));
     }
+    const connz: Answer = (p, acc) => this.monitor('/connz', withParam(p.query, 'acc', acc));
+    const statz: Answer = (p, acc) => this.accountStatz(p, acc);
     const account: Record<string, Answer | 'conns'> = {
-      CONNZ: (p, acc) => this.monitor('/connz', withParam(p.query, 'acc', acc)),
+      CONNZ: connz,
       SUBSZ: (p, acc) => this.monitor('/subsz', withParam(withParam(p.query, 'subs', '1'), 'acc', acc)),
       LEAFZ: (p, acc) => this.monitor('/leafz', withParam(p.query, 'acc', acc)),
       JSZ: (p, acc) => this.accountJsz(p, acc),
       INFO: async (_p, acc) => ((await this.monitor('/accountz', new URLSearchParams({ acc }))) as { account_detail: unknown }).account_detail,
-      STATZ: (p, acc) => this.accountStatz(p, acc),
+      STATZ: statz,
       CONNS: 'conns',
     };
-    for (const [name, answer] of Object.entries(account)) on(`$SYS.REQ.ACCOUNT.*.${name}`, name, answer);
+    for (const [name, answer] of Object.entries(account)) on(sys, `$SYS.REQ.ACCOUNT.*.${name}`, name, answer);
+    for (const a of accounts) {
+      on(a.router, '$SYS.REQ.SERVER.PING.CONNZ', 'CONNZ', connz, a.name);
+      on(a.router, '$SYS.REQ.ACCOUNT.PING.CONNZ', 'CONNZ', connz, a.name);
+      // Named, not PING: the account's own statistics (nats-server maps it to ACCOUNT.<acc>.STATZ).
+      on(a.router, '$SYS.REQ.ACCOUNT.PING.STATZ', 'STATZ', statz, a.name);
+    }
   }
 
   close(): void {
     for (const u of this.undo.splice(0)) u();
   }
 
-  private handle(name: string, subject: string, reply: string, body: Buffer, answer: Answer | 'statsz' | 'conns'): void {
-    const account = subject.startsWith('$SYS.REQ.ACCOUNT.') ? subject.split('.')[3]! : '';
+  /** Answers in `router` (the account the request came from) for `account` ('' = the server). */
+  private handle(router: Router, name: string, account: string, reply: string, body: Buffer, answer: Answer | 'statsz' | 'conns'): void {
+    const send = (msg: object): void => this.events.publish(reply, msg, router);
     if (answer === 'conns') {
       // nats-server answers only when the account has connections here, with its CONNS event.
       const event = this.events.accountConnsEvent(account);
-      if (event !== undefined) this.events.publish(reply, event);
+      if (event !== undefined) send(event);
       return;
     }
+    // Parsed now: the message is only valid during the delivery, the answer may come later.
     let p: ParsedRequest;
     try {
       p = parseRequestOptions(name, body);
     } catch (err) {
-      this.events.publish(reply, { server: this.events.serverInfo(), error: { code: BAD_REQUEST, description: (err as Error).message } });
+      send({ server: this.events.serverInfo(), error: { code: BAD_REQUEST, description: (err as Error).message } });
       return;
     }
     if (!serverMatches(p.filter, this.server)) return;
     if (answer === 'statsz') {
-      this.events.publish(reply, this.events.statszMessage());
+      send(this.events.statszMessage());
       return;
     }
-    // Copied now: the message is only valid during the delivery, the answer comes later.
     answer(p, account).then(
       (data) => {
-        if (data !== SKIP) this.events.publish(reply, { server: this.events.serverInfo(), data });
+        if (data !== SKIP) send({ server: this.events.serverInfo(), data });
       },
       (err: unknown) => {
         const description = err instanceof Error ? err.message : String(err);
         // nats-server's answer then carries the failed call's nil result as `data: null`.
-        this.events.publish(reply, { server: this.events.serverInfo(), data: null, error: { code: INTERNAL_ERROR, description } });
+        send({ server: this.events.serverInfo(), data: null, error: { code: INTERNAL_ERROR, description } });
       },
     );
   }

@@ -120,6 +120,8 @@ export function buildVarz(src: VarzSource): Record<string, unknown> {
     subscriptions: src.subscriptionCount(),
     http_req_stats: Object.fromEntries(src.requestCounts ?? []),
     config_load_time: new Date(src.configLoadTimeMs?.() ?? src.startMs).toISOString(),
+    // The system account always exists ($SYS unless configured), as in nats-server.
+    system_account: o.systemAccount,
   };
 }
 

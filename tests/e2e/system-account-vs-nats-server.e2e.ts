@@ -13,7 +13,7 @@ import { loadConfigText } from '../../server/config/load.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
 import { ACCOUNTS_CONF } from '../integration/accounts-suite.ts';
-import { jetstreamAdvisories, systemRequests, type AdvisoryShape, type RequestShape } from '../integration/system-account-suite.ts';
+import { accountPingRequests, jetstreamAdvisories, systemRequests, type AdvisoryShape, type RequestShape } from '../integration/system-account-suite.ts';
 
 /** Keys nats-server answers with that sluice does not, by request. */
 const ABSENT: Record<string, readonly string[]> = {
@@ -54,6 +54,15 @@ describe('the system account and JetStream advisories: sluice answers with nats-
     assert.deepEqual(
       actual.map((a, i) => limited(a, expected[i]?.data)),
       expected.map((e) => limited(e, e.data)),
+    );
+  });
+
+  test("the requests every account may send: its connections and statistics only", async () => {
+    const expected = await accountPingRequests(reference!.url);
+    const actual = await accountPingRequests(sluice!.clientUrl);
+    assert.deepEqual(
+      actual.map((a, i) => limited(a, expected[i]?.data)),
+      expected,
     );
   });
 

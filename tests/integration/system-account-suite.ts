@@ -69,6 +69,37 @@ export async function systemRequests(url: string): Promise<RequestShape[]> {
   }
 }
 
+/**
+ * The requests nats-server imports into every account, sent by a user of A: answered for A alone
+ * (its connections, its statistics). Shapes as systemRequests gives them, and the accounts of the
+ * connections CONNZ lists.
+ */
+export async function accountPingRequests(url: string): Promise<(RequestShape & { accounts?: string[] })[]> {
+  const a = await connect({ servers: url, user: 'a', pass: 'a', name: 'pinger' });
+  const b = await connect({ servers: url, user: 'b', pass: 'b', name: 'bystander' });
+  try {
+    const out: (RequestShape & { accounts?: string[] })[] = [];
+    for (const subject of ['$SYS.REQ.SERVER.PING.CONNZ', '$SYS.REQ.ACCOUNT.PING.CONNZ', '$SYS.REQ.ACCOUNT.PING.STATZ']) {
+      const j = (await a.request(subject, JSON.stringify({ auth: true }), { timeout: 3000 })).json<Record<string, unknown>>();
+      const data = j.data as Record<string, unknown> | undefined;
+      const conns = data?.connections as { account?: string; name?: string }[] | undefined;
+      const statz = data?.account_statz as { acc: string }[] | undefined;
+      out.push({
+        request: subject,
+        top: keys(j),
+        server: keys(j.server),
+        data: data === undefined ? undefined : keys(data),
+        error: j.error,
+        accounts: (conns?.map((c) => `${c.account} ${c.name}`) ?? statz?.map((x) => x.acc) ?? []).sort(),
+      });
+    }
+    return out;
+  } finally {
+    await b.close();
+    await a.close();
+  }
+}
+
 /** One advisory as received: its subject, type and keys (and for an audit, the API subject). */
 export interface AdvisoryShape {
   readonly subject: string;

@@ -12,6 +12,7 @@ import type { ServerOptions } from '../../server/options-types.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import { ACCOUNTS_CONF } from './accounts-suite.ts';
+import { accountPingRequests } from './system-account-suite.ts';
 
 /** The accounts of the accounts suite, without JetStream. */
 function accountsOptions(): Partial<ServerOptions> {
@@ -130,6 +131,18 @@ describe('the system account on one server', () => {
     assert.equal(seqs[1], seqs[0]! + 1);
   });
 
+  test("every account may ask for its own connections and statistics (nats-server's system imports)", async () => {
+    const got = await accountPingRequests(server.clientUrl);
+    assert.deepEqual(
+      got.map((g) => [g.request, g.top, g.accounts]),
+      [
+        ['$SYS.REQ.SERVER.PING.CONNZ', ['data', 'server'], ['A a-client', 'A pinger']],
+        ['$SYS.REQ.ACCOUNT.PING.CONNZ', ['data', 'server'], ['A a-client', 'A pinger']],
+        ['$SYS.REQ.ACCOUNT.PING.STATZ', ['data', 'server'], ['A']],
+      ],
+    );
+  });
+
   test('users of other accounts do not reach the system requests', async () => {
     await assert.rejects(a.request('$SYS.REQ.SERVER.PING.VARZ', '', { timeout: 1000 }), /no responders/);
   });
@@ -192,5 +205,14 @@ describe('the system account in a three-server cluster', () => {
     // The connections each server lists are its own: the system user is on s0.
     const connz = got.filter((g) => g.data?.num_connections !== undefined);
     assert.deepEqual(connz.map((g) => [g.server.name, g.data?.num_connections]).sort(), [['s0', 1], ['s1', 0], ['s2', 0]]);
+  });
+
+  test("a server's STATSZ counts the cluster's servers and lists its routes", async () => {
+    const s2 = servers[2]!;
+    const m = await sys!.request(`$SYS.REQ.SERVER.${s2.serverId}.STATSZ`, '', { timeout: 3000 });
+    const statsz = m.json<{ server: { name: string; cluster: string }; statsz: { active_servers: number; routes: { rid: number; name: string; sent: object; received: object; pending: number }[] } }>();
+    assert.deepEqual([statsz.server.name, statsz.server.cluster, statsz.statsz.active_servers], ['s2', 'sys', 3]);
+    assert.deepEqual(statsz.statsz.routes.map((r) => r.name).sort(), ['s0', 's1']);
+    assert.deepEqual(Object.keys(statsz.statsz.routes[0]!).sort(), ['name', 'pending', 'received', 'rid', 'sent']);
   });
 });

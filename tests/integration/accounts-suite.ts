@@ -72,7 +72,7 @@ export async function closeAll(cl: Clients | undefined): Promise<void> {
 }
 
 /** Collects "who subject data" lines; `settle` waits until `n` arrived (no fixed sleeps). */
-class Received {
+export class Received {
   readonly lines: string[] = [];
   add(who: string): (err: Error | null, m: Msg) => void {
     return (_err, m) => this.lines.push(`${who} ${m.subject} ${m.string()}`);

@@ -20,8 +20,9 @@ import {
   type KeyPair,
   type User,
 } from '@nats-io/jwt';
-import { connect, credsAuthenticator, jwtAuthenticator, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '../helpers/deadline.ts';
+import { Received } from './accounts-suite.ts';
 
 export interface OperatorFixture {
   readonly dir: string;
@@ -173,17 +174,6 @@ export async function whoConnects(url: string, f: OperatorFixture): Promise<stri
     out.push(`bearer: ${(e as Error).name} ${(e as Error).message}`);
   }
   return out;
-}
-
-class Received {
-  readonly lines: string[] = [];
-  add(who: string): (err: Error | null, m: Msg) => void {
-    return (_err, m) => this.lines.push(`${who} ${m.subject} ${m.string()}`);
-  }
-  async settle(n: number, what: string): Promise<string[]> {
-    await waitFor(() => this.lines.length >= n, what, 5000);
-    return [...this.lines].sort();
-  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { Packr } from 'msgpackr';
 import type { RollupKind, StreamOp } from '../stream/ops.ts';
 import type { ConsumerRecord } from '../consumer/persistence.ts';
 import type { StateSnapshot } from '../consumer/ack-state.ts';
+import { readBigU64BE, writeBigU64BE } from '../../protocol/big-u64.ts';
 
 const packr = new Packr({ useRecords: false });
 const TAG_OTHER = 0;
@@ -75,7 +76,7 @@ export function encodeStreamOp(op: StreamOp): Uint8Array {
   out[at++] = TAG_APPEND;
   out.writeDoubleBE(op.seq, at);
   at += 8;
-  out.writeBigUInt64BE(op.timeNs, at);
+  writeBigU64BE(out, op.timeNs, at);
   at += 8;
   out[at++] = ROLLUPS.indexOf(op.rollup);
   out[at++] = op.skip ? 1 : 0;
@@ -102,7 +103,7 @@ export function decodeStreamOp(bytes: Uint8Array): StreamOp {
   let at = 1;
   const seq = b.readDoubleBE(at);
   at += 8;
-  const timeNs = b.readBigUInt64BE(at);
+  const timeNs = readBigU64BE(b, at);
   at += 8;
   const rollup = ROLLUPS[b[at++]!] ?? '';
   const skip = b[at++] === 1;

@@ -3,6 +3,7 @@
 // object (docs/DESIGN.md, measured facts), and the layout is versioned by its first byte.
 
 import type { StoredMsg, TimeNs } from './types.ts';
+import { readBigU64BE, writeBigU64BE } from '../../protocol/big-u64.ts';
 
 /**
  * nats-server memStoreMsgSize: subject + header + payload + 16 (seq and timestamp). Used by the
@@ -90,7 +91,7 @@ export function encodeRecord(
   // copied it, so the bytes must never be reused.
   const rec = Buffer.allocUnsafe(RECORD_PREFIX_BYTES + subjectBytes + hlen + data.length);
   rec[0] = RECORD_V1;
-  rec.writeBigUInt64BE(timeNs, 1);
+  writeBigU64BE(rec, timeNs, 1);
   rec.writeUInt16BE(subjectBytes, 9);
   rec.writeUInt32BE(hlen, 11);
   let off = RECORD_PREFIX_BYTES;
@@ -110,7 +111,7 @@ export function encodeRecord(
  */
 export function decodeRecord(seq: number, rec: Buffer): StoredMsg {
   if (rec[0] !== RECORD_V1) throw new Error(`unknown message record version ${rec[0]} at ${seq}`);
-  const timeNs = rec.readBigUInt64BE(1);
+  const timeNs = readBigU64BE(rec, 1);
   const slen = rec.readUInt16BE(9);
   const hlen = rec.readUInt32BE(11);
   const s0 = RECORD_PREFIX_BYTES;
@@ -177,8 +178,8 @@ export function encodeMeta(m: MetaRecord): Buffer {
   b.writeDoubleBE(m.lastSeq, 16);
   b.writeDoubleBE(m.messages, 24);
   b.writeDoubleBE(m.bytes, 32);
-  b.writeBigUInt64BE(m.firstTimeNs, 40);
-  b.writeBigUInt64BE(m.lastTimeNs, 48);
+  writeBigU64BE(b, m.firstTimeNs, 40);
+  writeBigU64BE(b, m.lastTimeNs, 48);
   b.writeDoubleBE(m.nextSubjectId, 56);
   return b;
 }
@@ -190,8 +191,8 @@ export function decodeMeta(b: Buffer): MetaRecord {
     lastSeq: b.readDoubleBE(16),
     messages: b.readDoubleBE(24),
     bytes: b.readDoubleBE(32),
-    firstTimeNs: b.readBigUInt64BE(40),
-    lastTimeNs: b.readBigUInt64BE(48),
+    firstTimeNs: readBigU64BE(b, 40),
+    lastTimeNs: readBigU64BE(b, 48),
     nextSubjectId: b.readDoubleBE(56),
   };
 }

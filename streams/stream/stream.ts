@@ -19,6 +19,7 @@ import { applyOp, type ApplyResult, type RollupKind, type StreamMachine, type St
 import { rebuildDedupe } from './recover.ts';
 import { Republisher } from './republish.ts';
 import { compileSubjectTransform, type SubjectTransform } from '../../protocol/subject-transform.ts';
+import { bufferView } from '../../protocol/buffer-view.ts';
 import type { StreamStore, TimeNs } from '../store/types.ts';
 
 /** Subject subscriptions made or removed per event-loop turn when a stream's subjects change. */
@@ -435,8 +436,8 @@ export class Stream implements StreamMachine {
 
   /**
    * The PubAck of a stored message, `{"stream":"NAME", "seq":N}`, laid out in one reused buffer:
-   * no string and no buffer per ack (the bus copies what it delivers: BusHandler's data is a view
-   * valid only during the call, as client PUBs' payloads are).
+   * no string and no buffer per ack, only a cheap view (the bus copies what it delivers:
+   * BusHandler's data is a view valid only during the call, as client PUBs' payloads are).
    */
   private sendSeqAck(reply: string, seq: number): void {
     const buf = this.ackScratch;
@@ -445,7 +446,7 @@ export class Stream implements StreamMachine {
     for (let v = seq, i = end; i >= this.ackPrefixLen; v = Math.floor(v / 10)) buf[i--] = 48 + (v % 10);
     end++;
     buf[end++] = 0x7d; // }
-    this.bus.publish(reply, '', null, buf.subarray(0, end));
+    this.bus.publish(reply, '', null, bufferView(buf, 0, end));
   }
 
   /**

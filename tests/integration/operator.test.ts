@@ -100,6 +100,22 @@ describe('operator mode on one server', () => {
     ]);
   });
 
+  test('a reload that changes the account JWTs is refused (they need a restart); a reload of other options keeps JWT users connected', async () => {
+    const nc = await connectAs(url, f, 'a');
+    try {
+      // As the server was started (startTestServer's host and port, a monitoring port).
+      const base = { ...operatorOptions(f, join(dir, 'store')), host: '127.0.0.1', port: 0, httpPort: 0 };
+      const { [f.accounts.B]: _dropped, ...fewer } = base.resolverPreload!;
+      const refused = server.reload(resolveOptions({ ...base, resolverPreload: fewer }));
+      assert.deepEqual(refused.refused, ['resolverPreload']);
+      const applied = server.reload(resolveOptions({ ...base, maxPayloadBytes: 512 * 1024 }));
+      assert.deepEqual([applied.changed, applied.refused], [['maxPayloadBytes'], []]);
+      assert.equal((await nc.request('$JS.API.INFO', '', { timeout: 2000 })).string().includes('"type":"io.nats.jetstream.api.v1.account_info_response"'), true);
+    } finally {
+      await nc.close();
+    }
+  });
+
   test('/connz names the user key and account; /accountz lists the JWT accounts with their JWTs', async () => {
     const nc = await connectAs(url, f, 'a');
     try {

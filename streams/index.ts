@@ -121,7 +121,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
   const direct = new DirectGetBinder(deps.bus, logger);
   manager.addLifecycle(direct);
   const consumerStore = new ConsumerStore(manager.env, managerDeps.sync, deps.clock, logger);
-  const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore, maxConsumers: (streamMax) => limits.maxConsumers(streamMax) });
+  const consumers = new ConsumerRegistry({ manager, bus: deps.bus, clock: deps.clock, logger, store: consumerStore, maxConsumers: (streamMax) => limits.maxConsumers(streamMax), maxAckPending: limits.limits.max_ack_pending });
   manager.addLifecycle(consumers);
   consumers.finishRecovery();
   const sourcing = new StreamSourcing({ clock: deps.clock, logger, bus: deps.bus, mirrorCaughtUp: (mirror, origin) => direct.bindMirror(mirror, origin) });

@@ -249,6 +249,28 @@ function formsCycle(byName: ReadonlyMap<string, AccountConfig>, kind: 'stream' |
   return false;
 }
 
+/**
+ * nats-server does not start JetStream when the accounts' byte limits add up to more than the
+ * server's totals (jetstream.go sufficientResources; "insufficient storage resources available").
+ */
+function jetstreamTotalsProblem(o: AccountsContext): string | undefined {
+  if (o.storeDir === undefined) return undefined;
+  const sides = [
+    ['max_memory', 'max_mem', o.jetstreamMaxMemory ?? -1],
+    ['max_storage', 'max_file', o.jetstreamMaxStore ?? -1],
+  ] as const;
+  for (const [field, key, max] of sides) {
+    if (max < 0) continue;
+    const limited = o.accounts.filter((a) => a.jetstream && (a.jetstreamLimits?.[field] ?? -1) > 0);
+    const sum = limited.reduce((n, a) => n + a.jetstreamLimits![field], 0);
+    if (sum > max) {
+      const each = limited.map((a) => `${a.name} ${a.jetstreamLimits![field]}`).join(', ');
+      return `the accounts' JetStream limits (${each}) add up to more than jetstream ${key} ${max}: insufficient ${field === 'max_memory' ? 'memory' : 'storage'} resources available`;
+    }
+  }
+  return undefined;
+}
+
 /** What the cross-checks read besides the accounts (a subset of ServerOptions). */
 export interface AccountsContext {
   readonly accounts: readonly AccountConfig[];
@@ -257,6 +279,9 @@ export interface AccountsContext {
   readonly systemAccount: string;
   readonly cluster?: unknown;
   readonly storeDir?: string | undefined;
+  /** The server's JetStream totals (`jetstream { max_mem, max_file }`), -1 = none. */
+  readonly jetstreamMaxMemory?: number;
+  readonly jetstreamMaxStore?: number;
   readonly leafnodes?: { readonly account: string; readonly remotes: readonly { readonly account: string }[] } | undefined;
 }
 
@@ -295,6 +320,8 @@ export function crossCheckAccounts(o: AccountsContext): [field: string, message:
     const acc = o.users[u]!.account;
     if (acc !== undefined && !exists(acc)) return ['users', `invalid value for "users[${u}].account": account ${JSON.stringify(acc)} is not defined in "accounts"`];
   }
+  const totals = jetstreamTotalsProblem(o);
+  if (totals !== undefined) return bad(totals);
   const leafAccount = o.leafnodes?.account ?? '';
   if (leafAccount !== '' && !exists(leafAccount)) return ['leafnodes', `invalid value for "leafnodes.account": account ${JSON.stringify(leafAccount)} is not defined in "accounts"`];
   const remotes = o.leafnodes?.remotes ?? [];

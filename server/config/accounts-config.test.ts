@@ -84,6 +84,15 @@ describe('accounts block', () => {
     assertConfigError('accounts { A: { jetstream: { max_sandwiches: 1 } } }', /"accounts\.A\.jetstream\.max_sandwiches"/);
   });
 
+  test("accounts' limits adding up to more than the server's totals stop the start, as nats-server", () => {
+    const conf = (serverMax: string) => `jetstream { store_dir: /tmp/x, max_file: ${serverMax} }\naccounts { L: { jetstream: { max_file: 2M } }, K: { jetstream: { max_file: 512K } }, U: { jetstream: enabled } }`;
+    assert.throws(
+      () => resolveOptions(load(conf('1M')).options),
+      /add up to more than jetstream max_file 1000000: insufficient storage resources available/,
+    );
+    assert.doesNotThrow(() => resolveOptions(load(conf('3M')).options));
+  });
+
   test('a list of names', () => {
     assert.deepEqual(load('accounts: [A, B]').options.accounts?.map((a) => a.name), ['A', 'B']);
   });

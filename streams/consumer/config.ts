@@ -173,7 +173,7 @@ export function filtersOf(cfg: ConsumerConfig): string[] {
  * nats-server stamps on the consumer after creation: applying it here makes an identical re-create
  * of an ephemeral compare equal (docs/DESIGN.md, user needs 3: re-creates must be idempotent).
  */
-export function applyConsumerDefaults(input: ConsumerConfig, stream: StreamConfig): ConsumerConfig {
+export function applyConsumerDefaults(input: ConsumerConfig, stream: StreamConfig, accountMaxAckPending = -1): ConsumerConfig {
   const cfg: ConsumerConfig = { ...input };
   if (cfg.max_deliver === undefined || cfg.max_deliver === 0 || cfg.max_deliver < -1) cfg.max_deliver = -1;
   if ((cfg.max_waiting ?? 0) < 0) delete cfg.max_waiting;
@@ -191,7 +191,10 @@ export function applyConsumerDefaults(input: ConsumerConfig, stream: StreamConfi
   if ((cfg.inactive_threshold ?? 0) === 0 && (limits.inactive_threshold ?? 0) > 0) {
     cfg.inactive_threshold = limits.inactive_threshold;
   }
-  if ((cfg.max_ack_pending ?? 0) === 0 && cfg.ack_policy !== 'none') cfg.max_ack_pending = DEFAULT_MAX_ACK_PENDING;
+  if ((cfg.max_ack_pending ?? 0) === 0 && cfg.ack_policy !== 'none') {
+    // The account's max_ack_pending lowers the default (nats-server setConsumerConfigDefaults).
+    cfg.max_ack_pending = accountMaxAckPending > 0 && accountMaxAckPending < DEFAULT_MAX_ACK_PENDING ? accountMaxAckPending : DEFAULT_MAX_ACK_PENDING;
+  }
   if (!isDurable(cfg) && (cfg.inactive_threshold ?? 0) === 0) cfg.inactive_threshold = DEFAULT_EPHEMERAL_INACTIVE_NS;
   return cfg;
 }
@@ -214,7 +217,7 @@ function formsCycle(stream: StreamConfig, deliverSubject: string): boolean {
 }
 
 /** nats-server checkConsumerCfg, for a config that went through applyConsumerDefaults. */
-export function checkConsumerConfig(cfg: ConsumerConfig, stream: StreamConfig): ApiError | undefined {
+export function checkConsumerConfig(cfg: ConsumerConfig, stream: StreamConfig, accountMaxAckPending = -1): ApiError | undefined {
   const badName = "consumer name can not contain '.', '*', '>', '\\', '/'";
   if (cfg.name !== undefined && !isValidName(cfg.name)) return fail('StreamInvalidConfig', { err: badName });
   if (cfg.durable_name !== undefined && !isValidName(cfg.durable_name)) {
@@ -250,6 +253,9 @@ export function checkConsumerConfig(cfg: ConsumerConfig, stream: StreamConfig): 
     if ((cfg.max_batch ?? 0) < 0) return fail('ConsumerMaxRequestBatchNegative');
     const maxExpires = cfg.max_expires ?? 0;
     if (maxExpires !== 0 && maxExpires < NS_PER_MS) return fail('ConsumerMaxRequestExpiresTooSmall');
+  }
+  if (accountMaxAckPending > 0 && (cfg.max_ack_pending ?? 0) > accountMaxAckPending) {
+    return fail('ConsumerMaxPendingAckExcess', { limit: accountMaxAckPending });
   }
   const limits = stream.consumer_limits ?? {};
   if ((limits.max_ack_pending ?? 0) > 0 && (cfg.max_ack_pending ?? 0) > limits.max_ack_pending!) {

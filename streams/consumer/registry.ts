@@ -36,6 +36,8 @@ export interface RegistryDeps {
   readonly store: ConsumerStore;
   /** Consumers one stream may have given its max_consumers (the account's limit may be lower); default the stream's. */
   readonly maxConsumers?: (streamMax: number) => number;
+  /** The account's max_ack_pending (a consumer's default and ceiling); -1 or absent = none. */
+  readonly maxAckPending?: number;
 }
 
 function fail(kind: Parameters<typeof jsApiError>[0], params?: Record<string, string | number>): never {
@@ -193,8 +195,8 @@ export class ConsumerRegistry implements StreamLifecycle {
       if (this.closing) fail('NotEnabled');
       const stream = this.deps.manager.getForApi(streamName);
       if (stream === undefined) fail('StreamNotFound');
-      const cfg = applyConsumerDefaults(input, stream.config);
-      const bad = checkConsumerConfig(cfg, stream.config);
+      const cfg = applyConsumerDefaults(input, stream.config, this.deps.maxAckPending);
+      const bad = checkConsumerConfig(cfg, stream.config, this.deps.maxAckPending);
       if (bad !== undefined) throw new JsApiException(bad);
       const consumers = this.byStream.get(streamName);
       if (consumers === undefined) fail('StreamNotFound');

@@ -5,11 +5,12 @@
 // usage $JS.API.INFO reports.
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 
 /**
- * nats-server syntax; `$STORE` is replaced by a JetStream store directory. L has every limit,
- * M the other spellings of the byte limits, U none (the server's totals still apply).
+ * nats-server syntax; `$STORE` is replaced by a JetStream store directory. L has the count and
+ * byte limits, M the other spellings of the byte limits and max_ack_pending, U none (the
+ * server's totals still apply).
  */
 export const LIMITS_CONF = `
 jetstream { store_dir: "$STORE", max_mem: 2M, max_file: 64M }
@@ -19,7 +20,7 @@ accounts {
     users: [ { user: l, password: l } ]
   }
   M: {
-    jetstream: { max_memory: 32K, max_store: 1M }
+    jetstream: { max_memory: 32K, max_store: 1M, max_ack_pending: 100 }
     users: [ { user: m, password: m } ]
   }
   U: {
@@ -142,6 +143,28 @@ export async function fillUp(url: string, user: string, storage: 'file' | 'memor
     out.push(`${user} ${storage}: account memory ${info.memory > 0 ? 'used' : '0'}, storage ${info.storage > 0 ? 'used' : '0'}`);
     await jsm.streams.purge('FILL');
     out.push(`${user} ${storage}: after purge: ${await outcome(js.publish('fill.y', payload))}`);
+    await cleanStreams(jsm);
+  } finally {
+    await nc.close();
+  }
+  return out;
+}
+
+/** max_ack_pending 100 (account M): a consumer's default, and its ceiling. */
+export async function ackPending(url: string): Promise<string[]> {
+  const nc = await connectAs(url, 'm');
+  const out: string[] = [];
+  try {
+    const jsm = await jetstreamManager(nc);
+    await cleanStreams(jsm);
+    await jsm.streams.add({ name: 'ACKS', subjects: ['acks.>'] });
+    const d = await jsm.consumers.add('ACKS', { durable_name: 'default', ack_policy: AckPolicy.Explicit });
+    out.push(`default: max_ack_pending ${d.config.max_ack_pending}`);
+    const low = await jsm.consumers.add('ACKS', { durable_name: 'low', ack_policy: AckPolicy.Explicit, max_ack_pending: 50 });
+    out.push(`50: max_ack_pending ${low.config.max_ack_pending}`);
+    out.push(`500: ${await outcome(jsm.consumers.add('ACKS', { durable_name: 'high', ack_policy: AckPolicy.Explicit, max_ack_pending: 500 }))}`);
+    const none = await jsm.consumers.add('ACKS', { durable_name: 'none', ack_policy: AckPolicy.None });
+    out.push(`ack none: max_ack_pending ${none.config.max_ack_pending ?? '-'}`);
     await cleanStreams(jsm);
   } finally {
     await nc.close();

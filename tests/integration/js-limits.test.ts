@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { RunningServer } from '../../server/index.ts';
 import { loadConfigText } from '../../server/config/load.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { LIMITS_CONF, accountInfo, connectAs, fillUp, reservations, streamAndConsumerCounts } from './js-limits-suite.ts';
+import { LIMITS_CONF, accountInfo, ackPending, connectAs, fillUp, reservations, streamAndConsumerCounts } from './js-limits-suite.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const NONE = { max_memory: -1, max_storage: -1, max_streams: -1, max_consumers: -1, max_ack_pending: -1, memory_max_stream_bytes: -1, storage_max_stream_bytes: -1, max_bytes_required: false };
@@ -35,7 +35,7 @@ describe('JetStream account limits', () => {
   test('$JS.API.INFO reports each account its limits (sizes as nats-server reads 64K: 64,000)', async () => {
     assert.deepEqual(await accountInfo(server.clientUrl), {
       l: { ...unused, limits: { ...NONE, max_memory: 64_000, max_storage: 256_000, max_streams: 3, max_consumers: 2 } },
-      m: { ...unused, limits: { ...NONE, max_memory: 32_000, max_storage: 1_000_000 } },
+      m: { ...unused, limits: { ...NONE, max_memory: 32_000, max_storage: 1_000_000, max_ack_pending: 100 } },
       u: { ...unused, limits: NONE },
     });
   });
@@ -54,6 +54,15 @@ describe('JetStream account limits', () => {
       'stream max_consumers 5 (account 2): 500 10052 stream configuration update can not change MaxConsumers',
       'C4 after deleting C3: 400 10026 maximum consumers limit reached',
       'account: 2 streams, 3 consumers',
+    ]);
+  });
+
+  test("the account's max_ack_pending is a consumer's default and its ceiling", async () => {
+    assert.deepEqual(await ackPending(server.clientUrl), [
+      'default: max_ack_pending 100',
+      '50: max_ack_pending 50',
+      '500: 400 10121 consumer max ack pending exceeds system limit of 100',
+      'ack none: max_ack_pending -',
     ]);
   });
 

@@ -5,8 +5,9 @@
 // burst allocates fast, e.g. 2,000 connections opening at once, and shrinks them only during a
 // later garbage collection. An idle server collects nothing, so after a connection storm it kept
 // ~30 MiB of RSS for good (benchmarks/README.md, storm). A growth factor of 1 keeps the semi-spaces
-// at their initial size until the process allocates steadily (growYoungGenerationWhenBusy), or
-// from the start on a server that replicates streams. Unlike the semi-space size, the growth
+// at their initial size until the process allocates steadily (growYoungGenerationWhenBusy), until
+// the server says steady work is starting (a mirror's catch-up, runtime/steady-work.ts), or from
+// the start on a server that replicates streams. Unlike the semi-space size, the growth
 // factor is read at each growth, so it takes effect when set at run time.
 //
 // The collector: a slow consumer cut at max_pending leaves up to 64 MiB of dead output that V8
@@ -17,7 +18,7 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { installGarbageCollector } from '../server/index.ts';
+import { installGarbageCollector, onSteadyWork } from '../server/index.ts';
 
 /** Minor collections a second that count as sustained allocation, and for how many seconds in a row. */
 export const BUSY_SCAVENGES_PER_SECOND = 100;
@@ -91,6 +92,8 @@ export class SteadyCollections {
 export function tuneHeap(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   growYoungGenerationWhenBusy();
+  // Known steady work (a mirror's catch-up of a large backlog) need not wait for the watch.
+  onSteadyWork(letYoungGenerationGrow);
   v8.setFlagsFromString('--expose-gc');
   const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
   v8.setFlagsFromString('--no-expose-gc');

@@ -22,4 +22,5 @@ export type { ReloadPlan } from './reload.ts';
 export { LOG_LEVELS } from '../runtime/logger.ts';
 export type { Logger, LogLevel } from '../runtime/logger.ts';
 export { installGarbageCollector } from '../runtime/reclaim.ts';
+export { onSteadyWork } from '../runtime/steady-work.ts';
 export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_PORT } from '../protocol/limits.ts';

@@ -133,6 +133,12 @@ export class SourceLink {
     return 1;
   }
 
+  /** Origin sequences not looked at yet: cheaper than lag() (no counting), 0 when detached. */
+  backlog(): number {
+    const origin = this.origin;
+    return origin === null ? 0 : Math.max(0, origin.store.state().lastSeq + 1 - this.nextSeq);
+  }
+
   /** Origin messages this link still has to look at (nats-server reports its consumer's pending). */
   lag(): number {
     if (this.remote !== null) return this.remote.lag();

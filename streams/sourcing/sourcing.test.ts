@@ -9,7 +9,8 @@ import { normalizeStreamConfig } from '../stream/config.ts';
 import { Stream } from '../stream/stream.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { StreamStore } from '../store/types.ts';
-import { PUMP_BATCH, StreamSourcing } from './sourcing.ts';
+import { onSteadyWork } from '../../runtime/steady-work.ts';
+import { PUMP_BATCH, STEADY_BACKLOG, StreamSourcing } from './sourcing.ts';
 
 const clock = new VirtualClock();
 const bus = new FakeBus();
@@ -39,6 +40,28 @@ function sourceHeaders(s: Stream): string[] {
   }
   return out;
 }
+
+test('a catch-up of a long backlog tells the process owner that steady work starts; a short one does not', async (t) => {
+  let told = 0;
+  onSteadyWork(() => told++);
+  t.after(() => onSteadyWork(undefined));
+  const sourcing = new StreamSourcing({ clock, logger: silentLogger });
+  t.after(() => sourcing.close());
+  const short = stream({ name: 'SHORT', subjects: ['short'] });
+  publish(short, 'short', 2 * PUMP_BATCH);
+  sourcing.added(short);
+  sourcing.added(stream({ name: 'M1', mirror: { name: 'SHORT' } }));
+  await settle();
+  assert.equal(told, 0, 'two turns are no steady work');
+  const long = stream({ name: 'LONG', subjects: ['long'] });
+  publish(long, 'long', STEADY_BACKLOG + PUMP_BATCH);
+  sourcing.added(long);
+  const m2 = stream({ name: 'M2', mirror: { name: 'LONG' } });
+  sourcing.added(m2);
+  await settle();
+  assert.equal(m2.store.state().lastSeq, STEADY_BACKLOG + PUMP_BATCH);
+  assert.ok(told >= 1, 'a backlog of STEADY_BACKLOG after a turn is');
+});
 
 test('a link copies in bounded turns and follows appends', async () => {
   const sourcing = new StreamSourcing({ clock, logger: silentLogger });

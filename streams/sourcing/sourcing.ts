@@ -11,6 +11,7 @@
 
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import type { Logger } from '../../runtime/logger.ts';
+import { steadyWorkStarting } from '../../runtime/steady-work.ts';
 import { findHeaderValue } from '../../protocol/headers.ts';
 import type { StreamConfig, StreamSourceInfo } from '../../protocol/jetstream-api.ts';
 import type { StreamLifecycle } from '../manager.ts';
@@ -21,6 +22,11 @@ import { SourceLink, STREAM_SOURCE_HDR, parseSourceHeader } from './source-link.
 
 /** Messages one link copies per event-loop turn before yielding to I/O. */
 export const PUMP_BATCH = 4096;
+/**
+ * A backlog at least this long (origin sequences still to copy after a turn) is steady work: the
+ * process owner is told so (runtime/steady-work.ts) and may size its heap for it.
+ */
+export const STEADY_BACKLOG = 10 * PUMP_BATCH;
 
 export interface SourcingDeps {
   readonly clock: Clock;
@@ -188,8 +194,10 @@ export class StreamSourcing implements StreamLifecycle {
         this.logger.error({ stream: l.target.name, origin: l.originName, err: String(err) }, 'copying from origin failed');
         return;
       }
-      if (more) this.schedule(l);
-      else if (l.kind === 'mirror' && l.target.config.mirror_direct) this.deps.mirrorCaughtUp?.(l.target, l.originName);
+      if (more) {
+        if (l.backlog() >= STEADY_BACKLOG) steadyWorkStarting();
+        this.schedule(l);
+      } else if (l.kind === 'mirror' && l.target.config.mirror_direct) this.deps.mirrorCaughtUp?.(l.target, l.originName);
     });
     this.timers.add(t);
   }

@@ -112,7 +112,8 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
     syncIntervalMs: deps.syncIntervalMs,
     readCacheBytes: deps.readCacheBytes,
     domain: deps.domain,
-    admit: (storage: StorageType, bytes: number) => limits.admit(storage, bytes),
+    // Without limits nothing is asked per publish.
+    admit: limits.checksPublish ? (storage: StorageType, bytes: number) => limits.admit(storage, bytes) : undefined,
   };
   const manager = await StreamManager.open(managerDeps);
   opened = manager;

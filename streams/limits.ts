@@ -163,8 +163,8 @@ export class AccountJetStreamLimits {
   private readonly server: ServerJetStreamLimits | undefined;
   private readonly source: UsageSource;
   private readonly used: TurnCache;
-  /** Whether a publish needs a check at all. */
-  private readonly checksPublish: boolean;
+  /** Whether a publish needs a check at all (else `admit` need not be asked). */
+  readonly checksPublish: boolean;
 
   constructor(limits: Readonly<AccountLimits>, server: ServerJetStreamLimits | undefined, source: UsageSource, clock: Clock) {
     this.limits = limits;

@@ -117,6 +117,9 @@ export class Stream implements StreamMachine {
   private readonly bus: MessageBus;
   private readonly clock: Clock;
   private readonly admit: StreamDeps['admit'];
+  /** The run of mirrored copies the limits refused, for one warning per run. */
+  private refusedCopyFrom = 0;
+  private refusedCopyLast = 0;
   private readonly logger: Logger;
   private readonly ackPrefix: string;
   /** ackPrefix's bytes at the start of a scratch buffer a PubAck is laid out in (see sendSeqAck). */
@@ -360,10 +363,24 @@ export class Stream implements StreamMachine {
    */
   applyMirrored(seq: number, timeNs: TimeNs, subject: string, hdr: Uint8Array | null, data: Uint8Array, record?: Uint8Array): boolean {
     if (this.closed) return false;
-    const skip = this.config.retention === 'interest' && (this.interest === null || !this.interest(subject));
+    // Over the account's storage (or the server's), the copy keeps its sequence but not its
+    // message: nats-server stores it and removes it again, and the mirror goes on.
+    const refusal = this.admit?.(this.config.storage, this.store.msgSize(subject, hdr, data));
+    if (refusal !== undefined) this.warnRefusedCopy(seq, refusal.error.description);
+    const skip = refusal !== undefined || (this.config.retention === 'interest' && (this.interest === null || !this.interest(subject)));
     const h = hdr !== null && hdr.length > 0 ? hdr : null;
     this.apply({ op: 'append', seq, timeNs, subject, hdr: h, data: data.length > 0 ? data : EMPTY, msgId: '', rollup: '', skip, record });
     return true;
+  }
+
+  /** Logs the first copy of a run that the limits refused (not each one). */
+  private warnRefusedCopy(seq: number, why: string): void {
+    if (this.refusedCopyFrom !== 0 && seq === this.refusedCopyLast + 1) {
+      this.refusedCopyLast = seq;
+      return;
+    }
+    this.refusedCopyFrom = this.refusedCopyLast = seq;
+    this.logger.warn({ seq, err: why }, 'mirrored message not stored: JetStream limits');
   }
 
   // ---- applying ----------------------------------------------------------------------------

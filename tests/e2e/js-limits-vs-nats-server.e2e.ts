@@ -12,7 +12,7 @@ import type { RunningServer } from '../../server/index.ts';
 import { loadConfigText } from '../../server/config/load.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
-import { LIMITS_CONF, accountInfo, ackPending, fillUp, reservations, streamAndConsumerCounts } from '../integration/js-limits-suite.ts';
+import { LIMITS_CONF, accountInfo, ackPending, fillUp, mirrorIntoFullAccount, reservations, streamAndConsumerCounts } from '../integration/js-limits-suite.ts';
 
 describe('JetStream account limits: sluice and nats-server 2.9.10 answer the same', () => {
   let dir: string;
@@ -47,5 +47,6 @@ describe('JetStream account limits: sluice and nats-server 2.9.10 answer the sam
   same("max_bytes against the account's and the server's totals", reservations);
   same('a full account (file)', (url) => fillUp(url, 'l', 'file', 400));
   same('a full account (memory)', (url) => fillUp(url, 'l', 'memory', 400));
+  same('a mirror into a full account', mirrorIntoFullAccount);
   same('a full server (memory)', (url) => fillUp(url, 'u', 'memory', 3000));
 });

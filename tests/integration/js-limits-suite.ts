@@ -5,6 +5,7 @@
 // usage $JS.API.INFO reports.
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { waitFor } from '../helpers/deadline.ts';
 import { AckPolicy, JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 
 /**
@@ -170,4 +171,36 @@ export async function ackPending(url: string): Promise<string[]> {
     await nc.close();
   }
   return out;
+}
+
+/**
+ * A mirror in account L (memory, like its origin) copies until the account's memory is full: the
+ * copies beyond it keep their sequences but not their messages, and the mirror goes on.
+ */
+export async function mirrorIntoFullAccount(url: string): Promise<string[]> {
+  const nc = await connectAs(url, 'l');
+  try {
+    const jsm = await jetstreamManager(nc);
+    await cleanStreams(jsm);
+    const memory = 'memory' as StreamConfig['storage'];
+    await jsm.streams.add({ name: 'ORIG', subjects: ['orig.>'], storage: memory });
+    const js = jetstream(nc);
+    const payload = new Uint8Array(1024);
+    for (let i = 1; i <= 40; i++) await js.publish(`orig.${i % 4}`, payload);
+    await jsm.streams.add({ name: 'MIR', mirror: { name: 'ORIG' }, storage: memory });
+    // Copied (or dropped) up to the origin's last sequence.
+    await waitFor(async () => (await jsm.streams.info('MIR')).state.last_seq >= 40, 'the mirror to reach sequence 40', 10_000);
+    const st = (await jsm.streams.info('MIR')).state;
+    const out = [`MIR: ${st.messages} messages, first ${st.first_seq}, last ${st.last_seq}`];
+    await jsm.streams.purge('ORIG');
+    await jsm.streams.purge('MIR');
+    await js.publish('orig.after', payload);
+    await waitFor(async () => (await jsm.streams.info('MIR')).state.messages >= 1, 'the mirror to copy again', 10_000);
+    const again = (await jsm.streams.info('MIR')).state;
+    out.push(`after purging both: MIR ${again.messages} messages, last ${again.last_seq}`);
+    await cleanStreams(jsm);
+    return out;
+  } finally {
+    await nc.close();
+  }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { RunningServer } from '../../server/index.ts';
 import { loadConfigText } from '../../server/config/load.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { LIMITS_CONF, accountInfo, ackPending, connectAs, fillUp, reservations, streamAndConsumerCounts } from './js-limits-suite.ts';
+import { LIMITS_CONF, accountInfo, ackPending, connectAs, fillUp, mirrorIntoFullAccount, reservations, streamAndConsumerCounts } from './js-limits-suite.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const NONE = { max_memory: -1, max_storage: -1, max_streams: -1, max_consumers: -1, max_ack_pending: -1, memory_max_stream_bytes: -1, storage_max_stream_bytes: -1, max_bytes_required: false };
@@ -110,6 +110,10 @@ describe('JetStream account limits', () => {
       'm memory: account memory used, storage 0',
       'm memory: after purge: ok',
     ]);
+  });
+
+  test("a mirror's copies beyond the account's storage keep their sequence, not their message", async () => {
+    assert.deepEqual(await mirrorIntoFullAccount(server.clientUrl), ['MIR: 21 messages, first 1, last 40', 'after purging both: MIR 1 messages, last 41']);
   });
 
   test("publishes once the server's memory total is used: 10023", async () => {

@@ -5,7 +5,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { credsAuthenticator } from '@nats-io/transport-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../../server/index.ts';
@@ -13,6 +14,7 @@ import { loadConfigText } from '../../server/config/load.ts';
 import { resolveOptions } from '../../server/options.ts';
 import type { ServerOptions } from '../../server/options-types.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { wsConnect } from '../helpers/ws.ts';
 import {
   connectAs,
   expiryWhileConnected,
@@ -41,7 +43,7 @@ describe('operator mode on one server', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-operator-'));
     f = await makeOperatorFixture(dir);
-    server = await startTestServer({ ...operatorOptions(f, join(dir, 'store')), httpPort: 0 });
+    server = await startTestServer({ ...operatorOptions(f, join(dir, 'store')), httpPort: 0, wsPort: 0 });
     url = server.clientUrl;
   });
 
@@ -65,6 +67,12 @@ describe('operator mode on one server', () => {
       `stranger: ${REFUSED}`,
       'bearer: connected',
     ]);
+  });
+
+  test('a user JWT allowing only WEBSOCKET connects over WebSocket (and was refused over TCP above)', async () => {
+    const nc = await wsConnect(server.wsUrl!, { authenticator: credsAuthenticator(readFileSync(f.creds.websocket_only!)), reconnect: false });
+    await nc.flush();
+    await nc.close();
   });
 
   test('accounts are isolated; stream, token-guarded and service imports from the account JWTs work', async () => {
@@ -104,7 +112,7 @@ describe('operator mode on one server', () => {
     const nc = await connectAs(url, f, 'a');
     try {
       // As the server was started (startTestServer's host and port, a monitoring port).
-      const base = { ...operatorOptions(f, join(dir, 'store')), host: '127.0.0.1', port: 0, httpPort: 0 };
+      const base = { ...operatorOptions(f, join(dir, 'store')), host: '127.0.0.1', port: 0, httpPort: 0, wsPort: 0 };
       const { [f.accounts.B]: _dropped, ...fewer } = base.resolverPreload!;
       const refused = server.reload(resolveOptions({ ...base, resolverPreload: fewer }));
       assert.deepEqual(refused.refused, ['resolverPreload']);

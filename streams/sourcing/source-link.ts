@@ -190,7 +190,16 @@ export class SourceLink {
       const last = before.lastSeq;
       const from = Math.max(this.nextSeq, before.firstSeq);
       const to = Math.min(last, from + max - 1);
-      if (from <= to) origin.store.visitRange(from, to, this.copyMsg);
+      // A full turn with more behind it is a catch-up: its copies stay out of the target's read
+      // cache (StreamStore.bulkAppends). The last turn's, the newest messages, go in as any
+      // append does, unless they share a commit with a bulk turn's.
+      const bulk = to < last;
+      if (bulk) this.target.store.bulkAppends(true);
+      try {
+        if (from <= to) origin.store.visitRange(from, to, this.copyMsg);
+      } finally {
+        if (bulk) this.target.store.bulkAppends(false);
+      }
       this.nextSeq = Math.max(from, to + 1);
       if (to < last) return true;
     } else {

@@ -231,6 +231,11 @@ export abstract class BaseStore<S extends SubjectSummary> implements StreamStore
     return this.scanMatching(from, f);
   }
 
+  /** Memory stores have no read cache to spare. */
+  bulkAppends(on: boolean): void {
+    void on;
+  }
+
   /** By point reads; the LMDB store reads a run of committed records through one cursor instead. */
   visitRange(from: number, to: number, visit: (m: StoredMsg) => void): void {
     this.checkOpen();

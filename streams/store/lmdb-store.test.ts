@@ -97,6 +97,25 @@ describe('LmdbStore specifics', () => {
       assert.equal(budget.usedBytes, 0);
     }));
 
+  it('bulk appends stay out of the read cache and read back from LMDB', () =>
+    withEnv(async ({ env }) => {
+      const budget = env().cacheBudget!;
+      const s = await openLmdbStore(env(), 'BULK');
+      s.bulkAppends(true);
+      for (let i = 1; i <= 100; i++) appendNext(s, 'a', null, enc(`m${i}`));
+      s.bulkAppends(false);
+      await s.durable();
+      await turn();
+      assert.equal(budget.usedBytes, 0, 'nothing cached');
+      assert.deepEqual([...s.iterate(0)].map((m) => Buffer.from(m.data).toString()), Array.from({ length: 100 }, (_, i) => `m${i + 1}`));
+      appendNext(s, 'a', null, enc('m101'));
+      await s.durable();
+      await turn();
+      assert.ok(budget.usedBytes > 0, 'appends after the bulk load are cached again');
+      assert.equal(Buffer.from(s.get(101)!.data).toString(), 'm101');
+      await s.close();
+    }));
+
   it('accounts bytes like nats-server fileStoreMsgSize', () =>
     withEnv(async ({ env }) => {
       const s = await openLmdbStore(env(), 'B');

@@ -53,6 +53,8 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   private readonly dirtySubjects = new Set<string>();
   private readonly view: LmdbView;
   private dropped = false;
+  /** StreamStore.bulkAppends: appends now are not kept in the record cache. */
+  private bulk = false;
   private nextSubjectId: number;
   private readonly keyBuf = Buffer.allocUnsafe(8);
   private readonly idxBuf = Buffer.allocUnsafe(12);
@@ -116,6 +118,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     this.dirtySubjects.add(subject);
     this.view.addPending(seq, rec, info);
     batch.appended.push(seq);
+    if (this.bulk) batch.cache = false;
     return fileStoreMsgSize(slen, h === null ? 0 : h.length, data.length);
   }
 
@@ -154,6 +157,10 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     this.stagedRec.push(rec);
     this.stagedId.push(subjectId);
     return batch;
+  }
+
+  override bulkAppends(on: boolean): void {
+    this.bulk = on;
   }
 
   /** The commit in flight is done: write what was staged, in order, into the batch now open. */

@@ -20,6 +20,8 @@ export interface Batch {
   readonly deleted: number[];
   /** Resolves when the batch is durable (per the sync mode); shared by all its writes. */
   readonly durable: Promise<void>;
+  /** Its appends go to the record cache at commit; false once a bulk append joined it. */
+  cache: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -62,9 +64,9 @@ export class LmdbView {
     const flushed = (result as Promise<unknown> & { flushed?: Promise<unknown> }).flushed ?? result;
     const durable = (this.waitForFlush ? flushed : result).then(noop);
     durable.catch(noop); // callers that care await it; an ignored failure must not crash node
-    const batch: Batch = { appended: [], deleted: [], durable };
+    const batch: Batch = { appended: [], deleted: [], durable, cache: true };
     result.then(
-      () => this.forget(batch.appended, batch.deleted),
+      () => this.forget(batch),
       (err: unknown) => {
         this.failure = err instanceof Error ? err : new Error(String(err));
       },
@@ -101,10 +103,10 @@ export class LmdbView {
   }
 
   /** A batch committed: LMDB now has its appends and lacks its removals. */
-  private forget(appended: readonly number[], deleted: readonly number[]): void {
-    this.pending.shift(appended, this.toCache);
-    for (const seq of deleted) this.deleted.delete(seq);
-    if (appended.length > 0) this.floorStale = true;
+  private forget(batch: Batch): void {
+    this.pending.shift(batch.appended, batch.cache ? this.toCache : null);
+    for (const seq of batch.deleted) this.deleted.delete(seq);
+    if (batch.appended.length > 0) this.floorStale = true;
   }
 
   clear(): void {

@@ -106,6 +106,13 @@ export interface StreamStore {
     record?: Uint8Array,
   ): void;
 
+  /**
+   * Appends from now on until turned off are a bulk load (a mirror's catch-up, hundreds of
+   * thousands of old messages): LMDB keeps them out of its read cache, which they would flush of
+   * every stream's recent messages, and saves copying each one there (~0.2 µs).
+   */
+  bulkAppends(on: boolean): void;
+
   get(seq: number): StoredMsg | undefined;
   /** Last message whose subject matches `filter` (literal or wildcard; empty or '>' = any). */
   lastBySubject(filter: string): StoredMsg | undefined;

@@ -282,6 +282,18 @@ export interface AccountLimits {
   max_bytes_required: boolean;
 }
 
+/** `jetstream: enabled` without a limits block: everything -1 (no limit), as nats-server. */
+export const NO_ACCOUNT_LIMITS: Readonly<AccountLimits> = Object.freeze({
+  max_memory: -1,
+  max_storage: -1,
+  max_streams: -1,
+  max_consumers: -1,
+  max_ack_pending: -1,
+  memory_max_stream_bytes: -1,
+  storage_max_stream_bytes: -1,
+  max_bytes_required: false,
+});
+
 export interface ApiStats {
   level?: number;
   total: number;

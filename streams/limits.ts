@@ -19,20 +19,10 @@
 
 import type { Clock } from '../runtime/clock.ts';
 import { jsApiError, type ApiError } from '../protocol/js-errors.ts';
-import type { AccountLimits, StorageType, StreamConfig } from '../protocol/jetstream-api.ts';
+import { NO_ACCOUNT_LIMITS, type AccountLimits, type StorageType, type StreamConfig } from '../protocol/jetstream-api.ts';
 import { JsApiException } from './manager.ts';
 
-/** `jetstream: enabled` without a limits block: everything -1 (no limit), as nats-server. */
-export const NO_ACCOUNT_LIMITS: Readonly<AccountLimits> = Object.freeze({
-  max_memory: -1,
-  max_storage: -1,
-  max_streams: -1,
-  max_consumers: -1,
-  max_ack_pending: -1,
-  memory_max_stream_bytes: -1,
-  storage_max_stream_bytes: -1,
-  max_bytes_required: false,
-});
+export { NO_ACCOUNT_LIMITS };
 
 export interface StorageBytes {
   memory: number;

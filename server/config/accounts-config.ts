@@ -17,7 +17,7 @@ import { accountsRule, type AccountConfig, type ExportConfig, type ImportConfig,
 import type { PermissionsConfig, UserConfig } from '../auth/users.ts';
 import { mapPermissions, mapUsers, type RawLookup } from './auth-config.ts';
 import { asBool, asInt, asMap, asSize, asString, Bad, type Collector, type Conv } from './convert.ts';
-import type { AccountLimits } from '../../protocol/jetstream-api.ts';
+import { NO_ACCOUNT_LIMITS, type AccountLimits } from '../../protocol/jetstream-api.ts';
 import type { ConfMap } from './nats-conf.ts';
 
 const asAccountNames: Conv<string[]> = (v) =>
@@ -143,16 +143,7 @@ function mapAccountJetStream(c: Collector, path: string, v: unknown, parent: Con
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) c.fail(path, '"enabled", "disabled", true, false or a limits block { max_mem, max_file, ... }', v, parent);
   const block = asMap(c, path, v);
-  const limits: AccountLimits = {
-    max_memory: -1,
-    max_storage: -1,
-    max_streams: -1,
-    max_consumers: -1,
-    max_ack_pending: -1,
-    memory_max_stream_bytes: -1,
-    storage_max_stream_bytes: -1,
-    max_bytes_required: false,
-  };
+  const limits: AccountLimits = { ...NO_ACCOUNT_LIMITS };
   for (const [k, lv] of Object.entries(block)) {
     const key = LIMIT_KEYS[k.toLowerCase()];
     if (key === undefined) c.fail(`${path}.${k}`, `one of ${Object.keys(LIMIT_KEYS).join(', ')}`, lv, block);

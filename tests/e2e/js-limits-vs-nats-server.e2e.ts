@@ -1,43 +1,29 @@
 // JetStream account limits side by side: the same config (tests/integration/js-limits-suite.ts)
 // run by nats-server 2.9.10 and by sluice, the same scenarios with the official client against
 // each, and what the client was told compared: the limits and usage in $JS.API.INFO, max_streams,
-// max_consumers, max_ack_pending, max_bytes reservations, publishes into a full account and a full server.
+// max_consumers, max_ack_pending, max_bytes reservations, publishes into a full account and a
+// full server, a mirror into a full account.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { RunningServer } from '../../server/index.ts';
-import { loadConfigText } from '../../server/config/load.ts';
-import { startTestServer } from '../helpers/server.ts';
-import { startNatsServer, type ReferenceServer } from '../helpers/nats-server.ts';
+import { startSideBySide, type SideBySide } from '../helpers/side-by-side.ts';
 import { LIMITS_CONF, accountInfo, ackPending, fillUp, mirrorIntoFullAccount, reservations, streamAndConsumerCounts } from '../integration/js-limits-suite.ts';
 
 describe('JetStream account limits: sluice and nats-server 2.9.10 answer the same', () => {
-  let dir: string;
-  let reference: ReferenceServer | undefined;
-  let sluice: RunningServer | undefined;
+  let both: SideBySide | undefined;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sluice-js-limits-e2e-'));
-    const refConf = join(dir, 'nats.conf');
-    writeFileSync(refConf, LIMITS_CONF.replace('$STORE', join(dir, 'ref-store')));
-    reference = await startNatsServer(['-c', refConf]);
-    const loaded = loadConfigText(LIMITS_CONF.replace('$STORE', join(dir, 'sluice-store')), 'limits.conf');
-    sluice = await startTestServer({ ...loaded.options });
+    both = await startSideBySide(LIMITS_CONF, 'js-limits');
   });
 
   after(async () => {
-    await sluice?.close();
-    await reference?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await both?.close();
   });
 
   const same = (name: string, run: (url: string) => Promise<unknown>): void => {
     test(name, async () => {
-      const expected = await run(reference!.url);
-      assert.deepEqual(await run(sluice!.clientUrl), expected);
+      const expected = await run(both!.reference);
+      assert.deepEqual(await run(both!.sluice), expected);
     });
   };
 

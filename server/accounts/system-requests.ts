@@ -3,6 +3,8 @@
 //   $SYS.REQ.SERVER.PING.<VARZ|CONNZ|...>  every server, that monitoring endpoint ({server, data})
 //   $SYS.REQ.SERVER.<server id>.<same>     only that server
 //   $SYS.REQ.ACCOUNT.<acc>.<CONNZ|SUBSZ|LEAFZ|JSZ|INFO|STATZ|CONNS>  one account's view, every server
+// and, in every other account, the three nats-server imports there from the system account
+// ($SYS.REQ.SERVER.PING.CONNZ, $SYS.REQ.ACCOUNT.PING.CONNZ and .PING.STATZ), for that account only.
 // A request's body carries the endpoint's options as JSON (event-options.ts); the answer is built by
 // the monitoring endpoint's own builder (server/monitor/), so both give the same document.
 // Subscribed through a bridge that takes routed messages: every server of a cluster answers.

@@ -239,7 +239,8 @@ export class ClusteredStreams implements ReplicaHost {
 
   private refuse(routeName: string, req: ApiRequest | { reply: string }, error: ApiError): void {
     const route = this.deps.api.route(routeName);
-    if (route !== undefined) this.deps.api.sendError(req.reply, route, error);
+    // A request taken here (not one forwarded by another server) is audited with its refusal.
+    if (route !== undefined) this.deps.api.sendError(req.reply, route, error, 'subject' in req ? req : undefined);
   }
 
   // ---- the meta leader ----------------------------------------------------------------------

@@ -98,9 +98,11 @@ describe('JetStream advisories of a replicated stream in a three-server cluster'
     const admin = await connect({ servers: cluster.members[1]!.server.url });
     conns.push(listener, admin);
     const got: string[] = [];
+    const audited: string[] = [];
     listener.subscribe('$JS.EVENT.ADVISORY.>', {
       callback: (_e, m) => {
         if (m.subject !== '$JS.EVENT.ADVISORY.API') got.push(m.subject);
+        else audited.push(m.json<{ subject: string }>().subject);
       },
     });
     await listener.flush();
@@ -138,6 +140,11 @@ describe('JetStream advisories of a replicated stream in a three-server cluster'
         '$JS.EVENT.ADVISORY.STREAM.DELETED.RADV',
         '$JS.EVENT.ADVISORY.STREAM.UPDATED.RADV',
       ],
+    );
+    // The consumer requests are answered, and audited, by the stream's leader alone.
+    assert.deepEqual(
+      audited.filter((s) => s.startsWith('$JS.API.CONSUMER.')).sort(),
+      ['$JS.API.CONSUMER.CREATE.RADV.rc', '$JS.API.CONSUMER.DELETE.RADV.rc'],
     );
   });
 });

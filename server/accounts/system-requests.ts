@@ -21,6 +21,8 @@ export type MonitorCall = (path: string, query: URLSearchParams) => Promise<unkn
 const SKIP = Symbol('skip');
 
 type Answer = (p: ParsedRequest, account: string) => Promise<unknown>;
+/** A monitoring answer, or one of the few answered otherwise. */
+type Kind = Answer | 'statsz' | 'conns' | 'idz';
 
 /** Go's net/http status codes nats-server puts in `error.code`. */
 const BAD_REQUEST = 400;
@@ -55,9 +57,11 @@ export class SystemRequests {
    * server) and $SYS.REQ.ACCOUNT.PING.STATZ (its statistics).
    */
   serve(bridge: Bridge, accounts: readonly { readonly name: string; readonly router: Router }[] = []): void {
-    const on = (router: Router, subject: string, name: string, answer: Answer | 'statsz' | 'conns', fixed?: string): void => {
+    const on = (router: Router, subject: string, name: string, answer: Kind, fixed?: string): void => {
       this.undo.push(
         bridge.subscribe(router, subject, (s, reply, hdrLen, msg) => {
+          // nats-server's statsz request without a reply: the answer goes out as the periodic one.
+          if (reply === '' && answer === 'statsz') reply = `$SYS.SERVER.${this.server.id}.STATSZ`;
           if (reply === '') return 0;
           const account = fixed ?? (s.startsWith('$SYS.REQ.ACCOUNT.') ? s.split('.')[3]! : '');
           this.handle(router, name, account, reply, msg.subarray(hdrLen), answer);
@@ -70,6 +74,8 @@ export class SystemRequests {
     on(sys, '$SYS.REQ.SERVER.PING', 'STATSZ', 'statsz');
     for (const prefix of ['$SYS.REQ.SERVER.PING', `$SYS.REQ.SERVER.${this.server.id}`]) {
       on(sys, `${prefix}.STATSZ`, 'STATSZ', 'statsz');
+      // nats-server 2.10: who is there, without an envelope (its ServerID).
+      on(sys, `${prefix}.IDZ`, 'IDZ', 'idz');
       for (const [name, path] of Object.entries(SERVER_REQUEST_PATHS)) on(sys, `${prefix}.${name}`, name, (p) => this.monitor(path, p.query));
     }
     const connz: Answer = (p, acc) => this.monitor('/connz', withParam(p.query, 'acc', acc));
@@ -97,8 +103,12 @@ export class SystemRequests {
   }
 
   /** Answers in `router` (the account the request came from) for `account` ('' = the server). */
-  private handle(router: Router, name: string, account: string, reply: string, body: Buffer, answer: Answer | 'statsz' | 'conns'): void {
+  private handle(router: Router, name: string, account: string, reply: string, body: Buffer, answer: Kind): void {
     const send = (msg: object): void => this.events.publish(reply, msg, router);
+    if (answer === 'idz') {
+      send({ name: this.server.name, host: this.server.host, id: this.server.id });
+      return;
+    }
     if (answer === 'conns') {
       // nats-server answers only when the account has connections here, with its CONNS event.
       const event = this.events.accountConnsEvent(account);

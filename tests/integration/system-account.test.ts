@@ -114,6 +114,17 @@ describe('the system account on one server', () => {
     assert.deepEqual(sort.error, { code: 500, description: 'invalid sorting option: bogus' });
   });
 
+  test('IDZ names the server; a STATSZ request without a reply is answered on $SYS.SERVER.<id>.STATSZ', async () => {
+    const idz = (await sys.request(`$SYS.REQ.SERVER.${server.serverId}.IDZ`, '', { timeout: 3000 })).json<Record<string, unknown>>();
+    assert.deepEqual(idz, { name: server.serverName, host: '127.0.0.1', id: server.serverId });
+    const beats: unknown[] = [];
+    const sub = sys.subscribe(`$SYS.SERVER.${server.serverId}.STATSZ`, { callback: (_e, m) => void beats.push(m.json()) });
+    await sys.flush();
+    sys.publish('$SYS.REQ.SERVER.PING');
+    await waitFor(() => beats.length >= 1, 'the broadcast STATSZ');
+    sub.unsubscribe();
+  });
+
   test('a server the filter does not name stays silent', async () => {
     const inbox = createInbox();
     const got: Msg[] = [];

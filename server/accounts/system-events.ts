@@ -12,6 +12,7 @@ import { newToken } from '../../runtime/ids.ts';
 import type { ClientConnection } from '../connection/client-connection.ts';
 import type { Router } from '../router/router.ts';
 import { accountStat, type AccountTraffic } from '../monitor/accstatz.ts';
+import { CpuSampler } from '../monitor/http.ts';
 
 export const CONNECT_EVENT_TYPE = 'io.nats.server.advisory.v1.client_connect';
 export const DISCONNECT_EVENT_TYPE = 'io.nats.server.advisory.v1.client_disconnect';
@@ -120,12 +121,15 @@ export class SystemEvents {
   private readonly clock: Clock;
   private seq = 0;
   private heartbeat: TimerHandle | undefined;
+  /** The process's CPU use since the previous statistics message (nats-server's statsz.cpu). */
+  private readonly cpu: CpuSampler;
 
   constructor(router: Router, server: EventServer, stats: StatsSource, clock: Clock) {
     this.router = router;
     this.server = server;
     this.stats = stats;
     this.clock = clock;
+    this.cpu = new CpuSampler(clock);
   }
 
   /** Starts the periodic STATSZ; its timer does not keep the process alive and stops with close(). */
@@ -222,7 +226,7 @@ export class SystemEvents {
       start: iso(st.startMs),
       mem: mem.rss,
       cores: availableParallelism(),
-      cpu: 0,
+      cpu: this.cpu.sample(),
       connections: st.connections(),
       total_connections: st.totalConnections(),
       active_accounts: st.activeAccounts(),

@@ -3,6 +3,7 @@
 // claim's kind, the key kinds of subject and issuer, and its validity dates.
 
 import { createRequire } from 'node:module';
+import { useNativeEd25519 } from './ed25519.ts';
 import type { Account, Activation, ClaimsData, Operator, User } from '@nats-io/jwt';
 
 export type { Account as AccountJwt, Activation as ActivationJwt, ClaimsData, Operator as OperatorJwt, User as UserJwt } from '@nats-io/jwt';
@@ -12,7 +13,10 @@ type JwtModule = typeof import('@nats-io/jwt');
 let lib: JwtModule | undefined;
 /** Loaded on first use (only operator mode needs it); CommonJS, so through require. */
 function jwtLib(): JwtModule {
-  lib ??= createRequire(import.meta.url)('@nats-io/jwt') as JwtModule;
+  if (lib === undefined) {
+    useNativeEd25519();
+    lib = createRequire(import.meta.url)('@nats-io/jwt') as JwtModule;
+  }
   return lib;
 }
 
@@ -37,9 +41,28 @@ const KEY_KIND: Readonly<Record<string, string>> = { O: 'an operator', A: 'an ac
  * Returns the claims, or why not (one phrase). Says nothing about whether the issuer is trusted.
  */
 export function decodeClaims<K extends ClaimKind>(token: string, kind: K): ClaimsData<KindOf[K]> | string {
+  const text = token.trim();
+  const key = `${kind} ${text}`;
+  const known = decoded.get(key);
+  if (known !== undefined) return known as ClaimsData<KindOf[K]> | string;
+  const result = decodeUncached(text, kind);
+  if (decoded.size >= MAX_DECODED) decoded.delete(decoded.keys().next().value!);
+  decoded.set(key, result);
+  return result;
+}
+
+/**
+ * Recent decodes by kind and token, outcome included: a reconnecting user, or many clients
+ * sharing one .creds file, cost no JSON parsing and signature check after the first. The claims
+ * are read-only to every caller.
+ */
+const decoded = new Map<string, ClaimsData<unknown> | string>();
+const MAX_DECODED = 4096;
+
+function decodeUncached<K extends ClaimKind>(text: string, kind: K): ClaimsData<KindOf[K]> | string {
   let claims: ClaimsData<KindOf[K]>;
   try {
-    claims = jwtLib().decode<KindOf[K]>(token.trim());
+    claims = jwtLib().decode<KindOf[K]>(text);
   } catch (err) {
     return `not a valid JWT (${(err as Error).message})`;
   }

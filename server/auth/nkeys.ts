@@ -3,14 +3,20 @@
 
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { useNativeEd25519 } from './ed25519.ts';
 
 type NkeysModule = typeof import('@nats-io/nkeys');
 let nkeys: NkeysModule | undefined;
 /** @nats-io/nkeys (and its Ed25519 code) is read on the first nkey check, not at start-up: only
  * servers with nkey users need it. It is CommonJS, so it loads synchronously through require. */
 function fromPublic(key: string): ReturnType<NkeysModule['fromPublic']> {
-  nkeys ??= createRequire(import.meta.url)('@nats-io/nkeys') as NkeysModule;
+  nkeys ??= loadNkeys();
   return nkeys.fromPublic(key);
+}
+
+function loadNkeys(): NkeysModule {
+  useNativeEd25519();
+  return createRequire(import.meta.url)('@nats-io/nkeys') as NkeysModule;
 }
 
 /** nats-server's nonce: 11 random bytes, base64url without padding (15 characters). */
@@ -63,7 +69,7 @@ const CREDS_BLOCK = /-{3,}[^\n]*-{3,}\r?\n\s*([^\s-][^\n]*?)\s*\r?\n\s*-{3,}[^\n
 export function signWithCreds(credsText: string, nonce: string): { jwt: string; sig: string } {
   const blocks = [...credsText.matchAll(CREDS_BLOCK)].map((m) => m[1]!);
   if (blocks.length < 2) throw new Error('not a credentials file: expected a JWT block and a seed block');
-  nkeys ??= createRequire(import.meta.url)('@nats-io/nkeys') as NkeysModule;
+  nkeys ??= loadNkeys();
   const kp = nkeys.fromSeed(Buffer.from(blocks[1]!, 'utf8'));
   const sig = Buffer.from(kp.sign(Buffer.from(nonce, 'utf8'))).toString('base64url');
   return { jwt: blocks[0]!, sig };

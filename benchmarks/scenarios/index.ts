@@ -18,6 +18,7 @@ import { reqrepRawScenario } from './reqrep-raw.ts';
 import { startupScenario } from './startup.ts';
 import { stormScenarios } from './storm.ts';
 import type { Scenario } from './types.ts';
+import { wsIotScenario } from './ws-iot.ts';
 import { wsPubsubScenario } from './ws-pubsub.ts';
 
 export type { Scenario } from './types.ts';
@@ -33,6 +34,7 @@ export const SCENARIOS: readonly Scenario[] = [
   clientPubsubScenario(1_000_000),
   clientReqrepScenario(10_000),
   wsPubsubScenario(2_000_000),
+  wsIotScenario(200, 1_000_000),
   jsConsumeScenario(200_000),
   jsMirrorScenario(200_000),
   jsPubScenario(600_000),

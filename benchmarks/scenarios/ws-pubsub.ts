@@ -17,7 +17,7 @@ const PONG = Buffer.from('PONG\r\n');
 const HIGH_WATER_BYTES = 1024 * 1024;
 
 /** One NATS connection over WebSocket for the load generator (the RawConn of ws://). */
-class RawWsConn implements ScannerSink {
+export class RawWsConn implements ScannerSink {
   readonly scanner: MsgScanner;
   failure: Error | null = null;
   onData: (() => void) | null = null;

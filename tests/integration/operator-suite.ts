@@ -79,6 +79,8 @@ export async function makeOperatorFixture(dir: string): Promise<OperatorFixture>
   };
   await addUser('a', a);
   await addUser('a_limited', a, { pub: { allow: ['a.>', '_INBOX.>'] }, sub: { allow: ['a.>', '_INBOX.>'] } });
+  // May publish nothing but answers to requests it received (allow_responses, one each).
+  await addUser('a_responder', a, { pub: { allow: ['nothing'] }, resp: { max: 1, ttl: 0 } });
   const revokedJwt = await addUser('revoked', a);
   await addUser('expired', a, {}, { exp: nowSec() - 60 });
   await addUser('websocket_only', a, { allowed_connection_types: ['WEBSOCKET'] });
@@ -231,7 +233,36 @@ export async function permissions(url: string, f: OperatorFixture): Promise<stri
       await nc.close();
     }
   }
+  out.push(`a_responder: ${await respondOnly(url, f)}`);
   return out;
+}
+
+/** The user JWT's resp permission: the responder may answer a request once, and publish nowhere else. */
+async function respondOnly(url: string, f: OperatorFixture): Promise<string> {
+  const responder = await connectAs(url, f, 'a_responder');
+  const a = await connectAs(url, f, 'a');
+  try {
+    responder.subscribe('q.>', {
+      callback: (_e, m) => {
+        m.respond('first');
+        m.respond('second: over max');
+        responder.publish('elsewhere', 'denied');
+      },
+    });
+    await responder.flush();
+    const replies: string[] = [];
+    const inbox = a.subscribe('answers', { callback: (_e, m) => void replies.push(m.string()) });
+    await a.flush();
+    a.publish('q.1', 'x', { reply: 'answers' });
+    await waitFor(() => replies.length >= 1, 'the answer');
+    // A round trip through both: a second answer would be here by now.
+    await responder.flush();
+    await a.flush();
+    inbox.unsubscribe();
+    return `answers ${replies.join(',')}`;
+  } finally {
+    await Promise.all([responder.close(), a.close()]);
+  }
 }
 
 /**

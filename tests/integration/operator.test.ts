@@ -89,6 +89,7 @@ describe('operator mode on one server', () => {
     assert.deepEqual(await permissions(url, f), [
       'a_limited: got a.ok; error Permissions Violation for Publish to "elsewhere"',
       'bob: got b.bob.ok; error Permissions Violation for Publish to "b.alice.x"',
+      'a_responder: answers first',
     ]);
   });
 

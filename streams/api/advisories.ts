@@ -84,7 +84,8 @@ export class ApiAdvisories {
     this.publish(subject, { ...this.typed(STREAM_ACTION_TYPE), stream, action, ...this.domain() });
   }
 
-  private audit(req: AnsweredRequest, body: object): void {
+  /** The audit alone, for a request another server answered (its stream advisory is that server's). */
+  audit(req: AnsweredRequest, body: object): void {
     if (!this.deps.bus.hasInterest(API_AUDIT_SUBJECT)) return;
     const request = Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength).toString('utf8');
     this.publish(API_AUDIT_SUBJECT, {

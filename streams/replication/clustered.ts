@@ -20,7 +20,7 @@ import type { ClusterInfo, StreamConfig, StreamInfo } from '../../protocol/jetst
 import { jsApiError, type ApiError } from '../../protocol/js-errors.ts';
 import type { Applier } from '../../raft/driver.ts';
 import { EntryKind } from '../../raft/types.ts';
-import type { Clock } from '../../runtime/clock.ts';
+import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import { newToken } from '../../runtime/ids.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { DirectGetBinder } from '../api/direct.ts';
@@ -47,6 +47,8 @@ const META_PREFIX = '$JSC.META';
 const LIST_GATHER_MS = 2000;
 /** A CREATE is answered by the stream's first leader only if it leads this soon after creation. */
 const CREATE_ANSWER_WINDOW_MS = 30_000;
+/** How long a forwarded request's answer is watched for its audit (the clients' timeouts are shorter). */
+const FORWARDED_ANSWER_WAIT_MS = 60_000;
 
 export interface ClusteredStreamsDeps {
   readonly bus: MessageBus;
@@ -220,8 +222,9 @@ export class ClusteredStreams implements ReplicaHost {
       if (route === 'STREAM.DELETE') this.forwardToMeta('DELETE', route, name, req);
       else if (route === 'STREAM.UPDATE') this.forwardToMeta('UPDATE', route, name, req);
       // The stream's leader answers these through its cluster-wide subscriptions; a replica here
-      // must not answer in its place.
-      else if (route !== 'STREAM.INFO' && !LEADER_ROUTES.includes(route)) this.refuse(route, req, notYet(route));
+      // must not answer in its place. (It dispatches all but INFO, and audits them then.)
+      else if (route === 'STREAM.INFO') this.watchAnswer(req);
+      else if (!LEADER_ROUTES.includes(route)) this.refuse(route, req, notYet(route));
       return true;
     }
     // The stream's leader answers for its consumers (leaderChanged); no replica here may.
@@ -234,7 +237,28 @@ export class ClusteredStreams implements ReplicaHost {
       this.refuse(route, req, jsApiError('ClusterNotAvail'));
       return;
     }
+    this.watchAnswer(req);
     this.bus.publish(`${META_PREFIX}.${verb}.${name}`, req.reply, null, req.data);
+  }
+
+  /**
+   * The meta group (or the stream's leader) answers a request this server passes on straight to
+   * the client; the answer comes through here on its way to the client connected here, so this
+   * server, which has the request, audits it then. Only for a client of this server (a request a
+   * route brought is the other server's to audit) and while someone listens for the audit; given
+   * up after a while.
+   */
+  private watchAnswer(req: ApiRequest): void {
+    const advisories = this.deps.api.advisories;
+    if (advisories === null || req.client === undefined) return;
+    let timer: TimerHandle | null = null;
+    const sub = this.bus.subscribe(req.reply, (_s, _r, _h, data) => {
+      sub.unsubscribe();
+      timer?.cancel();
+      const parsed = parseJsonObject(data, false);
+      if (parsed.ok) advisories.audit(req, parsed.value);
+    });
+    timer = this.deps.clock.setTimeout(() => sub.unsubscribe(), FORWARDED_ANSWER_WAIT_MS);
   }
 
   private refuse(routeName: string, req: ApiRequest | { reply: string }, error: ApiError): void {

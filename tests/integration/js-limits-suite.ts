@@ -10,8 +10,8 @@ import { AckPolicy, JetStreamApiError, jetstream, jetstreamManager, type JetStre
 
 /**
  * nats-server syntax; `$STORE` is replaced by a JetStream store directory. L has the count and
- * byte limits, M the other spellings of the byte limits and max_ack_pending, U none (the
- * server's totals still apply).
+ * byte limits, M the other spellings of the byte limits and max_ack_pending, R max_bytes_required
+ * and a per-stream cap, U none (the server's totals still apply).
  */
 export const LIMITS_CONF = `
 jetstream { store_dir: "$STORE", max_mem: 2M, max_file: 64M }
@@ -23,6 +23,10 @@ accounts {
   M: {
     jetstream: { max_memory: 32K, max_store: 1M, max_ack_pending: 100 }
     users: [ { user: m, password: m } ]
+  }
+  R: {
+    jetstream: { max_bytes_required: true, disk_max_stream_bytes: 100K }
+    users: [ { user: r, password: r } ]
   }
   U: {
     jetstream: enabled
@@ -53,7 +57,7 @@ async function cleanStreams(jsm: JetStreamManager): Promise<void> {
 /** $JS.API.INFO of each account: its limits and usage. */
 export async function accountInfo(url: string): Promise<unknown> {
   const out: Record<string, unknown> = {};
-  for (const user of ['l', 'm', 'u']) {
+  for (const user of ['l', 'm', 'r', 'u']) {
     const nc = await connectAs(url, user);
     try {
       const info = await (await jetstreamManager(nc)).getAccountInfo();
@@ -203,4 +207,28 @@ export async function mirrorIntoFullAccount(url: string): Promise<string[]> {
   } finally {
     await nc.close();
   }
+}
+
+/** max_bytes_required and disk_max_stream_bytes 100K (account R), on create and update. */
+export async function perStreamBytes(url: string): Promise<string[]> {
+  const nc = await connectAs(url, 'r');
+  const out: string[] = [];
+  try {
+    const jsm = await jetstreamManager(nc);
+    await cleanStreams(jsm);
+    const add = async (what: string, cfg: Partial<StreamConfig>): Promise<void> => {
+      out.push(`${what}: ${await outcome(jsm.streams.add({ name: 'CAP', subjects: ['cap.>'], ...cfg }))}`);
+    };
+    await add('no max_bytes', {});
+    await add('max_bytes 200K', { max_bytes: 200_000 });
+    await add('memory, max_bytes 200K (no memory cap)', { max_bytes: 200_000, storage: 'memory' as StreamConfig['storage'] });
+    await jsm.streams.delete('CAP');
+    await add('max_bytes 50K', { max_bytes: 50_000 });
+    out.push(`update to max_bytes 150K: ${await outcome(jsm.streams.update('CAP', { subjects: ['cap.>'], max_bytes: 150_000 }))}`);
+    out.push(`update to no max_bytes: ${await outcome(jsm.streams.update('CAP', { subjects: ['cap.>'], max_bytes: -1 }))}`);
+    await cleanStreams(jsm);
+  } finally {
+    await nc.close();
+  }
+  return out;
 }

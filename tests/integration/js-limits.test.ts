@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { RunningServer } from '../../server/index.ts';
 import { loadConfigText } from '../../server/config/load.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { LIMITS_CONF, accountInfo, ackPending, connectAs, fillUp, mirrorIntoFullAccount, reservations, streamAndConsumerCounts } from './js-limits-suite.ts';
+import { LIMITS_CONF, accountInfo, ackPending, connectAs, fillUp, mirrorIntoFullAccount, perStreamBytes, reservations, streamAndConsumerCounts } from './js-limits-suite.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const NONE = { max_memory: -1, max_storage: -1, max_streams: -1, max_consumers: -1, max_ack_pending: -1, memory_max_stream_bytes: -1, storage_max_stream_bytes: -1, max_bytes_required: false };
@@ -36,6 +36,7 @@ describe('JetStream account limits', () => {
     assert.deepEqual(await accountInfo(server.clientUrl), {
       l: { ...unused, limits: { ...NONE, max_memory: 64_000, max_storage: 256_000, max_streams: 3, max_consumers: 2 } },
       m: { ...unused, limits: { ...NONE, max_memory: 32_000, max_storage: 1_000_000, max_ack_pending: 100 } },
+      r: { ...unused, limits: { ...NONE, storage_max_stream_bytes: 100_000, max_bytes_required: true } },
       u: { ...unused, limits: NONE },
     });
   });
@@ -63,6 +64,19 @@ describe('JetStream account limits', () => {
       '50: max_ack_pending 50',
       '500: 400 10121 consumer max ack pending exceeds system limit of 100',
       'ack none: max_ack_pending -',
+    ]);
+  });
+
+  test('max_bytes_required and the per-stream cap, on create and update', async () => {
+    const required = '400 10113 account requires a stream config to have max bytes set';
+    const cap = '400 10122 stream max bytes exceeds account limit max stream bytes';
+    assert.deepEqual(await perStreamBytes(server.clientUrl), [
+      `no max_bytes: ${required}`,
+      `max_bytes 200K: ${cap}`,
+      'memory, max_bytes 200K (no memory cap): ok',
+      'max_bytes 50K: ok',
+      `update to max_bytes 150K: ${cap}`,
+      `update to no max_bytes: ${required}`,
     ]);
   });
 
@@ -135,7 +149,7 @@ describe('JetStream account limits', () => {
       type Jsz = { config: { max_memory: number; max_storage: number }; accounts: number; streams: number; messages: number; account_details?: { name: string; reserved_memory: number; reserved_storage: number; stream_detail?: { name: string }[] }[] };
       const get = async (q: string): Promise<Jsz> => (await (await fetch(`${server.httpUrl}/jsz${q}`)).json()) as Jsz;
       const all = await get('');
-      assert.deepEqual([all.config.max_memory, all.config.max_storage, all.accounts, all.streams, all.messages], [2_000_000, 64_000_000, 3, 1, 1]);
+      assert.deepEqual([all.config.max_memory, all.config.max_storage, all.accounts, all.streams, all.messages], [2_000_000, 64_000_000, 4, 1, 1]);
       assert.equal(all.account_details, undefined);
       const one = await get('?acc=L&streams=1');
       assert.deepEqual(
@@ -143,7 +157,7 @@ describe('JetStream account limits', () => {
         [['L', 64_000, 256_000, ['JSZ']]],
       );
       const each = await get('?accounts=1');
-      assert.deepEqual(each.account_details?.map((a) => a.name), ['L', 'M', 'U']);
+      assert.deepEqual(each.account_details?.map((a) => a.name), ['L', 'M', 'R', 'U']);
       await jsm.streams.delete('JSZ');
     } finally {
       await nc.close();

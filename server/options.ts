@@ -344,6 +344,10 @@ export function resolveOptionsWithWarnings(partial: Partial<ServerOptions>): Res
     else if (fromJwt !== '' && options.systemAccount !== fromJwt) {
       throw new OptionsError('systemAccount', `invalid value for "systemAccount": system_account in config and operator JWT must be identical (the operator names ${fromJwt})`);
     }
+    // nats-server cannot start without it either ("Can't set system account").
+    if (options.systemAccount !== DEFAULT_SYSTEM_ACCOUNT && !operator.accounts.has(options.systemAccount)) {
+      throw new OptionsError('systemAccount', `invalid value for "systemAccount": account ${options.systemAccount} has no usable JWT in resolver_preload`);
+    }
   }
   const accountProblem = crossCheckAccounts(operator === undefined ? options : { ...options, accounts: operator.accountConfigs() });
   if (accountProblem !== undefined) throw new OptionsError(accountProblem[0], accountProblem[1]);

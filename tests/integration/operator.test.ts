@@ -191,6 +191,8 @@ describe('operator mode configuration errors', () => {
       refusal(() => resolveOptions({ ...base, systemAccount: f.accounts.A })),
       /^invalid value for "systemAccount": system_account in config and operator JWT must be identical/,
     );
+    const { [f.accounts.SYS]: _sys, ...withoutSys } = preload;
+    assert.match(refusal(() => resolveOptions({ ...base, resolverPreload: withoutSys })), /^invalid value for "systemAccount": account A\w+ has no usable JWT in resolver_preload$/);
     // Without system_account in the config, the operator JWT's is taken.
     assert.equal(resolveOptions({ ...base, systemAccount: undefined }).systemAccount, f.accounts.SYS);
   });

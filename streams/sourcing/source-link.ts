@@ -49,6 +49,10 @@ export class SourceLink {
   lastActiveMs = -1;
   /** A pump turn is scheduled. */
   scheduled = false;
+  /** Bytes copied into the target since the link last waited for its commits (sourcing.ts). */
+  uncommittedBytes = 0;
+  /** The link waits for the target's commits before its next turn. */
+  awaitingCommit = false;
   /** Stops following the origin's appends. */
   detach: (() => void) | null = null;
   /**
@@ -66,6 +70,7 @@ export class SourceLink {
   private mirrorLast = 0;
   /** During a pump turn: the origin's records can be stored in the target as they are. */
   private sameRecords = false;
+
 
   constructor(kind: 'mirror' | 'source', config: StreamSource, target: Stream, clock: Clock, logger: Logger) {
     this.kind = kind;
@@ -166,11 +171,17 @@ export class SourceLink {
     return out;
   }
 
-  /** Copies up to `max` origin messages into the target. Returns true when more are waiting. */
-  pump(max: number): boolean {
+  /**
+   * Copies up to `maxMsgs` origin messages into the target, fewer when the origin's average
+   * message is large enough for them to pass `maxBytes` (at least one). Returns true when more
+   * are waiting.
+   */
+  pump(maxMsgs: number, maxBytes = Infinity): boolean {
     const origin = this.origin;
     if (origin === null || origin.isClosed || this.target.isClosed) return false;
     const before = origin.store.state();
+    const avg = before.messages > 0 ? before.bytes / before.messages : 0;
+    const max = avg > 0 ? Math.max(1, Math.min(maxMsgs, Math.floor(maxBytes / avg))) : maxMsgs;
     if (this.nextSeq > before.lastSeq + 1) {
       // The origin is behind where this link got to: it was deleted and made again (or its
       // sequences otherwise restarted). Its messages are new ones: start from its beginning.
@@ -220,6 +231,7 @@ export class SourceLink {
   private readonly copyMsg = (m: StoredMsg): void => this.copy(m);
 
   private copy(m: StoredMsg): void {
+    this.uncommittedBytes += m.record !== undefined ? m.record.length : m.subject.length + (m.hdr?.length ?? 0) + m.data.length;
     // The origin's record is the mirror's too unless a transform renamed the subject.
     this.store(m.seq, m.timeNs, m.subject, m.hdr, m.data, this.sameRecords ? m.record : undefined);
   }

@@ -170,3 +170,27 @@ test('sources added by an update start at their origin start; existing ones keep
   assert.deepEqual(headers.slice(2).sort(), ['A 3 > >', 'B 2 > >']);
   sourcing.close();
 });
+
+test('a catch-up of large messages copies fewer per turn and waits for the target to commit what it copied', async (t) => {
+  const sourcing = new StreamSourcing({ clock, logger: silentLogger, maxUncommittedBytes: 64 * 1024, pumpTurnBytes: 16 * 1024 });
+  t.after(() => sourcing.close());
+  const origin = stream({ name: 'BIG', subjects: ['big'] });
+  for (let i = 0; i < 40; i++) origin.ingest('big', '', null, Buffer.alloc(4096, i));
+  const mirror = stream({ name: 'BIGM', mirror: { name: 'BIG' } });
+  let waits = 0;
+  const durable = mirror.durable.bind(mirror);
+  mirror.durable = () => {
+    waits++;
+    return durable();
+  };
+  sourcing.added(origin);
+  sourcing.added(mirror);
+  await new Promise((r) => setImmediate(r));
+  const first = mirror.store.state().messages;
+  assert.ok(first >= 1 && first <= 4, `one turn copies about 16 KiB of 4 KiB messages, not a whole batch: ${first}`);
+  await settle(200);
+  assert.equal(mirror.store.state().lastSeq, 40);
+  assert.equal(mirror.store.get(40)?.data[0], 39);
+  // 160 KiB copied with a 64 KiB bound: the link waited for the target's commits at least twice.
+  assert.ok(waits >= 2, `waited for the target's commits ${waits} times`);
+});

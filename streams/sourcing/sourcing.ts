@@ -27,6 +27,19 @@ export const PUMP_BATCH = 4096;
  * process owner is told so (runtime/steady-work.ts) and may size its heap for it.
  */
 export const STEADY_BACKLOG = 10 * PUMP_BATCH;
+/**
+ * About this many bytes per turn at most: a turn of large messages copies fewer of them (by the
+ * origin's average message size), so one turn of 4,096 1 MiB messages never queues 4 GiB for one
+ * commit.
+ */
+export const PUMP_TURN_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes a link may copy ahead of its target's commits. The target's store holds every copied
+ * record in memory until its transaction commits; a catch-up that outran a slow writer (a slow
+ * disk, `durable` sync) would otherwise grow without bound. Past it, the next turn waits for the
+ * target's durable(). A 200,000 x 128 B mirror (js-mirror) never reaches it.
+ */
+export const MAX_UNCOMMITTED_BYTES = 64 * 1024 * 1024;
 
 export interface SourcingDeps {
   readonly clock: Clock;
@@ -35,6 +48,9 @@ export interface SourcingDeps {
   readonly mirrorCaughtUp?: (mirror: Stream, origin: string) => void;
   /** Reaches origins in other JetStream domains (`external`) through their API prefix. */
   readonly bus?: MessageBus;
+  /** Tests: MAX_UNCOMMITTED_BYTES and PUMP_TURN_BYTES made smaller. */
+  readonly maxUncommittedBytes?: number;
+  readonly pumpTurnBytes?: number;
 }
 
 export class StreamSourcing implements StreamLifecycle {
@@ -181,7 +197,7 @@ export class StreamSourcing implements StreamLifecycle {
 
   /** One pump turn per link at a time, after the current I/O: appends are copied in batches. */
   private schedule(l: SourceLink): void {
-    if (l.scheduled || this.closed) return;
+    if (l.scheduled || l.awaitingCommit || this.closed) return;
     l.scheduled = true;
     const t = this.deps.clock.setImmediate(() => {
       this.timers.delete(t);
@@ -189,16 +205,36 @@ export class StreamSourcing implements StreamLifecycle {
       if (l.origin === null || this.closed) return;
       let more = false;
       try {
-        more = l.pump(PUMP_BATCH);
+        more = l.pump(PUMP_BATCH, this.deps.pumpTurnBytes ?? PUMP_TURN_BYTES);
       } catch (err) {
         this.logger.error({ stream: l.target.name, origin: l.originName, err: String(err) }, 'copying from origin failed');
         return;
       }
       if (more) {
         if (l.backlog() >= STEADY_BACKLOG) steadyWorkStarting();
-        this.schedule(l);
-      } else if (l.kind === 'mirror' && l.target.config.mirror_direct) this.deps.mirrorCaughtUp?.(l.target, l.originName);
+        if (l.uncommittedBytes >= (this.deps.maxUncommittedBytes ?? MAX_UNCOMMITTED_BYTES)) this.resumeAfterCommit(l);
+        else this.schedule(l);
+      } else {
+        // Caught up: what follows comes at the origin's own pace, which its commits bound.
+        l.uncommittedBytes = 0;
+        if (l.kind === 'mirror' && l.target.config.mirror_direct) this.deps.mirrorCaughtUp?.(l.target, l.originName);
+      }
     });
     this.timers.add(t);
+  }
+
+  /** The link has copied MAX_UNCOMMITTED_BYTES ahead of the target's commits: go on once they land. */
+  private resumeAfterCommit(l: SourceLink): void {
+    l.awaitingCommit = true;
+    const resume = (): void => {
+      l.awaitingCommit = false;
+      l.uncommittedBytes = 0;
+      this.schedule(l);
+    };
+    l.target.durable().then(resume, (err: unknown) => {
+      // The target's own publishes report a failed commit; the link tries again from where it is.
+      this.logger.warn({ stream: l.target.name, origin: l.originName, err: String(err) }, 'target commit failed while copying');
+      resume();
+    });
   }
 }

@@ -1,8 +1,8 @@
 // JetStream account limits side by side: the same config (tests/integration/js-limits-suite.ts)
 // run by nats-server 2.9.10 and by sluice, the same scenarios with the official client against
 // each, and what the client was told compared: the limits and usage in $JS.API.INFO, max_streams,
-// max_consumers, max_ack_pending, max_bytes_required and per-stream caps, max_bytes reservations, publishes into a full account and a
-// full server, a mirror into a full account.
+// max_consumers, max_ack_pending, max_bytes_required and per-stream caps, max_bytes
+// reservations, publishes into a full account and a full server, a mirror into a full account.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

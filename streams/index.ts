@@ -168,6 +168,7 @@ export async function startJetStream(deps: JetStreamDeps): Promise<JetStreamServ
         clusterName,
         direct,
         consumers,
+        limits,
       });
       meta = new MetaGroup({
         groups: raftGroups,

@@ -143,6 +143,13 @@ export interface RequestedStream {
   readonly replicas: number;
 }
 
+/** What a STREAM.CREATE body asks for, as sent (nats-server checks limits before validating). */
+export function requestedStream(name: string, body: Readonly<Record<string, unknown>>): RequestedStream {
+  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const storage: StorageType | undefined = body.storage === 'file' || body.storage === 'memory' ? body.storage : undefined;
+  return { name, storage, maxBytes: num(body.max_bytes), maxConsumers: num(body.max_consumers), replicas: num(body.num_replicas) };
+}
+
 const storageError = (storage: StorageType): never => {
   throw new JsApiException(jsApiError(storage === 'memory' ? 'MemoryResourcesExceeded' : 'StorageResourcesExceeded'));
 };
@@ -171,13 +178,17 @@ export class AccountJetStreamLimits {
     return { memory: reservation(configs, 'memory', '', true), storage: reservation(configs, 'file', '', true) };
   }
 
-  /** STREAM.CREATE before the config is validated (jsNonClusteredStreamLimitsCheck). */
-  checkCreate(req: RequestedStream, streamCount: number): void {
+  /**
+   * STREAM.CREATE before the config is validated (jsNonClusteredStreamLimitsCheck). `configs`:
+   * the account's streams, this server's by default; a cluster's meta leader passes every stream
+   * of the account in the cluster (jsClusteredStreamLimitsCheck), their count as `streamCount`.
+   */
+  checkCreate(req: RequestedStream, streamCount: number, configs: Iterable<StreamConfig> = this.source.configs()): void {
     const l = this.limits;
     if (l.max_streams > 0 && streamCount >= l.max_streams) throw new JsApiException(jsApiError('MaximumStreamsLimit'));
     if (req.maxConsumers > 0 && l.max_consumers > 0 && req.maxConsumers > l.max_consumers) throw new JsApiException(jsApiError('MaximumConsumersLimit'));
     if (req.storage === undefined) return;
-    const reserved = reservation(this.source.configs(), req.storage, req.name, true);
+    const reserved = reservation(configs, req.storage, req.name, true);
     this.checkBytes(req.storage, req.maxBytes, req.replicas, reserved, 0);
   }
 
@@ -193,14 +204,14 @@ export class AccountJetStreamLimits {
    * A create's validated config, checked again as nats-server's addStream does (the raw check
    * skips the bytes of a config that names no storage, which the official clients send).
    */
-  checkCreateConfig(cfg: StreamConfig): void {
+  checkCreateConfig(cfg: StreamConfig, configs: Iterable<StreamConfig> = this.source.configs()): void {
     this.checkConfig(cfg);
-    const reserved = reservation(this.source.configs(), cfg.storage, cfg.name, true);
+    const reserved = reservation(configs, cfg.storage, cfg.name, true);
     this.checkBytes(cfg.storage, cfg.max_bytes, cfg.num_replicas, reserved, 0);
   }
 
   /** STREAM.UPDATE: only growth of max_bytes (or of replicas) is reserved (stream.go update). */
-  checkUpdate(next: StreamConfig, old: StreamConfig): void {
+  checkUpdate(next: StreamConfig, old: StreamConfig, configs: Iterable<StreamConfig> = this.source.configs()): void {
     this.checkConfig(next);
     const l = this.limits;
     if (next.max_consumers > 0 && l.max_consumers > 0 && next.max_consumers > l.max_consumers) throw new JsApiException(jsApiError('MaximumConsumersLimit'));
@@ -208,7 +219,7 @@ export class AccountJetStreamLimits {
     const extraReplicas = next.num_replicas - old.num_replicas;
     const offset = old.max_bytes > 0 && extraReplicas > 0 ? old.max_bytes * extraReplicas : 0;
     // The reservation leaves this stream out, so its current one is added back.
-    const reserved = reservation(this.source.configs(), next.storage, next.name, true) + Math.max(1, old.num_replicas) * old.max_bytes;
+    const reserved = reservation(configs, next.storage, next.name, true) + Math.max(1, old.num_replicas) * old.max_bytes;
     this.checkBytes(next.storage, growth, next.num_replicas, reserved, offset);
   }
 

@@ -16,7 +16,7 @@ import { JsApiException, type StreamManager } from '../manager.ts';
 import type { Stream } from '../stream/stream.ts';
 import { storedMsgJson, streamInfo, type InfoOptions } from '../stream/info.ts';
 import type { PurgeOptions } from '../store/types.ts';
-import { NO_ACCOUNT_LIMITS, type AccountJetStreamLimits } from '../limits.ts';
+import { NO_ACCOUNT_LIMITS, requestedStream, type AccountJetStreamLimits } from '../limits.ts';
 
 export const NAMES_PAGE = 1024;
 export const LIST_PAGE = 256;
@@ -84,12 +84,7 @@ async function configFrom(ctx: StreamApiContext, req: ApiRequest, subjectName: s
     apiFail('StreamInvalidConfig', { err: 'stream configuration for create can not be sealed' });
   }
   // nats-server checks the account's limits on the config as sent, before validating it.
-  if (forCreate && ctx.limits !== undefined) {
-    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-    const storage: StorageType | undefined = body.storage === 'file' || body.storage === 'memory' ? body.storage : undefined;
-    const requested = { name: subjectName, storage, maxBytes: num(body.max_bytes), maxConsumers: num(body.max_consumers), replicas: num(body.num_replicas) };
-    ctx.limits.checkCreate(requested, ctx.manager.size);
-  }
+  if (forCreate && ctx.limits !== undefined) ctx.limits.checkCreate(requestedStream(subjectName, body), ctx.manager.size);
   const normalized = normalizeStreamConfig(body, (other) => ctx.manager.getForApi(other)?.config);
   // Single server (a clustered one takes replicated creates before this handler): no replicas
   // beyond 1, answered as nats-server answers once the config is otherwise valid, so also before

@@ -41,6 +41,7 @@ import { ReplicatedConsumerStore } from './replicated-consumer-store.ts';
 import type { LoadedConsumer } from '../consumer/persistence.ts';
 import type { ConsumerLogOp } from './op-codec.ts';
 import { JsApiException } from '../manager.ts';
+import { requestedStream, type AccountJetStreamLimits } from '../limits.ts';
 
 const META_PREFIX = '$JSC.META';
 /** How long STREAM.LIST waits for the leaders of replicated streams to report. */
@@ -61,6 +62,8 @@ export interface ClusteredStreamsDeps {
   readonly clusterName: string;
   readonly direct: DirectGetBinder;
   readonly consumers: ConsumerRegistry;
+  /** The account's JetStream limits, checked by the meta leader on every stream of the cluster. */
+  readonly limits?: AccountJetStreamLimits;
 }
 
 /** Routes the local ApiRouter has no handler for: answered only where the leader is. */
@@ -273,8 +276,13 @@ export class ClusteredStreams implements ReplicaHost {
     const meta = this.meta;
     if (meta === null || !meta.isLeader || reply === '') return;
     const name = subject.slice(`${META_PREFIX}.CREATE.`.length);
-    const cfg = this.validate(name, data);
+    const cfg = this.validate(name, data, (body) => {
+      const all = this.accountStreams();
+      this.deps.limits?.checkCreate(requestedStream(name, body), all.length, all);
+    });
     if ('error' in cfg) return this.refuse('STREAM.CREATE', { reply }, cfg.error);
+    const limited = this.checkLimits(() => this.deps.limits?.checkCreateConfig(cfg.config, this.accountStreams()));
+    if (limited !== undefined) return this.refuse('STREAM.CREATE', { reply }, limited);
     const existing = this.state.stream(name);
     if (existing !== undefined) {
       if (JSON.stringify(existing.config) !== JSON.stringify(cfg.config)) return this.refuse('STREAM.CREATE', { reply }, jsApiError('StreamNameExist'));
@@ -311,6 +319,8 @@ export class ClusteredStreams implements ReplicaHost {
     if ('error' in cfg) return this.refuse('STREAM.UPDATE', { reply }, cfg.error);
     const checked = checkStreamUpdate(existing.config, cfg.config);
     if (!checked.ok) return this.refuse('STREAM.UPDATE', { reply }, checked.error);
+    const limited = this.checkLimits(() => this.deps.limits?.checkUpdate(checked.config, existing.config, this.accountStreams()));
+    if (limited !== undefined) return this.refuse('STREAM.UPDATE', { reply }, limited);
     let peers: string[] | undefined;
     if (checked.config.num_replicas !== existing.config.num_replicas) {
       const resized = this.resize(existing, checked.config.num_replicas);
@@ -376,17 +386,48 @@ export class ClusteredStreams implements ReplicaHost {
     if (outcome.kind !== 'appended') this.refuse('STREAM.DELETE', { reply }, jsApiError('ClusterNotAvail'));
   }
 
-  private validate(name: string, data: Buffer): { config: StreamConfig } | { error: ApiError } {
+  /**
+   * The request's config, normalised and validated; `checkRaw` sees the body as sent first (the
+   * account's limits are checked on it before validation, as nats-server does).
+   */
+  private validate(name: string, data: Buffer, checkRaw?: (body: Readonly<Record<string, unknown>>) => void): { config: StreamConfig } | { error: ApiError } {
     const parsed = parseJsonObject(data, false);
     if (!parsed.ok) return { error: jsApiError('InvalidJSON', { err: parsed.err }) };
     const body = parsed.value;
     const shapeErr = checkStreamConfigShape(body);
     if (shapeErr !== undefined) return { error: jsApiError('InvalidJSON', { err: shapeErr }) };
     if (body.name !== name) return { error: jsApiError('StreamMismatch') };
+    if (checkRaw !== undefined) {
+      const limited = this.checkLimits(() => checkRaw(body));
+      if (limited !== undefined) return { error: limited };
+    }
     const normalized = normalizeStreamConfig(body);
     if (!normalized.ok) return { error: normalized.error };
     if (normalized.config.num_replicas > 5) return { error: jsApiError('StreamInvalidConfig', { err: 'replicas > 5 not supported' }) };
     return { config: normalized.config };
+  }
+
+  /**
+   * Every stream of this account the meta leader knows: the replicated ones of the whole cluster
+   * and this server's own R1 streams. R1 streams on other servers live outside the meta group,
+   * so a cluster-wide max_streams or byte reservation cannot count them (docs/accounts.md).
+   */
+  private accountStreams(): StreamConfig[] {
+    const byName = new Map<string, StreamConfig>();
+    for (const c of this.deps.manager.configs()) byName.set(c.name, c);
+    for (const a of this.state.allStreams()) byName.set(a.config.name, a.config);
+    return [...byName.values()];
+  }
+
+  /** Runs a limits check; the JetStream error it raised, or undefined when it passed. */
+  private checkLimits(check: () => void): ApiError | undefined {
+    try {
+      check();
+      return undefined;
+    } catch (err) {
+      if (err instanceof JsApiException) return err.apiError;
+      throw err;
+    }
   }
 
   // ---- applying assignments -----------------------------------------------------------------

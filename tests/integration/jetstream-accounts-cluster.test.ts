@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstream, jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import type { ChildServer } from '../helpers/child-server.ts';
 import { waitFor } from '../helpers/deadline.ts';
@@ -16,6 +16,7 @@ const CONF = `
 accounts {
   A: { jetstream: enabled, users: [ { user: a, password: a } ] }
   B: { jetstream: enabled, users: [ { user: b, password: b } ] }
+  C: { jetstream: { max_streams: 2, max_file: 1MB }, users: [ { user: c, password: c } ] }
 }
 `;
 
@@ -138,4 +139,29 @@ test("killing the leader of A's stream: A fails over with nothing acknowledged l
   }, 'A caught up on the restarted server', 30_000);
   // /healthz asks every account's JetStream; it is ok once both accounts are current there.
   await waitFor(async () => (await fetch(`${back.httpUrl}/healthz`)).status === 200, 'the restarted server healthy', 30_000);
+});
+
+/** An assert.rejects check: the official client's JetStreamApiError with this err_code. */
+function errCode(code: number): (err: unknown) => boolean {
+  return (err) => err instanceof JetStreamApiError && err.code === code;
+}
+
+test("the meta leader holds an account's replicated streams to its limits, whichever server is asked", async () => {
+  const servers = cluster.members.map((m) => m.server);
+  const jsm = await jetstreamManager(await client(servers, 'c'), { timeout: 5000 });
+  const add = (name: string, maxBytes: number): Promise<unknown> => jsm.streams.add({ name, subjects: [`${name}.>`], num_replicas: 3, max_bytes: maxBytes });
+  // The first create waits for C's meta group to have a leader.
+  await waitFor(async () => {
+    try {
+      return await add('C1', 200_000);
+    } catch {
+      return undefined;
+    }
+  }, 'the first stream of C', 30_000);
+  // 3 replicas x (200 + 400) KB = 1.8 MB reserved of 1 MB: over the account's max_file.
+  await assert.rejects(add('C2', 400_000), errCode(10047));
+  await add('C2', 100_000);
+  await assert.rejects(add('C3', 1000), errCode(10027));
+  // 3 x (200 + 100) KB = 900 KB reserved; growing C2 to 300 KB would need 1.5 MB.
+  await assert.rejects(jsm.streams.update('C2', { max_bytes: 300_000 }), errCode(10047));
 });

@@ -69,13 +69,13 @@ export interface AccountConfig {
   readonly imports: readonly ImportConfig[];
   /** JetStream for this account (`jetstream: enabled` or a limits block). */
   readonly jetstream: boolean;
+  /** The account JWT it came from (operator mode, operator.ts), for monitoring. */
+  readonly jwt?: AccountJwtInfo;
   /**
    * Its JetStream limits (a config limits block or an account JWT's), -1 for none; undefined =
    * no limits. Enforced by streams/limits.ts.
    */
   readonly jetstreamLimits?: Readonly<AccountLimits>;
-  /** The account JWT it came from (operator mode, operator.ts), for monitoring. */
-  readonly jwt?: AccountJwtInfo;
 }
 
 /** The local subject of a service import (its `to`, else the exported subject). */

@@ -518,13 +518,13 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     // A frame that would carry the buffer past the high-water mark sends what is queued first:
     // the buffer never doubles past the mark for big messages, so what the socket is handed is
     // exactly what it accounts (writableLength), and max_pending bounds the memory it holds.
+    // The frame's control line counts too: a small frame crossing the mark would double the
+    // buffer to 512 KiB, and take() would then not keep that capacity for the next burst.
     const out = this.out;
     const frameBytes = msg.length + subject.length + reply.length + MSG_LINE_SLACK_BYTES;
     if (out.length > 0 && out.length + frameBytes > OUTBOUND_FLUSH_HIGH_WATER_BYTES) {
       this.flush();
       if (this.closed) return;
-    // The frame's control line counts too: a small frame crossing the mark would double the
-    // buffer to 512 KiB, and take() would then not keep that capacity for the next burst.
     }
     writeMsg(out, subjectBytes ?? subject, sub.sidBytes, reply, hdrLen, msg, this.headers);
     this.outMsgs++;

@@ -6,6 +6,7 @@
 // every sequence number arrived exactly once.
 
 import { performance } from 'node:perf_hooks';
+import { completion } from '../lib/completion.ts';
 import { RawConn } from '../lib/raw-conn.ts';
 import type { Endpoint } from '../lib/raw-conn.ts';
 import { buildPubBlock, publishFrames } from '../lib/publisher.ts';
@@ -84,44 +85,32 @@ export async function runBroadcast(ctx: RunContext, o: BroadcastOptions): Promis
 
     const perSubTarget = o.queue === undefined ? o.msgs : 0;
     const totalTarget = o.queue === undefined ? o.msgs * o.subscribers : o.msgs;
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<number>((resolve, reject) => {
-      const check = (): void => {
-        let total = 0;
-        for (const s of subs) {
-          if (s.scanner.count < perSubTarget) return;
-          total += s.scanner.count;
-        }
-        if (total >= totalTarget) resolve(performance.now());
-      };
-      for (const c of conns) {
-        if (c.failure !== null) reject(c.failure);
-        c.onFailure = reject;
+    const done = completion<number>(o.timeoutMs, () => `timed out after ${o.timeoutMs} ms waiting for ${totalTarget} deliveries (have ${subs.map((s) => s.scanner.count).join(', ')})`);
+    const check = (): void => {
+      let total = 0;
+      for (const s of subs) {
+        if (s.scanner.count < perSubTarget) return;
+        total += s.scanner.count;
       }
-      for (const s of subs) s.onData = check;
-      timer = setTimeout(() => {
-        const counts = subs.map((s) => s.scanner.count).join(', ');
-        reject(new Error(`timed out after ${o.timeoutMs} ms waiting for ${totalTarget} deliveries (have ${counts})`));
-      }, o.timeoutMs);
-    });
-    done.catch(() => undefined); // observed below; avoid an unhandled rejection while publishing
+      if (total >= totalTarget) done.resolve(performance.now());
+    };
+    for (const c of conns) {
+      if (c.failure !== null) done.reject(c.failure);
+      c.onFailure = done.reject;
+    }
+    for (const s of subs) s.onData = check;
 
     const block = buildPubBlock(o.subject, o.payloadBytes);
     let t0 = 0;
     let tPub = 0;
     let tEnd = 0;
-    let pubFlushed: Promise<void> | null = null;
-    try {
-      ctx.measureStart();
-      t0 = performance.now();
-      await publishFrames(pub, block, { count: o.msgs, stampSeq: seqBytes });
-      tPub = performance.now();
-      pubFlushed = pub.flush();
-      pubFlushed.catch(() => undefined); // a failure also rejects `done`, which is awaited first
-      tEnd = await done;
-    } finally {
-      clearTimeout(timer);
-    }
+    ctx.measureStart();
+    t0 = performance.now();
+    await publishFrames(pub, block, { count: o.msgs, stampSeq: seqBytes });
+    tPub = performance.now();
+    const pubFlushed = pub.flush();
+    pubFlushed.catch(() => undefined); // a failure also rejects `done`, which is awaited first
+    tEnd = await done.promise;
     ctx.measureEnd();
     await pubFlushed;
     for (const s of subs) s.onData = null;

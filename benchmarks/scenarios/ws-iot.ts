@@ -7,6 +7,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { completion } from '../lib/completion.ts';
 import { RawConn } from '../lib/raw-conn.ts';
 import { buildPubBlock } from '../lib/publisher.ts';
 import { RawWsConn } from './ws-pubsub.ts';
@@ -90,16 +91,12 @@ async function runWsIot(ctx: RunContext): Promise<Record<string, number>> {
       }
     }
     const subConn = sub;
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<number>((resolve, reject) => {
-      subConn.onData = () => {
-        if (subConn.scanner.count >= msgs) resolve(performance.now());
-      };
-      subConn.onFailure = reject;
-      for (const d of devices) d.conn.onFailure = reject;
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${msgs} deliveries (have ${subConn.scanner.count})`)), Number(p.timeoutMs));
-    });
-    done.catch(() => undefined);
+    const done = completion<number>(Number(p.timeoutMs), () => `timed out waiting for ${msgs} deliveries (have ${subConn.scanner.count})`);
+    subConn.onData = () => {
+      if (subConn.scanner.count >= msgs) done.resolve(performance.now());
+    };
+    subConn.onFailure = done.reject;
+    for (const d of devices) d.conn.onFailure = done.reject;
 
     ctx.measureStart();
     const t0 = performance.now();
@@ -109,12 +106,7 @@ async function runWsIot(ctx: RunContext): Promise<Record<string, number>> {
       if (failed !== undefined) throw failed.conn.failure;
     }
     const tPub = performance.now();
-    let tEnd: number;
-    try {
-      tEnd = await done;
-    } finally {
-      clearTimeout(timer);
-    }
+    const tEnd = await done.promise;
     ctx.measureEnd();
     subConn.onData = null;
     await subConn.flush();

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { completion } from '../lib/completion.ts';
 import { MsgScanner, type ScannerSink, type SeqHandler } from '../lib/msg-scanner.ts';
 import { buildPubBlock } from '../lib/publisher.ts';
 import type { RunContext, Scenario } from './types.ts';
@@ -160,26 +161,17 @@ async function runWsPubsub(ctx: RunContext): Promise<Record<string, number>> {
     const pub = await RawWsConn.connect(url, 'ws-pub');
     conns.push(pub);
 
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<number>((resolve, reject) => {
-      sub.onData = () => {
-        if (sub.scanner.count >= msgs) resolve(performance.now());
-      };
-      for (const c of conns) c.onFailure = reject;
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${msgs} deliveries (have ${sub.scanner.count})`)), Number(p.timeoutMs));
-    });
-    done.catch(() => undefined);
+    const done = completion<number>(Number(p.timeoutMs), () => `timed out waiting for ${msgs} deliveries (have ${sub.scanner.count})`);
+    sub.onData = () => {
+      if (sub.scanner.count >= msgs) done.resolve(performance.now());
+    };
+    for (const c of conns) c.onFailure = done.reject;
 
     ctx.measureStart();
     const t0 = performance.now();
     await publish(pub, subject, payloadBytes, msgs);
     const tPub = performance.now();
-    let tEnd: number;
-    try {
-      tEnd = await done;
-    } finally {
-      clearTimeout(timer);
-    }
+    const tEnd = await done.promise;
     ctx.measureEnd();
     sub.onData = null;
     await Promise.all([pub.flush(), sub.flush()]);

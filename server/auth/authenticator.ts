@@ -9,7 +9,7 @@
 
 import { GLOBAL_ACCOUNT } from '../accounts/config.ts';
 import type { OperatorMode } from '../accounts/operator.ts';
-import { authenticateJwtUser, type ConnectionType, type JwtIdentity } from './jwt-users.ts';
+import { authenticateJwtUser, type ClientOrigin, type JwtIdentity } from './jwt-users.ts';
 import type { ServerOptions } from '../options-types.ts';
 import { verifyNonceSignature } from './nkeys.ts';
 import type { PasswordChecker } from './passwords.ts';
@@ -62,6 +62,8 @@ function isAnonymous(c: Credentials): boolean {
   return c.user === '' && c.pass === '' && c.authToken === '' && c.nkey === '' && c.jwt === '';
 }
 const OPEN: AuthOutcome = { ok: true, user: undefined };
+/** Callers that do not say where the client is from (tests): a plain TCP client of no known address. */
+const UNKNOWN_ORIGIN: ClientOrigin = { kind: 'STANDARD', host: '' };
 
 function refuse(reason: string): AuthOutcome {
   return { ok: false, reason };
@@ -136,12 +138,12 @@ export class Authenticator {
 
   /**
    * The outcome for these credentials, or a Promise of it when a bcrypt hash must be computed
-   * (see PasswordChecker). `nonce` is the one sent in this connection's INFO; `kind` how the
-   * client came (a user JWT may allow only some).
+   * (see PasswordChecker). `nonce` is the one sent in this connection's INFO; `origin` how and
+   * from where the client came (a user JWT may allow only some connection types and addresses).
    */
-  authenticate(c: Credentials, nonce: string, kind: ConnectionType = 'STANDARD'): AuthOutcome | Promise<AuthOutcome> {
+  authenticate(c: Credentials, nonce: string, origin: ClientOrigin = UNKNOWN_ORIGIN): AuthOutcome | Promise<AuthOutcome> {
     if (!this.required) return OPEN;
-    if (this.operator !== undefined) return authenticateJwtUser(this.operator, c, nonce, kind, this.nowMs());
+    if (this.operator !== undefined) return authenticateJwtUser(this.operator, c, nonce, origin, this.nowMs());
     if (this.anonymous !== undefined && isAnonymous(c)) return { ok: true, user: this.anonymous };
     if (this.nkeys.size > 0 && c.nkey !== '') {
       const identity = this.nkeys.get(c.nkey);

@@ -9,7 +9,7 @@ import { ManualClock } from '../../runtime/clock.ts';
 import { OperatorMode } from '../accounts/operator.ts';
 import { ConnectionAuth } from '../connection/connection-auth.ts';
 import { Authenticator, UserConnectionCounts, type AuthOutcome, type AuthUser, type Credentials } from './authenticator.ts';
-import { authenticateJwtUser, type ConnectionType } from './jwt-users.ts';
+import { allowedSource, authenticateJwtUser, connectWindow, type ConnectionType } from './jwt-users.ts';
 import { PasswordChecker } from './passwords.ts';
 
 const NONCE = 'abcdefghijklmno';
@@ -26,7 +26,7 @@ describe('user JWTs in operator mode', () => {
   let a: KeyPair;
   let aSigner: KeyPair;
   let strict: KeyPair;
-  const check = (c: Credentials, kind: ConnectionType = 'STANDARD'): AuthOutcome => authenticateJwtUser(mode, c, NONCE, kind, Date.now());
+  const check = (c: Credentials, kind: ConnectionType = 'STANDARD', host = '127.0.0.1', nowMs = Date.now()): AuthOutcome => authenticateJwtUser(mode, c, NONCE, { kind, host }, nowMs);
   const reason = (o: AuthOutcome): string => (o.ok ? 'accepted' : o.reason);
 
   before(async () => {
@@ -105,6 +105,60 @@ describe('user JWTs in operator mode', () => {
     const forged = Buffer.from(Buffer.from(body!, 'base64url').toString().replace('"name":"u"', '"name":"x"')).toString('base64url');
     assert.match(reason(check(creds(`${h}.${forged}.${sig}`, ukp))), /not a valid JWT/);
     assert.match(reason(check(creds(await encodeAccount('X', createAccount()), ukp))), /not a user JWT/);
+  });
+
+  test("src: the client's address must be in one of the user's CIDR blocks", async () => {
+    const ukp = createUser();
+    const jwt = await encodeUser('u', ukp, a, { src: ['10.1.0.0/16', '2001:db8::/32'] });
+    assert.equal(reason(check(creds(jwt, ukp), 'STANDARD', '10.1.200.7')), 'accepted');
+    assert.equal(reason(check(creds(jwt, ukp), 'STANDARD', '::ffff:10.1.0.1')), 'accepted', 'an IPv4-mapped address is its IPv4 one');
+    assert.equal(reason(check(creds(jwt, ukp), 'STANDARD', '2001:db8:0:1::5')), 'accepted');
+    assert.match(reason(check(creds(jwt, ukp), 'STANDARD', '10.2.0.1')), /source address 10.2.0.1 not allowed/);
+    assert.match(reason(check(creds(jwt, ukp), 'STANDARD', '2001:db9::1')), /not allowed/);
+    assert.match(reason(check(creds(jwt, ukp), 'STANDARD', '')), /not allowed/);
+  });
+
+  test('times: only inside a range in its locale, and the range end closes the connection', async () => {
+    const ukp = createUser();
+    const jwt = await encodeUser('u', ukp, a, { times: [{ start: '08:00:00', end: '17:00:00' }], locale: 'UTC' });
+    // Moments of a day before the account JWT's expiry (an hour from now).
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const at = (hhmmss: string): number => Date.parse(`${day}T${hhmmss}Z`);
+    const inside = check(creds(jwt, ukp), 'STANDARD', '127.0.0.1', at('16:00:00'));
+    assert.ok(inside.ok, reason(inside));
+    assert.deepEqual((inside.user as AuthUser).expires, { atMs: at('17:00:00'), what: 'user' });
+    assert.match(reason(check(creds(jwt, ukp), 'STANDARD', '127.0.0.1', at('07:59:59'))), /outside its connect times/);
+    assert.match(reason(check(creds(jwt, ukp), 'STANDARD', '127.0.0.1', at('17:00:01'))), /outside its connect times/);
+    // In another zone the same range is other hours: 08:00-17:00 in Tokyo (UTC+9) is 23:00-08:00 UTC.
+    const tokyo = await encodeUser('t', ukp, a, { times: [{ start: '08:00:00', end: '17:00:00' }], locale: 'Asia/Tokyo' });
+    assert.equal(reason(check(creds(tokyo, ukp), 'STANDARD', '127.0.0.1', at('01:00:00'))), 'accepted');
+    assert.match(reason(check(creds(tokyo, ukp), 'STANDARD', '127.0.0.1', at('12:00:00'))), /outside/);
+    const badZone = await encodeUser('z', ukp, a, { times: [{ start: '00:00:00', end: '23:59:59' }], locale: 'Not/AZone' });
+    assert.match(reason(check(creds(badZone, ukp), 'STANDARD', '127.0.0.1', at('12:00:00'))), /outside/);
+  });
+});
+
+describe('src and times, the checks alone', () => {
+  test('allowedSource: no list allows all; a malformed block admits nobody', () => {
+    assert.ok(allowedSource(undefined, '1.2.3.4'));
+    assert.ok(allowedSource([], ''));
+    assert.ok(allowedSource('192.168.0.0/24, 10.0.0.0/8', '10.9.9.9'), 'the older comma-separated form');
+    assert.ok(allowedSource(['0.0.0.0/0'], '8.8.8.8'));
+    assert.ok(!allowedSource(['10.0.0.0/8'], 'not-an-ip'));
+    assert.ok(!allowedSource(['10.0.0.0'], '10.0.0.1'), 'a block without a prefix length');
+    assert.ok(!allowedSource(['10.0.0.0/33'], '10.0.0.1'));
+    assert.ok(!allowedSource(['10.0.0.0/8'], '::1'), 'families do not mix');
+    assert.ok(allowedSource(['::1/128'], '::1'));
+  });
+
+  test('connectWindow: a range past midnight counts from its start to its end the next day, as nats-server does', () => {
+    const at = (hhmmss: string): number => Date.parse(`2026-12-07T${hhmmss}Z`);
+    const night = [{ start: '22:00:00', end: '06:00:00' }];
+    assert.equal(connectWindow(night, 'UTC', at('23:00:00')), Date.parse('2026-12-08T06:00:00Z'));
+    assert.equal(connectWindow(night, 'UTC', at('02:00:00')), 'outside', "yesterday's range does not reach past midnight");
+    assert.equal(connectWindow(undefined, 'UTC', at('02:00:00')), undefined);
+    assert.equal(connectWindow([{ start: '8:00:00', end: '17:00:00' }], 'UTC', at('12:00:00')), 'outside', 'HH:MM:SS only');
+    assert.equal(connectWindow([{ start: '01:00:00', end: '02:00:00' }, { start: '11:00:00', end: '13:00:00' }], 'UTC', at('12:00:00')), at('13:00:00'));
   });
 });
 

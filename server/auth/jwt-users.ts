@@ -6,6 +6,7 @@
 // signature, and the account's revocations. Every refusal becomes the client's
 // 'Authorization Violation'; the reason is for the log.
 
+import { isIPv4, isIPv6 } from 'node:net';
 import { isValidSubject } from '../../protocol/subject.ts';
 import type { JwtAccount, OperatorMode } from '../accounts/operator.ts';
 import type { AuthOutcome, AuthUser, Credentials } from './authenticator.ts';
@@ -16,6 +17,12 @@ import type { PermissionsConfig } from './users.ts';
 
 /** How the client reached this server, in the JWT's allowed_connection_types terms. */
 export type ConnectionType = 'STANDARD' | 'WEBSOCKET';
+
+/** Where a connecting client comes from: how, and its IP address (a user JWT's `src`). */
+export interface ClientOrigin {
+  readonly kind: ConnectionType;
+  readonly host: string;
+}
 
 /** The connection types nats-server 2.9 knows; a JWT that allows only others allows nothing here. */
 const KNOWN_CONNECTION_TYPES = new Set(['STANDARD', 'WEBSOCKET', 'LEAFNODE', 'LEAFNODE_WS', 'MQTT', 'MQTT_WS']);
@@ -39,7 +46,8 @@ function revoked(revocations: Readonly<Record<string, number>> | undefined, user
   return (own !== undefined && own >= iat) || (all !== undefined && all >= iat);
 }
 
-export function authenticateJwtUser(mode: OperatorMode, c: Credentials, nonce: string, kind: ConnectionType, nowMs: number): AuthOutcome {
+export function authenticateJwtUser(mode: OperatorMode, c: Credentials, nonce: string, origin: ClientOrigin, nowMs: number): AuthOutcome {
+  const kind = origin.kind;
   const token = c.jwt;
   if (token === '') return refuse('a user JWT is required (operator mode)');
   const claims = decodeClaims(token, 'user');
@@ -75,13 +83,119 @@ export function authenticateJwtUser(mode: OperatorMode, c: Credentials, nonce: s
     return refuse(`user ${user}: ${c.sig === '' ? 'signature missing' : 'signature not verified'}`);
   }
   if (revoked(account.claims.nats.revocations, user, claims.iat)) return refuse(`user ${user}: revoked by account ${accountKey}`);
-  return { ok: true, user: identityOf(claims, limits, account, token) };
+  // The user's own src and times, or its scoped key template's (nats-server checks the limits the
+  // user ends up with).
+  if (!allowedSource(limits.src, origin.host)) return refuse(`user ${user}: source address ${origin.host} not allowed`);
+  const window = connectWindow(limits.times, limits.locale, nowMs);
+  if (window === 'outside') return refuse(`user ${user}: outside its connect times`);
+  return { ok: true, user: identityOf(claims, limits, account, token, window) };
+}
+
+/**
+ * nats-server's validateSrc: no list allows every address; otherwise the client's IP must be in
+ * one of the CIDR blocks (a list nats-server could not parse admits nobody).
+ */
+export function allowedSource(src: readonly string[] | string | undefined, host: string): boolean {
+  // Older JWTs carry src as one comma-separated string.
+  const list = typeof src === 'string' ? src.split(',').map((x) => x.trim()).filter((x) => x !== '') : (src ?? []);
+  if (list.length === 0) return true;
+  const addr = parseIp(host);
+  if (addr === undefined) return false;
+  for (const cidr of list) {
+    const slash = cidr.indexOf('/');
+    if (slash < 0) return false;
+    const net = parseIp(cidr.slice(0, slash));
+    const bits = Number(cidr.slice(slash + 1));
+    if (net === undefined || !Number.isInteger(bits) || bits < 0 || bits > net.length * 8) return false;
+    if (net.length === addr.length && samePrefix(net, addr, bits)) return true;
+  }
+  return false;
+}
+
+/** An IPv4 (4 bytes) or IPv6 (16 bytes) address; IPv4-mapped IPv6 (::ffff:a.b.c.d) as IPv4. */
+function parseIp(text: string): Uint8Array | undefined {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text);
+  const t = mapped !== null ? mapped[1]! : text;
+  if (isIPv4(t)) return Uint8Array.from(t.split('.').map(Number));
+  if (!isIPv6(t)) return undefined;
+  const [head, tail] = t.includes('::') ? t.split('::') : [t, undefined];
+  const groups = (s: string | undefined): string[] => (s === undefined || s === '' ? [] : s.split(':'));
+  const h = groups(head);
+  const tl = groups(tail);
+  // A trailing dotted quad is two groups.
+  const expand = (g: string[]): number[] =>
+    g.flatMap((x) => (x.includes('.') ? (([a, b, c, d]) => [(a! << 8) | b!, (c! << 8) | d!])(x.split('.').map(Number)) : [parseInt(x, 16)]));
+  const hv = expand(h);
+  const tv = expand(tl);
+  const words = tail === undefined ? hv : [...hv, ...new Array<number>(8 - hv.length - tv.length).fill(0), ...tv];
+  if (words.length !== 8) return undefined;
+  const out = new Uint8Array(16);
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  });
+  return out;
+}
+
+function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (a[whole]! & mask) === (b[whole]! & mask);
+}
+
+const DAY_SECONDS = 24 * 3600;
+
+/**
+ * nats-server's validateTimes: without `times` any moment will do (undefined); otherwise now, in
+ * the JWT's `locale` (an IANA zone; the server's own zone when empty), must fall in one of the
+ * "HH:MM:SS" ranges, and the connection may stay until that range ends (ms since the epoch). As in
+ * nats-server, a range that ends the next day (start after end) counts from its start to its end
+ * tomorrow, so the hours after midnight of yesterday's range do not admit anyone.
+ */
+export function connectWindow(times: readonly { start?: string; end?: string }[] | undefined, locale: string | undefined, nowMs: number): number | undefined | 'outside' {
+  if (times === undefined || times.length === 0) return undefined;
+  const nowS = secondsOfDay(nowMs, locale ?? '');
+  if (nowS === undefined) return 'outside';
+  for (const r of times) {
+    const start = parseClock(r.start);
+    const end = parseClock(r.end);
+    if (start === undefined || end === undefined) return 'outside';
+    const endS = start > end ? end + DAY_SECONDS : end;
+    if (start < nowS && endS > nowS) return nowMs + (endS - nowS) * 1000;
+  }
+  return 'outside';
+}
+
+/** Seconds since midnight (fractional) of `nowMs` in zone `locale` ('' = the process's zone); undefined for an unknown zone. */
+function secondsOfDay(nowMs: number, locale: string): number | undefined {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-US', { hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit', ...(locale !== '' ? { timeZone: locale } : {}) }).formatToParts(nowMs);
+  } catch {
+    return undefined;
+  }
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? NaN);
+  const s = get('hour') * 3600 + get('minute') * 60 + get('second') + (nowMs % 1000) / 1000;
+  return Number.isFinite(s) ? s : undefined;
+}
+
+/** "HH:MM:SS" as seconds since midnight (Go's "15:04:05" layout); undefined when malformed. */
+function parseClock(t: string | undefined): number | undefined {
+  const m = /^(\d{2}):(\d{2}):(\d{2})$/.exec(t ?? '');
+  if (m === null) return undefined;
+  const [h, min, sec] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return h < 24 && min < 60 && sec < 60 ? h * 3600 + min * 60 + sec : undefined;
 }
 
 /** A JWT user as the connection sees it: its key, account, permissions, limits and expiry. */
-function identityOf(claims: ClaimsData<UserJwt>, lim: Partial<JwtUserPermissionsLimits>, account: JwtAccount, token: string): AuthUser {
+function identityOf(claims: ClaimsData<UserJwt>, lim: Partial<JwtUserPermissionsLimits>, account: JwtAccount, token: string, windowEndMs: number | undefined): AuthUser {
   const accountLimits = account.claims.nats.limits;
-  const userExpiry = expiresAtMs(claims);
+  // The end of its connect-time range closes the connection as its expiry would (setExpiration).
+  const jwtExpiry = expiresAtMs(claims);
+  const userExpiry = windowEndMs !== undefined && (jwtExpiry === undefined || windowEndMs < jwtExpiry) ? windowEndMs : jwtExpiry;
   const accountExpiry = account.expiresAtMs;
   // The connection is closed at the first of the two (nats-server: user timer, account timer).
   const expiry =

@@ -304,7 +304,8 @@ export class ClientConnection implements ServerOpSink, MessageTarget, Flushable 
     // A second CONNECT while the first one's password is being checked: the first one decides.
     if (gate === Gate.Checking) return;
     if (gate === Gate.Awaiting) {
-      this.auth.check(o, this.transport.kind === 'ws' ? 'WEBSOCKET' : 'STANDARD', (outcome) => this.onAuthOutcome(outcome, o));
+      const origin = { kind: this.transport.kind === 'ws' ? ('WEBSOCKET' as const) : ('STANDARD' as const), host: this.transport.remoteAddress };
+      this.auth.check(o, origin, (outcome) => this.onAuthOutcome(outcome, o));
       if (this.auth.gate === Gate.Checking) this.transport.pause();
       return;
     }

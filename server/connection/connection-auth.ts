@@ -11,7 +11,7 @@
 import type { Clock, TimerHandle } from '../../runtime/clock.ts';
 import { ClientErr } from '../../protocol/errors.ts';
 import type { AuthOutcome, AuthUser, Authenticator, Credentials, UserConnectionCounts } from '../auth/authenticator.ts';
-import type { ConnectionType } from '../auth/jwt-users.ts';
+import type { ClientOrigin } from '../auth/jwt-users.ts';
 import { newNonce } from '../auth/nkeys.ts';
 import { ConnectionPermissions } from '../auth/permissions.ts';
 
@@ -60,7 +60,7 @@ export class ConnectionAuth {
   private accountCounted: { key: string; limits: AuthUser['limits'] } | undefined;
   /** What CONNECT presented: a config reload judges the connection again by it. */
   private credentials: Credentials = NO_CREDENTIALS;
-  private kind: ConnectionType = 'STANDARD';
+  private origin: ClientOrigin = { kind: 'STANDARD', host: '' };
 
   constructor(services: AuthServices, clock: Clock) {
     this.services = services;
@@ -86,14 +86,14 @@ export class ConnectionAuth {
    * Checks CONNECT's credentials. `done` gets the outcome, synchronously when it is known at once,
    * or later (the gate is CHECKING meanwhile; see hold()).
    */
-  check(c: Credentials, kind: ConnectionType, done: (outcome: AuthOutcome) => void): void {
+  check(c: Credentials, origin: ClientOrigin, done: (outcome: AuthOutcome) => void): void {
     // The client answered in time; how long the server takes to judge it (a bcrypt hash on a busy
     // worker) is not the client's delay, so the timer stops at CONNECT.
     this.timer?.cancel();
     this.timer = undefined;
     this.credentials = { user: c.user, pass: c.pass, authToken: c.authToken, nkey: c.nkey, sig: c.sig, jwt: c.jwt };
-    this.kind = kind;
-    const r = this.services.authenticator.authenticate(c, this.nonce, kind);
+    this.origin = origin;
+    const r = this.services.authenticator.authenticate(c, this.nonce, origin);
     if (!(r instanceof Promise)) {
       done(r);
       return;
@@ -146,7 +146,7 @@ export class ConnectionAuth {
       if (outcome.ok) this.replaceUser(outcome.user);
       done(outcome);
     };
-    const r = this.services.authenticator.authenticate(this.credentials, this.nonce, this.kind);
+    const r = this.services.authenticator.authenticate(this.credentials, this.nonce, this.origin);
     if (r instanceof Promise) r.then(apply, () => apply({ ok: false, reason: 'credential check failed' }));
     else apply(r);
   }

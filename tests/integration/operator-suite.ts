@@ -84,6 +84,12 @@ export async function makeOperatorFixture(dir: string): Promise<OperatorFixture>
   const revokedJwt = await addUser('revoked', a);
   await addUser('expired', a, {}, { exp: nowSec() - 60 });
   await addUser('websocket_only', a, { allowed_connection_types: ['WEBSOCKET'] });
+  // Source addresses: tests connect over loopback.
+  await addUser('src_loopback', a, { src: ['127.0.0.0/8', '::1/128'] });
+  await addUser('src_elsewhere', a, { src: ['10.0.0.0/8'] });
+  // Connect times (UTC): a range around now, and one that starts two hours from now.
+  await addUser('times_now', a, { times: [{ start: utcClock(-3600, '00:00:00'), end: utcClock(3600, '23:59:59') }], locale: 'UTC' });
+  await addUser('times_later', a, { times: [{ start: utcClock(7200), end: utcClock(10_800) }], locale: 'UTC' });
   // Claims account A but is signed by a key A never named: a forgery.
   await addUser('forged', a.getPublicKey(), {}, { signer: createAccount() });
   // Signed by an account the resolver does not have.
@@ -154,6 +160,17 @@ export function connectAs(url: string, f: OperatorFixture, user: string): Promis
 }
 
 /** How a connection attempt ended: "connected" or the client's error. */
+/**
+ * "HH:MM:SS" (UTC) of now + `offsetS`; `clampTo` instead when that moment falls on another day
+ * (a range around now then stays within today, which nats-server's ranges need).
+ */
+function utcClock(offsetS: number, clampTo?: string): string {
+  const now = new Date();
+  const at = new Date(now.getTime() + offsetS * 1000);
+  if (clampTo !== undefined && at.getUTCDate() !== now.getUTCDate()) return clampTo;
+  return at.toISOString().slice(11, 19);
+}
+
 export async function connectOutcome(url: string, f: OperatorFixture, user: string): Promise<string> {
   try {
     const nc = await connectAs(url, f, user);
@@ -167,7 +184,9 @@ export async function connectOutcome(url: string, f: OperatorFixture, user: stri
 /** Every user the fixture made: the good ones connect, the others are refused. */
 export async function whoConnects(url: string, f: OperatorFixture): Promise<string[]> {
   const out: string[] = [];
-  for (const user of ['a', 'a_limited', 'b', 'bob', 'sys', 'c', 'revoked', 'expired', 'websocket_only', 'forged', 'stranger']) out.push(await connectOutcome(url, f, user));
+  for (const user of ['a', 'a_limited', 'b', 'bob', 'sys', 'c', 'revoked', 'expired', 'websocket_only', 'forged', 'stranger', 'src_loopback', 'src_elsewhere', 'times_now', 'times_later']) {
+    out.push(await connectOutcome(url, f, user));
+  }
   try {
     const nc = await connect({ servers: url, authenticator: jwtAuthenticator(f.bearerJwt), reconnect: false });
     await nc.close();

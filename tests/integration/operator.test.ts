@@ -52,7 +52,7 @@ describe('operator mode on one server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('users with valid .creds connect; revoked, expired, forged, unknown-account, invalid-account, over-limit and wrong-type users are refused', async () => {
+  test('users with valid .creds connect; revoked, expired, forged, unknown-account, invalid-account, over-limit, wrong-type, wrong-address and out-of-hours users are refused', async () => {
     assert.deepEqual(await whoConnects(url, f), [
       'a: connected',
       'a_limited: connected',
@@ -65,6 +65,10 @@ describe('operator mode on one server', () => {
       `websocket_only: ${REFUSED}`,
       `forged: ${REFUSED}`,
       `stranger: ${REFUSED}`,
+      'src_loopback: connected',
+      `src_elsewhere: ${REFUSED}`,
+      'times_now: connected',
+      `times_later: ${REFUSED}`,
       'bearer: connected',
     ]);
   });

@@ -8,6 +8,7 @@ import { systemRng, type Rng } from '../runtime/rng.ts';
 import { writeErr, writeInfo, OutboundBuffer } from '../protocol/encoder.ts';
 import { ClientErr, CloseReason } from '../protocol/errors.ts';
 import { Authenticator, UserConnectionCounts } from './auth/authenticator.ts';
+import { authenticateJwtUser } from './auth/jwt-users.ts';
 import { PasswordChecker } from './auth/passwords.ts';
 import { ClientConnection, type ConnectionContext } from './connection/client-connection.ts';
 import type { AuthServices } from './connection/connection-auth.ts';
@@ -46,7 +47,7 @@ import { AccountJetStreams } from './accounts/account-jetstream.ts';
 import { clientInfo, eventClient, type SystemEvents } from './accounts/system-events.ts';
 import { ADVERTISED_SERVER_VERSION } from '../protocol/version.ts';
 import type { Cluster } from './cluster/cluster.ts';
-import type { LeafNodes } from './leafnode/leafnodes.ts';
+import type { LeafNodes, LeafNodesDeps } from './leafnode/leafnodes.ts';
 import { ServerStats } from './stats.ts';
 import { startClientListeners, type ClientListeners } from './listeners.ts';
 import type { ClientTransport } from './transport/types.ts';
@@ -418,6 +419,16 @@ export class SluiceServer implements RunningServer {
     for (const { account, service } of services) service.joinCluster(networks.for(account), this.rng, options.name);
   }
 
+  /** Operator mode's check of an edge's user JWT (a LEAFNODE connection): the account it binds to. */
+  private leafJwtAuthenticator(mode: OperatorMode): NonNullable<LeafNodesDeps['authenticateJwt']> {
+    return (jwt, sig, nonce, host) => {
+      const credentials = { user: '', pass: '', authToken: '', nkey: '', sig, jwt };
+      const outcome = authenticateJwtUser(mode, credentials, nonce, { kind: 'LEAFNODE', host }, this.clock.nowMs());
+      if (!outcome.ok) return { ok: false, reason: outcome.reason };
+      return outcome.user === undefined ? { ok: false, reason: 'no user' } : { ok: true, account: outcome.user.account };
+    };
+  }
+
   /** One of the JetStreams' internal clients (their handlers stay local unless cluster-wide). */
   private isJetStreamInternal(target: MessageTarget): boolean {
     return target === this.internal || this.accountJetStreams.isInternal(target);
@@ -451,6 +462,7 @@ export class SluiceServer implements RunningServer {
       isServerLocal: (sub) =>
         (sub.target === this.internal || sub.target.id === ORIGIN_ONLY_TARGET_ID || this.accountJetStreams.isInternal(sub.target)) &&
         isSideLocalSubject(sub.subject),
+      ...(this.operator !== undefined ? { authenticateJwt: this.leafJwtAuthenticator(this.operator) } : {}),
     });
     this.leafnodes = leafnodes;
     for (const { router } of this.accounts.all()) router.leafInterestListener = leafnodes;

@@ -16,7 +16,7 @@ import { compilePermissions } from './permissions.ts';
 import type { PermissionsConfig } from './users.ts';
 
 /** How the client reached this server, in the JWT's allowed_connection_types terms. */
-export type ConnectionType = 'STANDARD' | 'WEBSOCKET';
+export type ConnectionType = 'STANDARD' | 'WEBSOCKET' | 'LEAFNODE';
 
 /** Where a connecting client comes from: how, and its IP address (a user JWT's `src`). */
 export interface ClientOrigin {

@@ -64,6 +64,11 @@ export interface LeafNodesDeps {
   readonly jetstreamDomain: string;
   /** Subscriptions that stay on this server (the server's own internal handlers). */
   isServerLocal(sub: Subscription): boolean;
+  /**
+   * Operator mode: judges an edge's user JWT and its signature of `nonce` (from `host`), as a
+   * LEAFNODE connection; the account to bind the link to, or why not.
+   */
+  readonly authenticateJwt?: (jwt: string, sig: string, nonce: string, host: string) => { ok: true; account: string } | { ok: false; reason: string };
 }
 
 /** One hub this server dials. */
@@ -214,7 +219,7 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
       max_payload: this.deps.maxPayloadBytes,
       ...(this.deps.jetstream ? { jetstream: true } : {}),
       client_id: link.cid,
-      nonce: newNonce(),
+      nonce: (link.nonce = newNonce()),
       ...(this.deps.clusterName() !== '' ? { cluster: this.deps.clusterName() } : {}),
       ...(this.deps.jetstreamDomain !== '' ? { domain: this.deps.jetstreamDomain } : {}),
       info_on_connect: true,
@@ -227,14 +232,24 @@ export class LeafNodes implements LocalInterestListener, LeafHost {
     // Clients send `lang`; servers do not.
     if (typeof c.lang === 'string' && c.lang !== '') return 'attempted to connect to leaf node port';
     if (typeof c.gateway === 'string' && c.gateway !== '') return `Rejecting connection from gateway "${c.gateway}" on the leafnode port`;
+    let account = this.options.account === '' ? GLOBAL_ACCOUNT : this.options.account;
     const user = this.options.user;
-    if (user !== undefined && (c.user !== user || (c.pass ?? '') !== (this.options.pass ?? ''))) {
+    if (this.deps.authenticateJwt !== undefined) {
+      // Operator mode: the edge presents a user JWT and its signature of our nonce (a .creds
+      // remote), and the link is bound to that user's account, as nats-server binds it.
+      const judged = this.deps.authenticateJwt(c.jwt ?? '', c.sig ?? '', link.nonce, link.remoteAddress);
+      if (!judged.ok) {
+        this.logger.warn({ ip: link.remoteAddress, reason: judged.reason }, 'leafnode authorization failed');
+        return 'Authorization Violation';
+      }
+      account = judged.account;
+    } else if (user !== undefined && (c.user !== user || (c.pass ?? '') !== (this.options.pass ?? ''))) {
       this.logger.warn({ ip: link.remoteAddress, user: c.user ?? '' }, 'leafnode authorization failed');
       return 'Authorization Violation';
     }
     const cluster = this.deps.clusterName();
     if (cluster !== '' && c.cluster === cluster) return 'remote leafnode has same cluster name';
-    link.account = this.options.account === '' ? GLOBAL_ACCOUNT : this.options.account;
+    link.account = account;
     link.remoteName = String(c.name ?? c.server_id ?? '');
     link.remoteId = String(c.server_id ?? '');
     link.remoteCluster = typeof c.cluster === 'string' ? c.cluster : '';

@@ -109,7 +109,10 @@ export class LeafLink extends PeerLink implements RouteTarget, LeafOpSink {
   remoteName = '';
   remoteId = '';
   remoteCluster = '';
-  /** The hub's nonce (edge role), signed when credentials are configured. */
+  /**
+   * The nonce of this link's INFO: received from the hub (edge role; signed when credentials are
+   * configured), or sent to the edge (hub role; an operator-mode edge signs it).
+   */
   nonce = '';
   /** Subjects not sent over this link (edge: deny_exports; hub: the edge's deny_pub). */
   denyOut: SubjectDenyList | null = null;

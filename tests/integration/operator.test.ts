@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { credsAuthenticator } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../../server/index.ts';
@@ -15,6 +15,7 @@ import { resolveOptions } from '../../server/options.ts';
 import type { ServerOptions } from '../../server/options-types.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { wsConnect } from '../helpers/ws.ts';
+import { waitFor } from '../helpers/deadline.ts';
 import {
   connectAs,
   expiryWhileConnected,
@@ -199,5 +200,61 @@ describe('operator mode configuration errors', () => {
     assert.match(refusal(() => resolveOptions({ ...base, resolverPreload: withoutSys })), /^invalid value for "systemAccount": account A\w+ has no usable JWT in resolver_preload$/);
     // Without system_account in the config, the operator JWT's is taken.
     assert.equal(resolveOptions({ ...base, systemAccount: undefined }).systemAccount, f.accounts.SYS);
+  });
+});
+
+describe('operator mode: a hub takes leaf nodes that log in with .creds', () => {
+  let dir: string;
+  let f: OperatorFixture;
+  let hub: RunningServer;
+  const edges: RunningServer[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-operator-leaf-'));
+    f = await makeOperatorFixture(dir);
+    hub = await startTestServer({ ...operatorOptions(f, join(dir, 'store')), httpPort: 0, leafnodes: { host: '127.0.0.1', port: 0, user: undefined, pass: undefined, account: '', remotes: [], reconnectMs: 100 } });
+  });
+
+  after(async () => {
+    for (const e of edges) await e.close();
+    await hub?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function edge(credentials: string): Promise<RunningServer> {
+    const url = `nats-leaf://127.0.0.1:${hub.ports.leafnode}`;
+    const e = await startTestServer({
+      leafnodes: { host: '', port: undefined, user: undefined, pass: undefined, account: '', reconnectMs: 100, remotes: [{ urls: [url], credentials, account: '', tls: undefined, denyImports: [], denyExports: [] }] },
+    });
+    edges.push(e);
+    return e;
+  }
+
+  type Leafz = { leafs: { name: string; account: string }[] };
+  const leafz = async (): Promise<Leafz> => (await (await fetch(`${hub.httpUrl}/leafz`)).json()) as Leafz;
+
+  test("an edge with a user's .creds is bound to that user's account; forged creds are refused", async () => {
+    const good = await edge(f.creds.a!);
+    await edge(f.creds.forged!);
+    const z = await waitFor(async () => ((await leafz()).leafs.length > 0 ? leafz() : undefined), 'the edge with good creds to connect', 10_000);
+    assert.deepEqual(z.leafs.map((l) => l.account), [f.accounts.A]);
+    // Messages of account A cross: a subscriber of A on the hub gets what a client of the edge publishes.
+    const onHub = await connectAs(hub.clientUrl, f, 'a');
+    const onEdge = await connect({ servers: good.clientUrl, reconnect: false });
+    try {
+      const got: string[] = [];
+      onHub.subscribe('leaf.x', { callback: (_e, m) => void got.push(m.string()) });
+      await onHub.flush();
+      await waitFor(async () => {
+        onEdge.publish('leaf.x', 'from the edge');
+        await onEdge.flush();
+        return got.length > 0;
+      }, "the hub's subscriber to hear the edge", 10_000);
+      assert.equal(got[0], 'from the edge');
+      // The forged edge never joined: still one link.
+      assert.equal((await leafz()).leafs.length, 1);
+    } finally {
+      await Promise.all([onHub.close(), onEdge.close()]);
+    }
   });
 });

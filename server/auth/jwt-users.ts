@@ -6,7 +6,7 @@
 // signature, and the account's revocations. Every refusal becomes the client's
 // 'Authorization Violation'; the reason is for the log.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { isValidSubject } from '../../protocol/subject.ts';
 import type { JwtAccount, OperatorMode } from '../accounts/operator.ts';
 import type { AuthOutcome, AuthUser, Credentials } from './authenticator.ts';
@@ -93,57 +93,33 @@ export function authenticateJwtUser(mode: OperatorMode, c: Credentials, nonce: s
 
 /**
  * nats-server's validateSrc: no list allows every address; otherwise the client's IP must be in
- * one of the CIDR blocks (a list nats-server could not parse admits nobody).
+ * one of the CIDR blocks (node's BlockList, which also matches an IPv4-mapped IPv6 address
+ * against IPv4 blocks); a list nats-server could not parse admits nobody.
  */
 export function allowedSource(src: readonly string[] | string | undefined, host: string): boolean {
   // Older JWTs carry src as one comma-separated string.
   const list = typeof src === 'string' ? src.split(',').map((x) => x.trim()).filter((x) => x !== '') : (src ?? []);
   if (list.length === 0) return true;
-  const addr = parseIp(host);
-  if (addr === undefined) return false;
+  const family = ipFamily(host);
+  if (family === undefined) return false;
+  const blocks = new BlockList();
   for (const cidr of list) {
     const slash = cidr.indexOf('/');
-    if (slash < 0) return false;
-    const net = parseIp(cidr.slice(0, slash));
+    const net = slash < 0 ? '' : cidr.slice(0, slash);
     const bits = Number(cidr.slice(slash + 1));
-    if (net === undefined || !Number.isInteger(bits) || bits < 0 || bits > net.length * 8) return false;
-    if (net.length === addr.length && samePrefix(net, addr, bits)) return true;
+    const type = ipFamily(net);
+    if (type === undefined || !Number.isInteger(bits)) return false;
+    try {
+      blocks.addSubnet(net, bits, type);
+    } catch {
+      return false; // a prefix length out of range
+    }
   }
-  return false;
+  return blocks.check(host, family);
 }
 
-/** An IPv4 (4 bytes) or IPv6 (16 bytes) address; IPv4-mapped IPv6 (::ffff:a.b.c.d) as IPv4. */
-function parseIp(text: string): Uint8Array | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text);
-  const t = mapped !== null ? mapped[1]! : text;
-  if (isIPv4(t)) return Uint8Array.from(t.split('.').map(Number));
-  if (!isIPv6(t)) return undefined;
-  const [head, tail] = t.includes('::') ? t.split('::') : [t, undefined];
-  const groups = (s: string | undefined): string[] => (s === undefined || s === '' ? [] : s.split(':'));
-  const h = groups(head);
-  const tl = groups(tail);
-  // A trailing dotted quad is two groups.
-  const expand = (g: string[]): number[] =>
-    g.flatMap((x) => (x.includes('.') ? (([a, b, c, d]) => [(a! << 8) | b!, (c! << 8) | d!])(x.split('.').map(Number)) : [parseInt(x, 16)]));
-  const hv = expand(h);
-  const tv = expand(tl);
-  const words = tail === undefined ? hv : [...hv, ...new Array<number>(8 - hv.length - tv.length).fill(0), ...tv];
-  if (words.length !== 8) return undefined;
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
-}
-
-function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  const whole = bits >> 3;
-  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
-  const rest = bits & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return (a[whole]! & mask) === (b[whole]! & mask);
+function ipFamily(text: string): 'ipv4' | 'ipv6' | undefined {
+  return isIPv4(text) ? 'ipv4' : isIPv6(text) ? 'ipv6' : undefined;
 }
 
 const DAY_SECONDS = 24 * 3600;

@@ -276,12 +276,11 @@ export class ClusteredStreams implements ReplicaHost {
     const meta = this.meta;
     if (meta === null || !meta.isLeader || reply === '') return;
     const name = subject.slice(`${META_PREFIX}.CREATE.`.length);
-    const cfg = this.validate(name, data, (body) => {
-      const all = this.accountStreams();
-      this.deps.limits?.checkCreate(requestedStream(name, body), all.length, all);
-    });
+    const limits = this.deps.limits;
+    const all = limits === undefined ? [] : this.accountStreams();
+    const cfg = this.validate(name, data, (body) => limits?.checkCreate(requestedStream(name, body), all.length, all));
     if ('error' in cfg) return this.refuse('STREAM.CREATE', { reply }, cfg.error);
-    const limited = this.checkLimits(() => this.deps.limits?.checkCreateConfig(cfg.config, this.accountStreams()));
+    const limited = this.checkLimits(() => limits?.checkCreateConfig(cfg.config, all));
     if (limited !== undefined) return this.refuse('STREAM.CREATE', { reply }, limited);
     const existing = this.state.stream(name);
     if (existing !== undefined) {
@@ -319,7 +318,8 @@ export class ClusteredStreams implements ReplicaHost {
     if ('error' in cfg) return this.refuse('STREAM.UPDATE', { reply }, cfg.error);
     const checked = checkStreamUpdate(existing.config, cfg.config);
     if (!checked.ok) return this.refuse('STREAM.UPDATE', { reply }, checked.error);
-    const limited = this.checkLimits(() => this.deps.limits?.checkUpdate(checked.config, existing.config, this.accountStreams()));
+    const limits = this.deps.limits;
+    const limited = limits === undefined ? undefined : this.checkLimits(() => limits.checkUpdate(checked.config, existing.config, this.accountStreams()));
     if (limited !== undefined) return this.refuse('STREAM.UPDATE', { reply }, limited);
     let peers: string[] | undefined;
     if (checked.config.num_replicas !== existing.config.num_replicas) {

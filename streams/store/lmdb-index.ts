@@ -16,6 +16,7 @@ import {
 } from './codec.ts';
 import type { LmdbDb, LmdbEnvironment } from './lmdb-env.ts';
 import { copyOut } from './record-cache.ts';
+import { decodeRunOffsets, runKeySeq, type RunSource } from './subject-runs.ts';
 
 /** The meta record lives in the subjects database under a number key, which no subject can be. */
 export const META_KEY = 0;
@@ -63,24 +64,99 @@ const RECORD_COPIES = {
   },
 };
 
-export class LmdbIndex {
+/**
+ * The index database read as (base seq, run offsets) pairs (subject-runs.ts): range bounds are
+ * key Buffers written as they are, a key is read as its sequence, a value decoded straight from
+ * lmdb-js's shared buffer.
+ */
+const RUN_KEYS = {
+  writeKey(key: Buffer, target: Buffer, start: number): number {
+    key.copy(target, start);
+    return start + key.length;
+  },
+  readKey(buf: Buffer, start: number): number {
+    return runKeySeq(buf, start);
+  },
+};
+const RUN_OFFSETS = {
+  encode(value: Buffer): Buffer {
+    return value; // never written through: the store writes with `idx`
+  },
+  decode(shared: Buffer, size: number): number[] {
+    return decodeRunOffsets(shared, size);
+  },
+};
+
+export class LmdbIndex implements RunSource {
   private constructor(
     readonly msgs: LmdbDb,
     readonly idx: LmdbDb,
     readonly subj: LmdbDb,
     /** The same database as `msgs`, for reading runs of records (RECORD_COPIES). */
     private readonly records: LmdbDb,
+    /** The same database as `idx`, for reading runs of a subject's sequences (RUN_OFFSETS). */
+    private readonly runs: LmdbDb,
   ) {}
 
   static open(env: LmdbEnvironment, name: string): LmdbIndex {
     const bin = { encoding: 'binary', keyEncoding: 'binary' } as const;
+    type Opts = Parameters<LmdbEnvironment['openDb']>[1];
     return new LmdbIndex(
       env.openDb(`stream:${name}:m`, bin),
       env.openDb(`stream:${name}:i`, bin),
       // Subject keys use lmdb-js's default ordered-binary key encoding (strings and numbers).
       env.openDb(`stream:${name}:s`, { encoding: 'binary' }),
-      env.openDb(`stream:${name}:m`, { keyEncoder: SEQ_KEYS, encoder: RECORD_COPIES } as Parameters<LmdbEnvironment['openDb']>[1]),
+      env.openDb(`stream:${name}:m`, { keyEncoder: SEQ_KEYS, encoder: RECORD_COPIES } as Opts),
+      env.openDb(`stream:${name}:i`, { keyEncoder: RUN_KEYS, encoder: RUN_OFFSETS } as Opts),
     );
+  }
+
+  // ---- the per-subject index (runs, subject-runs.ts) ----------------------------------------
+
+  runHolding(id: number, seq: number): { base: number; seqs: number[] } | undefined {
+    const key = idxKey(id, seq);
+    // Most removals hit a run's first sequence (a run of one: a subject written once per batch).
+    const exact = this.idx.getBinaryFast(key) as Buffer | undefined;
+    if (exact !== undefined) {
+      return { base: seq, seqs: decodeRunOffsets(exact, (this.idx as unknown as { lastSize: number }).lastSize).map((o) => seq + o) };
+    }
+    for (const { key: base, value } of this.runs.getRange({ start: key, end: idxKey(id, 0), reverse: true, limit: 1 })) {
+      const seqs = (value as number[]).map((o) => (base as number) + o);
+      return seqs.length > 0 && seqs[seqs.length - 1]! >= seq ? { base: base as number, seqs } : undefined;
+    }
+    return undefined;
+  }
+
+  put(key: Buffer, value: Buffer): void {
+    void this.idx.put(key, value);
+  }
+
+  remove(key: Buffer): void {
+    void this.idx.remove(key);
+  }
+
+  /**
+   * Committed runs of one subject that hold sequences in [start, end), as (base, offsets), in
+   * order (descending when reverse). The first may hold sequences outside the range.
+   */
+  private *subjectRuns(id: number, start: number, end: number, reverse: boolean): Generator<[number, number[]]> {
+    if (reverse) {
+      // Newest first; the run holding `start` may begin before it, so stop only below it.
+      for (const { key, value } of this.runs.getRange({ start: idxKey(id, end - 1), end: idxKey(id, 0), reverse: true })) {
+        const base = key as number;
+        const offs = value as number[];
+        if (offs.length > 0 && base + offs[offs.length - 1]! < start) return;
+        yield [base, offs];
+      }
+      return;
+    }
+    // The run holding `start` begins at or before it; the others begin inside the range.
+    for (const { key, value } of this.runs.getRange({ start: idxKey(id, start), end: idxKey(id, 0), reverse: true, limit: 1 })) {
+      if ((key as number) < start) yield [key as number, value as number[]];
+    }
+    for (const { key, value } of this.runs.getRange({ start: idxKey(id, start), end: idxKey(id, end) })) {
+      yield [key as number, value as number[]];
+    }
   }
 
   /** Committed records with start <= seq < end, ascending, each a copy the caller owns. */
@@ -102,13 +178,24 @@ export class LmdbIndex {
     for (const key of this.msgs.getKeys(range)) yield readSeq(key as Buffer, 0);
   }
 
-  /** Committed sequences of one subject in [start, end). */
+  /** Committed sequences of one subject in [start, end), ascending (or descending when reverse). */
   *subjectSeqs(id: number, start: number, end: number, reverse: boolean): Generator<number> {
     if (end <= start) return;
-    const range = reverse
-      ? { start: idxKey(id, end - 1), end: idxKey(id, Math.max(0, start - 1)), reverse: true }
-      : { start: idxKey(id, start), end: idxKey(id, end) };
-    for (const key of this.idx.getKeys(range)) yield readSeq(key as Buffer, 4);
+    for (const [base, offs] of this.subjectRuns(id, start, end, reverse)) {
+      if (reverse) {
+        for (let i = offs.length - 1; i >= 0; i--) {
+          const seq = base + offs[i]!;
+          if (seq < start) return;
+          if (seq < end) yield seq;
+        }
+      } else {
+        for (const off of offs) {
+          const seq = base + off;
+          if (seq >= end) return;
+          if (seq >= start) yield seq;
+        }
+      }
+    }
   }
 
   /** Committed messages in [start, end) not in `hidden`. */
@@ -120,11 +207,20 @@ export class LmdbIndex {
   }
 
   countSubject(id: number, start: number, end: number, hidden: ReadonlySet<number>): number {
-    if (hidden.size === 0) {
-      return this.idx.getKeysCount({ start: idxKey(id, start), end: idxKey(id, end) });
-    }
+    if (end <= start) return 0;
     let n = 0;
-    for (const seq of this.subjectSeqs(id, start, end, false)) if (!hidden.has(seq)) n++;
+    for (const [base, offs] of this.subjectRuns(id, start, end, false)) {
+      const first = base + offs[0]!;
+      const last = base + offs[offs.length - 1]!;
+      if (hidden.size === 0 && first >= start && last < end) {
+        n += offs.length; // the whole run is inside the range
+        continue;
+      }
+      for (const off of offs) {
+        const seq = base + off;
+        if (seq >= start && seq < end && !hidden.has(seq)) n++;
+      }
+    }
     return n;
   }
 

@@ -1,10 +1,11 @@
 // File storage on LMDB. Per stream, three named sub-databases of the server's one environment:
 //   stream:<name>:m   u64 BE seq -> message record (codec.ts)
-//   stream:<name>:i   u32 subject id + u64 seq -> 1 byte (per-subject order: next/prev/count)
+//   stream:<name>:i   u32 subject id + u64 base seq -> a run of the subject's sequences
+//                     (per-subject order: next/prev/count; subject-runs.ts)
 //   stream:<name>:s   subject -> {id, count, last}; key 0 -> stream meta (counters)
 // Writes are lmdb-js async puts: everything issued in one event-loop turn commits as one
-// transaction (group commit), and the counters/subject summaries touched in that turn are written
-// in the same transaction from the environment's beforecommit hook (lmdb-env.ts). So the state
+// transaction (group commit), and the counters/subject summaries and index runs touched in that
+// turn are written in the same transaction from the environment's beforecommit hook (lmdb-env.ts). So the state
 // after a crash is exactly that of the last committed transaction, and opening a stream reads the
 // meta record and one record per live subject, not every message. While a transaction holding
 // store writes commits, writes are staged here instead and written together once it is done
@@ -27,7 +28,6 @@ import {
   recordFileSize,
   recordSubject,
   subjectByteLength,
-  writeIdxKey,
   writeSeq,
 } from './codec.ts';
 import { BaseStore } from './base-store.ts';
@@ -36,9 +36,11 @@ import type { CommitPipeline, CommitPromise, PipelineMember } from './commit-pip
 import { SyncMode, type BatchParticipant, type LmdbEnvironment } from './lmdb-env.ts';
 import { LmdbView, type Batch } from './lmdb-view.ts';
 import { FrozenLmdb } from './frozen.ts';
+import { SubjectRunWriter } from './subject-runs.ts';
 import { StorageKind, StoreError, StoreErrorCode, type FrozenStore, type StoredMsg, type TimeNs } from './types.ts';
 
-const INDEX_VALUE = Buffer.from([1]); // shared: lmdb-js only reads it
+/** Staged arrays longer than this are let go after their batch (a burst's need, not the norm). */
+const MAX_KEPT_STAGED = 65_536;
 
 /** Kinds of staged writes. */
 const PUT = 0;
@@ -57,13 +59,17 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   private bulk = false;
   private nextSubjectId: number;
   private readonly keyBuf = Buffer.allocUnsafe(8);
-  private readonly idxBuf = Buffer.allocUnsafe(12);
+  /** The open batch's changes to the per-subject index, written at its beforecommit. */
+  private readonly runs: SubjectRunWriter;
   private readonly pipeline: CommitPipeline;
   /** Writes staged while a commit is in flight, in order: kind, seq, record (PUT), subject id. */
+  // The arrays keep their capacity between batches (`staged` counts the live part): emptying an
+  // array by setting its length frees its storage, and refilling it regrew it every batch.
   private readonly stagedKind: number[] = [];
   private readonly stagedSeq: number[] = [];
   private readonly stagedRec: (Buffer | null)[] = [];
   private readonly stagedId: number[] = [];
+  private staged = 0;
 
   /** Use openLmdbStore(). */
   constructor(env: LmdbEnvironment, name: string, ix: LmdbIndex) {
@@ -71,6 +77,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     super(name, st.subjects);
     this.env = env;
     this.ix = ix;
+    this.runs = new SubjectRunWriter(ix);
     this.pipeline = env.pipeline;
     // A batch begun while staging is marked dirty when its writes are made (flushStaged): its
     // metadata must go into the transaction that holds them, not into one that closes earlier.
@@ -122,12 +129,11 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
     return fileStoreMsgSize(slen, h === null ? 0 : h.length, data.length);
   }
 
-  /** The record and its index entry, into the open lmdb-js batch; its commit promise. */
+  /** The record into the open lmdb-js batch (its index run at beforecommit); the commit promise. */
   private putNow(seq: number, rec: Buffer, subjectId: number): CommitPromise {
     writeSeq(this.keyBuf, 0, seq);
     const p = this.ix.msgs.put(this.keyBuf, rec);
-    writeIdxKey(this.idxBuf, subjectId, seq);
-    this.ix.idx.put(this.idxBuf, INDEX_VALUE);
+    this.runs.appendedSeq(subjectId, seq);
     this.pipeline.wrote(p);
     return p;
   }
@@ -135,14 +141,14 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   private removeNow(seq: number, subjectId: number): CommitPromise {
     writeSeq(this.keyBuf, 0, seq);
     const p = this.ix.msgs.remove(this.keyBuf);
-    writeIdxKey(this.idxBuf, subjectId, seq);
-    this.ix.idx.remove(this.idxBuf);
+    this.runs.removedSeq(subjectId, seq);
     this.pipeline.wrote(p);
     return p;
   }
 
   private clearNow(): CommitPromise {
     const p = this.ix.msgs.clearAsync();
+    this.runs.clear();
     this.ix.idx.clearAsync();
     this.ix.subj.clearAsync(); // the meta key goes too; beforeCommit writes it again
     this.pipeline.wrote(p);
@@ -152,10 +158,11 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   /** A commit is in flight: keep the write for the next batch; the batch it will be in. */
   private stage(kind: number, seq: number, rec: Buffer | null, subjectId: number): Batch {
     const batch = this.view.join(this.pipeline.stage(this));
-    this.stagedKind.push(kind);
-    this.stagedSeq.push(seq);
-    this.stagedRec.push(rec);
-    this.stagedId.push(subjectId);
+    const i = this.staged++;
+    this.stagedKind[i] = kind;
+    this.stagedSeq[i] = seq;
+    this.stagedRec[i] = rec;
+    this.stagedId[i] = subjectId;
     return batch;
   }
 
@@ -165,7 +172,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
 
   /** The commit in flight is done: write what was staged, in order, into the batch now open. */
   flushStaged(): void {
-    const n = this.stagedKind.length;
+    const n = this.staged;
     try {
       if (this.dropped) return;
       for (let i = 0; i < n; i++) {
@@ -185,16 +192,23 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   }
 
   dropStaged(): void {
-    this.stagedKind.length = 0;
-    this.stagedSeq.length = 0;
-    this.stagedRec.length = 0;
-    this.stagedId.length = 0;
+    const n = this.staged;
+    this.staged = 0;
+    if (n > MAX_KEPT_STAGED) {
+      this.stagedKind.length = 0;
+      this.stagedSeq.length = 0;
+      this.stagedRec.length = 0;
+      this.stagedId.length = 0;
+      return;
+    }
+    this.stagedRec.fill(null, 0, n); // the records are lmdb-js's and the overlay's now
   }
 
-  /** lmdb-js is closing the batch: add our counters and subject summaries to it. */
+  /** lmdb-js is closing the batch: add our index runs, counters and subject summaries to it. */
   beforeCommit(): void {
     this.view.endBatch();
     if (this.dropped) return;
+    this.runs.write();
     for (const subject of this.dirtySubjects) {
       const info = this.subjects.get(subject);
       if (info === undefined) this.ix.subj.remove(subject);
@@ -341,7 +355,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   /** A read transaction: with nothing uncommitted (see StreamStore.freeze) it sees the live store. */
   freeze(): FrozenStore {
     if (this.closed) throw new StoreError(StoreErrorCode.Closed, 'store is closed');
-    if (this.view.pending.size > 0 || this.view.deleted.size > 0 || this.stagedKind.length > 0) {
+    if (this.view.pending.size > 0 || this.view.deleted.size > 0 || this.staged > 0) {
       throw new StoreError(StoreErrorCode.WriteFailed, 'freeze needs every change committed first');
     }
     const txn = this.env.root.useReadTransaction();

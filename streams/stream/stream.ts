@@ -56,6 +56,20 @@ export interface StreamObserver {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The PubAcks waiting for one store batch: reply subjects and sequences, in publish order, the
+ * first `n` entries live. Sent batches are reused, so the arrays keep their capacity: new arrays
+ * per batch regrew by copying to about a thousand entries every batch in js-pub.
+ */
+interface AckBatch {
+  readonly replies: string[];
+  readonly seqs: number[];
+  n: number;
+}
+/** Reused ack batches per stream, and the largest one kept. */
+const SPARE_ACK_BATCHES = 4;
+const MAX_KEPT_ACKS = 65_536;
+
 /** The leader's answer to a publish: what to apply, or why nothing is stored. */
 export type AppendDecision =
   /** Store it: apply `op`, ack once durable. */
@@ -131,11 +145,12 @@ export class Stream implements StreamMachine {
     this.ingest(subject, reply, hdr, data);
   private ageTimer: TimerHandle | null = null;
   private dedupeTimer: TimerHandle | null = null;
-  /** The durability promise the pending acks wait for, and those acks as [reply, ack] pairs. */
+  /** The durability promise the pending acks wait for. */
   private ackWaitFor: Promise<void> | null = null;
   /** Those acks: reply subjects and the sequences to ack, in publish order. */
-  private ackReplies: string[] = [];
-  private ackSeqs: number[] = [];
+  private acking: AckBatch | null = null;
+  /** Sent batches kept for reuse: their arrays keep their capacity (see AckBatch). */
+  private readonly spareAcks: AckBatch[] = [];
   private closed = false;
   /** The config's subject_transform: publishes are stored under the transformed subject. */
   private inputTransform: SubjectTransform | null = null;
@@ -472,25 +487,43 @@ export class Stream implements StreamMachine {
    */
   private ackWhenDurable(reply: string, seq: number): void {
     const durable = this.store.durable();
-    if (durable !== this.ackWaitFor) {
+    let batch = this.acking;
+    if (durable !== this.ackWaitFor || batch === null) {
       this.ackWaitFor = durable;
-      const replies: string[] = [];
-      const seqs: number[] = [];
-      this.ackReplies = replies;
-      this.ackSeqs = seqs;
+      const fresh = this.spareAcks.pop() ?? { replies: [], seqs: [], n: 0 };
+      this.acking = batch = fresh;
       durable.then(
-        () => this.sendBatch(replies, seqs, null),
-        (err: unknown) => this.sendBatch(replies, seqs, err),
+        () => this.sendBatch(fresh, null),
+        (err: unknown) => this.sendBatch(fresh, err),
       );
     }
-    this.ackReplies.push(reply);
-    this.ackSeqs.push(seq);
+    batch.replies[batch.n] = reply;
+    batch.seqs[batch.n] = seq;
+    batch.n++;
   }
 
-  private sendBatch(replies: string[], seqs: number[], err: unknown): void {
+  private sendBatch(batch: AckBatch, err: unknown): void {
     // The next ack starts a new batch even if durable() hands out this same (settled) promise again,
     // as the memory store always does.
-    if (this.ackReplies === replies) this.ackWaitFor = null;
+    if (this.acking === batch) {
+      this.acking = null;
+      this.ackWaitFor = null;
+    }
+    const n = batch.n;
+    const replies = batch.replies;
+    const seqs = batch.seqs;
+    try {
+      this.sendAcks(replies, seqs, n, err);
+    } finally {
+      batch.n = 0;
+      if (n <= MAX_KEPT_ACKS && this.spareAcks.length < SPARE_ACK_BATCHES) {
+        replies.fill('', 0, n);
+        this.spareAcks.push(batch);
+      }
+    }
+  }
+
+  private sendAcks(replies: string[], seqs: number[], n: number, err: unknown): void {
     if (err !== null) {
       this.logger.error({ err: String(err) }, 'store commit failed; publishes answered with an error');
       const e = JSON.stringify({
@@ -498,10 +531,10 @@ export class Stream implements StreamMachine {
         stream: this.name,
         seq: 0,
       });
-      for (const reply of replies) this.sendAck(reply, e);
+      for (let i = 0; i < n; i++) this.sendAck(replies[i]!, e);
       return;
     }
-    for (let i = 0; i < replies.length; i++) this.sendSeqAck(replies[i]!, seqs[i]!);
+    for (let i = 0; i < n; i++) this.sendSeqAck(replies[i]!, seqs[i]!);
   }
 
   // ---- timers ------------------------------------------------------------------------------

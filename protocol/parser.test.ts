@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import type { ParserLimits } from './sink.ts';
 import { ServerParser } from './parser.ts';
+import { TRANSIENT_MAX_BYTES } from './transient-payload.ts';
 import {
   byteChunks,
   feedClient,
@@ -230,12 +231,13 @@ describe('ServerParser', () => {
     });
   });
 
-  test('pub views: zero-copy when whole, the subject survives a split', () => {
+  test('pub views: zero-copy when whole (above the reused sizes), the subject survives a split', () => {
     const seen: { msg: Buffer; subj: string }[] = [];
     const sink = new RecordingServerSink();
     sink.pub = (subject, _r, _h, msg) => seen.push({ msg, subj: subject });
     const p = new ServerParser(sink, { ...LIMITS });
-    const chunk = Buffer.from('PUB abc 2\r\nhi\r\n');
+    const big = 'x'.repeat(TRANSIENT_MAX_BYTES + 1);
+    const chunk = Buffer.from(`PUB abc ${big.length}\r\n${big}\r\n`);
     p.parse(chunk);
     assert.equal(seen[0].msg.buffer, chunk.buffer, 'payload is a view of the chunk');
     const first = Buffer.from('PUB abc 2\r\nh');

@@ -8,8 +8,10 @@
 //   byte instead of after a whole line -> ARG: the rest of the control line is found with a native
 //   indexOf('\n'); when the line is wholly in the chunk its arguments are read in place, otherwise
 //   the pieces go to one scratch buffer bounded by maxControlLineBytes -> PAYLOAD: when the
-//   payload and its CRLF are wholly in the chunk the sink gets a zero-copy view (bufferView), otherwise the
-//   bytes accumulate in a scratch buffer sized to the message.
+//   payload and its CRLF are wholly in the chunk the sink gets a zero-copy view (bufferView), or
+//   for the server's small payloads a copy in a reused buffer (transient-payload.ts), otherwise
+//   the bytes accumulate in a scratch buffer sized to the message. Either way a payload is valid
+//   only during the sink's call.
 //
 // Contracts kept here:
 // - Never throws on any input: malformed input ends in exactly one sink.error() and the parser is
@@ -27,6 +29,7 @@ import type { ClientOpSink, ParserLimits, ProtocolError, ServerOpSink } from './
 import { ProtocolErrorKind } from './sink.ts';
 import { DEFAULT_MAX_CONTROL_LINE_BYTES } from './limits.ts';
 import { bufferView } from './buffer-view.ts';
+import { TRANSIENT_MAX_BYTES, deliverTransient } from './transient-payload.ts';
 
 // --- states -----------------------------------------------------------------------------------
 const S_START = 0;
@@ -170,9 +173,17 @@ abstract class ParserBase {
   private payload: Buffer = EMPTY;
   private payloadPos = 0;
 
-  protected constructor(firstByte: Int8Array, allowPub: boolean) {
+  /**
+   * Small whole payloads are delivered in the process's reused buffers (transient-payload.ts)
+   * instead of a view each: only for receivers that copy what they keep (the server's).
+   */
+  private readonly transientPayloads: boolean;
+  private readonly deliverPayload = (msg: Buffer): void => this.onPayload(msg);
+
+  protected constructor(firstByte: Int8Array, allowPub: boolean, transientPayloads = false) {
     this.firstByte = firstByte;
     this.allowPub = allowPub;
+    this.transientPayloads = transientPayloads;
   }
 
   protected abstract maxControlLineBytes(): number;
@@ -248,7 +259,10 @@ abstract class ParserBase {
             }
             i = at + 2;
             this.state = S_START;
-            this.onPayload(bufferView(chunk, i - need - 2, at));
+            if (this.transientPayloads && need > 0 && need <= TRANSIENT_MAX_BYTES && deliverTransient(chunk, at - need, need, this.deliverPayload)) {
+              break;
+            }
+            this.onPayload(bufferView(chunk, at - need, at));
             break;
           }
           if (this.payload === EMPTY && need > 0) this.payload = this.payloadBuffer(need);
@@ -466,7 +480,8 @@ export class ServerParser extends ParserBase {
   private readonly subject = new SubjectCache();
 
   constructor(sink: ServerOpSink, limits: ParserLimits) {
-    super(SERVER_FIRST, true);
+    // The server copies whatever it keeps of a payload (see transient-payload.ts).
+    super(SERVER_FIRST, true, true);
     this.sink = sink;
     this.limits = limits;
   }

@@ -2,6 +2,7 @@
 // consumers' ack subjects) subscribe through it and it publishes on the server's behalf.
 
 import type { BusHandler, BusSubscription, MessageBus } from '../streams/bus.ts';
+import { isTransient } from '../protocol/transient-payload.ts';
 import type { Router } from './router/router.ts';
 import { Subscription, type MessageTarget, type StalledProducer } from './router/subscription.ts';
 
@@ -68,6 +69,9 @@ export class InternalClient implements MessageTarget, MessageBus {
   }
 
   deliverMsg(sub: Subscription, _subjectBytes: Buffer | null, subject: string, reply: string, hdrLen: number, msg: Buffer): void {
+    // A client's small payload arrives in a buffer the parser reuses for the next one: internal
+    // handlers get bytes of their own (a view of a socket chunk, as before, would not be reused).
+    if (isTransient(msg)) msg = Buffer.from(msg);
     const hdr = hdrLen > 0 ? msg.subarray(0, hdrLen) : null;
     try {
       (sub as HandlerSubscription).handler(subject, reply, hdr, hdrLen > 0 ? msg.subarray(hdrLen) : msg);

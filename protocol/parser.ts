@@ -259,7 +259,13 @@ abstract class ParserBase {
             }
             i = at + 2;
             this.state = S_START;
-            if (this.transientPayloads && need > 0 && need <= TRANSIENT_MAX_BYTES && deliverTransient(chunk, at - need, need, this.deliverPayload)) {
+            if (need === 0) {
+              // An empty payload (JetStream acks, bare requests) has no bytes to share: one
+              // empty Buffer serves them all.
+              this.onPayload(EMPTY);
+              break;
+            }
+            if (this.transientPayloads && need <= TRANSIENT_MAX_BYTES && deliverTransient(chunk, at - need, need, this.deliverPayload)) {
               break;
             }
             this.onPayload(bufferView(chunk, at - need, at));

@@ -19,6 +19,11 @@ test('a small payload is copied into the reused buffer of its size; a nested del
   deliverTransient(Buffer.from('abcdefghijk'), 0, 11, (msg) => (again = msg));
   assert.equal(again!.toString(), 'abcdefghijk');
   assert.ok(!isTransient(Buffer.from('hello world')));
+  // Longer payloads are copied natively: the same bytes either way.
+  const long = Buffer.from('z'.repeat(3) + 'abcdefghij'.repeat(20) + 'z');
+  let copied = '';
+  assert.ok(deliverTransient(long, 3, 200, (msg) => (copied = msg.toString())));
+  assert.equal(copied, 'abcdefghij'.repeat(20));
 });
 
 test('the server parser hands small payloads over in reused buffers, larger ones as views, each valid during its call', () => {

@@ -118,7 +118,8 @@ export class LmdbIndex implements RunSource {
     // Most removals hit a run's first sequence (a run of one: a subject written once per batch).
     const exact = this.idx.getBinaryFast(key) as Buffer | undefined;
     if (exact !== undefined) {
-      return { base: seq, seqs: decodeRunOffsets(exact, (this.idx as unknown as { lastSize: number }).lastSize).map((o) => seq + o) };
+      const size = (this.idx as unknown as { lastSize: number }).lastSize;
+      return { base: seq, seqs: decodeRunOffsets(exact, size).map((o) => seq + o) };
     }
     for (const { key: base, value } of this.runs.getRange({ start: key, end: idxKey(id, 0), reverse: true, limit: 1 })) {
       const seqs = (value as number[]).map((o) => (base as number) + o);

@@ -5,11 +5,12 @@
 //   stream:<name>:s   subject -> {id, count, last}; key 0 -> stream meta (counters)
 // Writes are lmdb-js async puts: everything issued in one event-loop turn commits as one
 // transaction (group commit), and the counters/subject summaries and index runs touched in that
-// turn are written in the same transaction from the environment's beforecommit hook (lmdb-env.ts). So the state
-// after a crash is exactly that of the last committed transaction, and opening a stream reads the
-// meta record and one record per live subject, not every message. While a transaction holding
-// store writes commits, writes are staged here instead and written together once it is done
-// (commit-pipeline.ts): the next transaction holds everything that arrived meanwhile.
+// turn are written in the same transaction from the environment's beforecommit hook
+// (lmdb-env.ts). So the state after a crash is exactly that of the last committed transaction,
+// and opening a stream reads the meta record and one record per live subject, not every message.
+// While a transaction holding store writes commits, writes are staged here instead and written
+// together once it is done (commit-pipeline.ts): the next transaction holds everything that
+// arrived meanwhile.
 //
 // Reads are synchronous and see uncommitted changes too: lmdb-view.ts overlays the appends and
 // removals lmdb-js has not committed yet on what LMDB has. Queries, purges and state reports are
@@ -62,9 +63,11 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
   /** The open batch's changes to the per-subject index, written at its beforecommit. */
   private readonly runs: SubjectRunWriter;
   private readonly pipeline: CommitPipeline;
-  /** Writes staged while a commit is in flight, in order: kind, seq, record (PUT), subject id. */
-  // The arrays keep their capacity between batches (`staged` counts the live part): emptying an
-  // array by setting its length frees its storage, and refilling it regrew it every batch.
+  /**
+   * Writes staged while a commit is in flight, in order: kind, seq, record (PUT), subject id. The
+   * arrays keep their capacity between batches (`staged` counts the live part): emptying an array
+   * by setting its length frees its storage, and refilling it regrew it every batch.
+   */
   private readonly stagedKind: number[] = [];
   private readonly stagedSeq: number[] = [];
   private readonly stagedRec: (Buffer | null)[] = [];

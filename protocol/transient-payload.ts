@@ -15,6 +15,8 @@
 // every parser of the process: deliveries are synchronous and one runs at a time, and a parse
 // that starts inside another's delivery (never the case today) gets views, not the buffers in use.
 
+import { Buffer } from 'node:buffer';
+
 /** Payloads up to this size are delivered in the reused buffer of their size. */
 export const TRANSIENT_MAX_BYTES = 256;
 

@@ -17,6 +17,11 @@ const allowed: Record<string, string[]> = {
 };
 /** node: modules a pure layer may not touch. */
 const pure = new Set(['protocol', 'raft']);
+/**
+ * Layers the browser bundle of the client is built from: they must take Buffer from
+ * 'node:buffer' (which the bundle maps to its shim), never from the global, which browsers lack.
+ */
+const bundled = new Set(['protocol', 'client', 'runtime']);
 
 function* files(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
@@ -37,6 +42,9 @@ for (const layer of Object.keys(allowed)) {
   }
   for (const file of files(dir)) {
     const src = readFileSync(file, 'utf8');
+    if (bundled.has(layer) && /(?<![\w.'"])Buffer\.\w/.test(src.replace(/^\s*(\/\/|\*).*$/gm, '')) && !/import\s*\{[^}]*\bBuffer\b[^}]*\}\s*from\s*'node:buffer'/.test(src)) {
+      problems.push(`${relative(root, file)}: uses the global Buffer; import { Buffer } from 'node:buffer' (browsers have no global)`);
+    }
     for (const m of src.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
       const spec = m[1]!;
       if (spec.startsWith('.')) {

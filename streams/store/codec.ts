@@ -119,13 +119,18 @@ export function encodeRecord(
   return rec;
 }
 
+/** A record's timestamp (ns since the epoch). */
+export function recordTimeNs(rec: Buffer): TimeNs {
+  return readBigU64BE(rec, 1);
+}
+
 /**
  * Decodes a record into a message whose hdr/data are views of `rec` (which the caller owns and
  * hands over: it becomes the message's `record`, so nobody may write to it afterwards).
  */
 export function decodeRecord(seq: number, rec: Buffer): StoredMsg {
   if (rec[0] !== RECORD_V1) throw new Error(`unknown message record version ${rec[0]} at ${seq}`);
-  const timeNs = readBigU64BE(rec, 1);
+  const timeNs = recordTimeNs(rec);
   const slen = rec.readUInt16BE(9);
   const hlen = rec.readUInt32BE(11);
   const s0 = RECORD_PREFIX_BYTES;

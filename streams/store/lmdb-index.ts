@@ -10,6 +10,7 @@ import {
   readSeq,
   recordFileSize,
   recordSubject,
+  recordTimeNs,
   seqKey,
   writeSeq,
   type MetaRecord,
@@ -276,13 +277,13 @@ export class LmdbIndex implements RunSource {
       this.idx.put(idxKey(info.id, seq), Buffer.from([1]));
       if (meta.messages === 0) {
         meta.firstSeq = seq;
-        meta.firstTimeNs = rec.readBigUInt64BE(1);
+        meta.firstTimeNs = recordTimeNs(rec);
       }
       meta.messages++;
       meta.bytes += recordFileSize(rec);
       if (seq >= meta.lastSeq) {
         meta.lastSeq = seq;
-        meta.lastTimeNs = rec.readBigUInt64BE(1);
+        meta.lastTimeNs = recordTimeNs(rec);
       }
     }
     if (meta.messages === 0) meta.firstSeq = meta.lastSeq + 1;

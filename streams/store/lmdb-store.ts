@@ -28,6 +28,7 @@ import {
   fileStoreMsgSize,
   recordFileSize,
   recordSubject,
+  recordTimeNs,
   subjectByteLength,
   writeSeq,
 } from './codec.ts';
@@ -311,7 +312,7 @@ export class LmdbStore extends BaseStore<SubjectInfo> implements BatchParticipan
 
   protected timeOf(seq: number): TimeNs {
     const rec = this.record(seq);
-    return rec === undefined ? 0n : rec.readBigUInt64BE(1);
+    return rec === undefined ? 0n : recordTimeNs(rec);
   }
 
   protected nextMsg(from: number): StoredMsg | undefined {

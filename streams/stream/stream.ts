@@ -62,6 +62,8 @@ const EMPTY = new Uint8Array(0);
  * per batch regrew by copying to about a thousand entries every batch in js-pub.
  */
 interface AckBatch {
+  /** The durability promise they wait for. */
+  durable: Promise<void>;
   readonly replies: string[];
   readonly seqs: number[];
   n: number;
@@ -131,8 +133,7 @@ export class Stream implements StreamMachine {
   private readonly bus: MessageBus;
   private readonly clock: Clock;
   private readonly admit: StreamDeps['admit'];
-  /** The run of mirrored copies the limits refused, for one warning per run. */
-  private refusedCopyFrom = 0;
+  /** The last of a run of mirrored copies the limits refused (0 = none), for one warning per run. */
   private refusedCopyLast = 0;
   private readonly logger: Logger;
   private readonly ackPrefix: string;
@@ -145,9 +146,7 @@ export class Stream implements StreamMachine {
     this.ingest(subject, reply, hdr, data);
   private ageTimer: TimerHandle | null = null;
   private dedupeTimer: TimerHandle | null = null;
-  /** The durability promise the pending acks wait for. */
-  private ackWaitFor: Promise<void> | null = null;
-  /** Those acks: reply subjects and the sequences to ack, in publish order. */
+  /** The acks waiting for the store's current batch (see AckBatch); null = none. */
   private acking: AckBatch | null = null;
   /** Sent batches kept for reuse: their arrays keep their capacity (see AckBatch). */
   private readonly spareAcks: AckBatch[] = [];
@@ -253,8 +252,7 @@ export class Stream implements StreamMachine {
     let decided: AppendDecision;
     try {
       decided = this.decideAppend(subject, hdr, data);
-      if (decided.kind === 'append') this.apply(decided.op);
-      else if (decided.kind === 'rejected' && decided.burn !== undefined) this.apply(decided.burn);
+      this.applyDecided(decided);
     } catch (err) {
       this.logger.error({ err: String(err), subject }, 'failed to store message');
       decided = rejected(jsApiError('StreamStoreFailed', { err: err instanceof Error ? err.message : String(err) }));
@@ -364,9 +362,14 @@ export class Stream implements StreamMachine {
   ingestSourced(subject: string, hdr: Uint8Array | null, data: Uint8Array): AppendDecision {
     if (this.closed) return rejected(jsApiError('StreamNotFound'));
     const decided = this.decideAppend(subject, hdr, data, true);
+    this.applyDecided(decided);
+    return decided;
+  }
+
+  /** Applies what a decision stores: the append, or the sequence a refusal still takes (`burn`). */
+  private applyDecided(decided: AppendDecision): void {
     if (decided.kind === 'append') this.apply(decided.op);
     else if (decided.kind === 'rejected' && decided.burn !== undefined) this.apply(decided.burn);
-    return decided;
   }
 
   /**
@@ -390,11 +393,11 @@ export class Stream implements StreamMachine {
 
   /** Logs the first copy of a run that the limits refused (not each one). */
   private warnRefusedCopy(seq: number, why: string): void {
-    if (this.refusedCopyFrom !== 0 && seq === this.refusedCopyLast + 1) {
+    if (this.refusedCopyLast !== 0 && seq === this.refusedCopyLast + 1) {
       this.refusedCopyLast = seq;
       return;
     }
-    this.refusedCopyFrom = this.refusedCopyLast = seq;
+    this.refusedCopyLast = seq;
     this.logger.warn({ seq, err: why }, 'mirrored message not stored: JetStream limits');
   }
 
@@ -488,9 +491,9 @@ export class Stream implements StreamMachine {
   private ackWhenDurable(reply: string, seq: number): void {
     const durable = this.store.durable();
     let batch = this.acking;
-    if (durable !== this.ackWaitFor || batch === null) {
-      this.ackWaitFor = durable;
-      const fresh = this.spareAcks.pop() ?? { replies: [], seqs: [], n: 0 };
+    if (batch === null || batch.durable !== durable) {
+      const fresh = this.spareAcks.pop() ?? { durable, replies: [], seqs: [], n: 0 };
+      fresh.durable = durable;
       this.acking = batch = fresh;
       durable.then(
         () => this.sendBatch(fresh, null),
@@ -505,10 +508,7 @@ export class Stream implements StreamMachine {
   private sendBatch(batch: AckBatch, err: unknown): void {
     // The next ack starts a new batch even if durable() hands out this same (settled) promise again,
     // as the memory store always does.
-    if (this.acking === batch) {
-      this.acking = null;
-      this.ackWaitFor = null;
-    }
+    if (this.acking === batch) this.acking = null;
     const n = batch.n;
     const replies = batch.replies;
     const seqs = batch.seqs;

@@ -60,8 +60,19 @@ function shapeDiff(ref: unknown, ours: unknown, path: string, out: string[]): vo
     return;
   }
   if (Array.isArray(ref) && Array.isArray(ours)) {
-    if (ref.length > 0 && ours.length > 0) shapeDiff(ref[0], ours[0], `${path}.*`, out);
-    else if (ref.length > 0 !== ours.length > 0) out.push(`${path}: nats-server ${ref.length} items, sluice ${ours.length}`);
+    if (ref.length > 0 && ours.length > 0) {
+      // Lists come in no fixed order (nats-server walks Go maps: its first subscription is
+      // sometimes the queue one, with a qgroup): the reference's first item is compared with the
+      // item of ours closest to it in shape.
+      let best: string[] | undefined;
+      for (const item of ours) {
+        const d: string[] = [];
+        shapeDiff(ref[0], item, `${path}.*`, d);
+        if (best === undefined || d.length < best.length) best = d;
+        if (d.length === 0) break;
+      }
+      out.push(...best!);
+    } else if (ref.length > 0 !== ours.length > 0) out.push(`${path}: nats-server ${ref.length} items, sluice ${ours.length}`);
     return;
   }
   if (typeOf(ref) === 'object' && !MAPS.has(path)) {

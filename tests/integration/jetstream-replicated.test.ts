@@ -96,7 +96,12 @@ test('an R3 stream keeps every acknowledged message through the loss of its lead
 
   // It serves every message as the leader once leadership is handed to it.
   await makeStreamLeader(survivor, 'ORDERS', firstLeader);
-  const audit = await (await jetstreamManager(survivor)).consumers.add('ORDERS', { name: 'audit', ack_policy: AckPolicy.None, inactive_threshold: 30_000_000_000 });
+  // Creating a replicated consumer goes through the meta group and elects the consumer's own
+  // group; on a loaded machine that can outlast one request's timeout, and a repeated create with
+  // the same config is answered with the consumer that is there.
+  const survivorJsm = await jetstreamManager(survivor, { timeout: 10_000 });
+  const auditConfig = { name: 'audit', ack_policy: AckPolicy.None, inactive_threshold: 30_000_000_000 };
+  const audit = await waitFor(() => survivorJsm.consumers.add('ORDERS', auditConfig).catch(() => undefined), 'the audit consumer', 40_000);
   assert.equal(audit.cluster?.leader, firstLeader);
   const read = new Map<number, string>();
   const c = await jetstream(survivor).consumers.get('ORDERS', 'audit');

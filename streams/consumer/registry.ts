@@ -225,7 +225,7 @@ export class ConsumerRegistry implements StreamLifecycle {
       if (!isValidName(finalName)) fail('ConsumerBadDurableName');
       const createdNs = this.deps.clock.epochNs();
       const consumer = new Consumer({ stream, name: finalName, config: cfg, createdNs }, this.host);
-      if (isDurable(cfg)) {
+      if (isDurable(cfg) || stream.replicated) {
         await this.storeOf(stream).saveConfig({ v: 1, stream: streamName, name: finalName, config: consumerConfigJson(cfg), created: createdNs.toString() });
       }
       // A replicated stream's leadership may have moved on while the record was replicated.
@@ -247,7 +247,7 @@ export class ConsumerRegistry implements StreamLifecycle {
     if (typeof check === 'string') fail('ConsumerCreate', { err: check });
     if (check !== undefined) throw new JsApiException(check);
     if (sameConsumerConfig(cfg, existing.config)) return existing;
-    if (existing.isDurable) {
+    if (existing.isDurable || stream.replicated) {
       await this.storeOf(stream).saveConfig({
         v: 1,
         stream: stream.name,
@@ -282,9 +282,11 @@ export class ConsumerRegistry implements StreamLifecycle {
 
   private register(stream: Stream, c: Consumer): void {
     this.byStream.get(stream.name)!.set(c.name, c);
-    // Durables of file streams keep their state in LMDB; the rest live in memory only. Durables of
-    // replicated streams always replicate theirs: it is what lets another replica take over.
-    if (c.isDurable && (stream.replicated || (stream.config.storage === 'file' && c.config.mem_storage !== true))) {
+    // Durables of file streams keep their state in LMDB; the rest live in memory only. Every
+    // consumer of a replicated stream replicates its record and state, ephemerals included: it is
+    // what lets another replica take over (a KV watch or an ordered consumer goes on when the
+    // stream's leadership moves, instead of stalling until its client notices and recreates it).
+    if (stream.replicated || (c.isDurable && stream.config.storage === 'file' && c.config.mem_storage !== true)) {
       c.persistence = this.storeOf(stream).writer(c);
     }
   }
@@ -307,7 +309,7 @@ export class ConsumerRegistry implements StreamLifecycle {
       this.stop(c, true);
       this.updateInterest(stream);
       if (stream.config.retention === 'interest') this.dropUnwanted(stream);
-      if (c.isDurable) await this.storeOf(stream).remove(streamName, name);
+      if (c.isDurable || stream.replicated) await this.storeOf(stream).remove(streamName, name);
       this.logger.debug({ stream: streamName, consumer: name }, 'deleted consumer');
     });
   }

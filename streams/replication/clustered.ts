@@ -10,10 +10,9 @@
 // - INFO is answered by the stream's leader, which subscribes it cluster-wide while it leads.
 // - Consumers run on the stream's leader (ADR 0010 step 9): it adopts the stream into the
 //   consumer registry, answers the stream's $JS.API.CONSUMER.* requests through cluster-wide
-//   subscriptions, and its consumers subscribe their acks and pulls cluster-wide. Durables'
-//   records and state travel in the stream's log (replicated-consumer-store.ts).
-// - What replicated streams cannot do yet (UPDATE, PURGE, MSG.DELETE) is refused with a clear
-//   error rather than answered wrongly by a replica.
+//   subscriptions, and its consumers subscribe their acks and pulls cluster-wide. Every
+//   consumer's record and state, ephemerals' too, travel in the stream's log
+//   (replicated-consumer-store.ts), so the next leader takes them all over.
 // R1 streams are untouched: they live on the server that created them, as before.
 
 import type { ClusterInfo, StreamConfig, StreamInfo } from '../../protocol/jetstream-api.ts';
@@ -90,7 +89,7 @@ export class ClusteredStreams implements ReplicaHost {
   private meta: MetaGroup | null = null;
   /** Streams whose CREATE this server already answered (a leader answers once). */
   private readonly answered = new Set<string>();
-  /** This server's copy of the durable consumers of its replicas. */
+  /** This server's copy of the consumers of its replicas. */
   private readonly consumerStore: ReplicatedConsumerStore;
 
   constructor(deps: ClusteredStreamsDeps) {

@@ -1,8 +1,8 @@
-// Durable consumers of replicated streams (ADR 0010 step 9). Consumers run on the stream's leader;
-// what a single server would write to `sluice:consumers` (a config record, a state snapshot, a
-// removal) is instead proposed to the stream's own Raft log, and every replica, the leader
-// included, writes it into its copy (`sluice:replica-consumers`) when the entry applies. Whichever
-// replica leads next restores the stream's consumers from that copy.
+// Consumers of replicated streams, ephemerals included (ADR 0010 step 9). They run on the
+// stream's leader; what a single server would write to `sluice:consumers` (a config record, a
+// state snapshot, a removal) is instead proposed to the stream's own Raft log, and every replica,
+// the leader included, writes it into its copy (`sluice:replica-consumers`) when the entry
+// applies. Whichever replica leads next restores the stream's consumers from that copy.
 //
 // The copy is also kept in memory: lmdb-js writes become readable only once their transaction
 // commits, while a new leader restores its consumers right after applying the last entries.

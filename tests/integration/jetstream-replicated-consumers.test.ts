@@ -160,7 +160,8 @@ test('a KV watch and a consumer DELETE on an R3 bucket through a server that doe
   })();
   await kv.put('bob', '2');
   await kv.put('alice', '3');
-  await waitFor(() => seen.length === 3, 'three watch updates');
+  // Well under the 60 s a watcher whose consumer is gone takes to notice (two missed heartbeats).
+  await waitFor(() => seen.length === 3, `three watch updates (seen ${seen.join(', ')})`, 15_000);
   await done;
   assert.deepEqual(seen, ['alice=1', 'bob=2', 'alice=3']);
 
@@ -168,6 +169,44 @@ test('a KV watch and a consumer DELETE on an R3 bucket through a server that doe
   await jsm.consumers.add('KV_profiles', { durable_name: 'gone', ack_policy: AckPolicy.Explicit });
   assert.equal(await jsm.consumers.delete('KV_profiles', 'gone'), true);
   await assert.rejects(jsm.consumers.info('KV_profiles', 'gone'), /consumer not found/);
+});
+
+test('ephemeral consumers of an R3 stream go on when its leadership moves: a KV watch, and a pull consumer from its acked state', async () => {
+  const admin = await client(cluster.members.map((m) => m.server));
+  const kv = await new Kvm(admin).create('settings', { replicas: 3, history: 5 });
+  await kv.put('mode', 'a');
+  const leader = (await waitFor(() => streamInfo(admin, 'KV_settings'), 'INFO of KV_settings')).cluster?.leader ?? '';
+  const follower = cluster.members.find((m) => m.name !== leader)!;
+  const nc = await client([follower.server]);
+
+  const watch = await (await new Kvm(nc).open('settings')).watch();
+  const seen: string[] = [];
+  void (async () => {
+    for await (const e of watch) seen.push(`${e.key}=${e.string()}`);
+  })();
+  await waitFor(() => seen.length === 1, 'the watch to deliver the current value', 15_000);
+
+  // An ephemeral with explicit acks (a name, no durable_name): one message taken and acked.
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  await jsm.consumers.add('KV_settings', { name: 'eph', ack_policy: AckPolicy.Explicit, inactive_threshold: 120_000_000_000 });
+  await kv.put('mode', 'b');
+  assert.deepEqual(await takeAndAck(nc, 'KV_settings', 'eph', 1), [1]);
+
+  await nc.request('$JS.API.STREAM.LEADER.STEPDOWN.KV_settings', '', { timeout: 5000 });
+  await waitFor(async () => {
+    const l = (await streamInfo(nc, 'KV_settings'))?.cluster?.leader;
+    return l !== undefined && l !== '' && l !== leader;
+  }, 'a new leader for KV_settings', 20_000);
+
+  await kv.put('mode', 'c');
+  // A watcher whose consumer is gone would notice after two missed heartbeats: 60 s.
+  await waitFor(() => seen.length === 3, `the watch to go on under the new leader (seen ${seen.join(', ')})`, 15_000);
+  assert.deepEqual(seen, ['mode=a', 'mode=b', 'mode=c']);
+  watch.stop();
+
+  const eph = await waitFor(() => consumerInfo(nc, 'KV_settings', 'eph'), 'INFO of the ephemeral under the new leader', 15_000);
+  assert.equal(eph.ack_floor.stream_seq, 1, 'the acked state came along');
+  assert.deepEqual(await takeAndAck(nc, 'KV_settings', 'eph', 2), [2, 3]);
 });
 
 test('PURGE and MSG.DELETE on an R3 stream through a server that does not lead it reach every replica', async () => {

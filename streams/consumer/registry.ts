@@ -225,7 +225,7 @@ export class ConsumerRegistry implements StreamLifecycle {
       if (!isValidName(finalName)) fail('ConsumerBadDurableName');
       const createdNs = this.deps.clock.epochNs();
       const consumer = new Consumer({ stream, name: finalName, config: cfg, createdNs }, this.host);
-      if (isDurable(cfg) || stream.replicated) {
+      if (keepsRecord(stream, isDurable(cfg))) {
         await this.storeOf(stream).saveConfig({ v: 1, stream: streamName, name: finalName, config: consumerConfigJson(cfg), created: createdNs.toString() });
       }
       // A replicated stream's leadership may have moved on while the record was replicated.
@@ -247,7 +247,7 @@ export class ConsumerRegistry implements StreamLifecycle {
     if (typeof check === 'string') fail('ConsumerCreate', { err: check });
     if (check !== undefined) throw new JsApiException(check);
     if (sameConsumerConfig(cfg, existing.config)) return existing;
-    if (existing.isDurable || stream.replicated) {
+    if (keepsRecord(stream, existing.isDurable)) {
       await this.storeOf(stream).saveConfig({
         v: 1,
         stream: stream.name,
@@ -309,7 +309,7 @@ export class ConsumerRegistry implements StreamLifecycle {
       this.stop(c, true);
       this.updateInterest(stream);
       if (stream.config.retention === 'interest') this.dropUnwanted(stream);
-      if (c.isDurable || stream.replicated) await this.storeOf(stream).remove(streamName, name);
+      if (keepsRecord(stream, c.isDurable)) await this.storeOf(stream).remove(streamName, name);
       this.logger.debug({ stream: streamName, consumer: name }, 'deleted consumer');
     });
   }
@@ -382,4 +382,12 @@ export class ConsumerRegistry implements StreamLifecycle {
 
 function normalizedFilters(cfg: ConsumerConfig): string[] {
   return filtersOf(cfg).filter((f) => f !== '>');
+}
+
+/**
+ * Whether a consumer's config record is written down: a durable's, and every consumer's of a
+ * replicated stream, so that the stream's next leader can take it over (ADR 0010, step 9).
+ */
+function keepsRecord(stream: Stream, durable: boolean): boolean {
+  return durable || stream.replicated;
 }
